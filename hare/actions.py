@@ -1,0 +1,86 @@
+"""ActionSpace A(u) (SPEC §2): which features may move, bounds, binaries, monotone rules.
+
+The paper reproduction uses one space per dataset (immutables fixed, bounds [0, 1]); the app
+builds one per person, adding features they will not change, per-feature ranges and
+"only up / only down" directions. All tensors are (d,); methods broadcast over leading
+batch dimensions of the points they receive.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import torch
+
+from hare.data import Dataset
+from hare.errors import InputError
+
+
+@dataclass(frozen=True, eq=False)
+class ActionSpace:
+    """What a person may change, in the encoded space."""
+
+    mutable: torch.Tensor  # (d,) bool: may move at all
+    binary: torch.Tensor  # (d,) bool: 0/1 categorical column
+    lower: torch.Tensor  # (d,) float: lowest allowed encoded value
+    upper: torch.Tensor  # (d,) float: highest allowed encoded value
+    direction: torch.Tensor  # (d,) int8: +1 only up, -1 only down, 0 either
+    sample_binary: bool = False  # sample binary columns too (rounded), SPEC §3
+
+    @classmethod
+    def for_dataset(cls, dataset: Dataset) -> "ActionSpace":
+        d = dataset.n_features
+        return cls(
+            mutable=~dataset.immutable_mask,
+            binary=dataset.binary_mask,
+            lower=torch.zeros(d, dtype=torch.float64),
+            upper=torch.ones(d, dtype=torch.float64),
+            direction=torch.zeros(d, dtype=torch.int8),
+        )
+
+    @property
+    def sample_mask(self) -> torch.Tensor:
+        """(d,) bool: columns that sampling directions may use."""
+        if self.sample_binary:
+            return self.mutable
+        return self.mutable & ~self.binary
+
+    @property
+    def continuous_mutable(self) -> torch.Tensor:
+        return self.mutable & ~self.binary
+
+    def restrict(self, frozen: torch.Tensor | None = None, lower: torch.Tensor | None = None,
+                 upper: torch.Tensor | None = None, direction: torch.Tensor | None = None) -> "ActionSpace":
+        """A narrower space: extra frozen features, tighter ranges, monotone directions."""
+        mutable = self.mutable & ~frozen if frozen is not None else self.mutable
+        new_lower = torch.maximum(self.lower, lower) if lower is not None else self.lower
+        new_upper = torch.minimum(self.upper, upper) if upper is not None else self.upper
+        if bool((new_lower > new_upper).any()):
+            raise InputError("a feature's lowest allowed value is above its highest")
+        return replace(self, mutable=mutable, lower=new_lower, upper=new_upper,
+                       direction=direction if direction is not None else self.direction)
+
+    def project(self, x: torch.Tensor, r: torch.Tensor) -> torch.Tensor:
+        """Closest point of A(u) to ``r`` coordinate-wise: frozen columns back to the factual
+        ``x``, values clamped into ranges and monotone directions, binaries rounded.
+
+        x broadcasts against r, e.g. x (N, 1, d) against r (N, k, d).
+        """
+        x = x.expand_as(r)
+        out = torch.clamp(r, self.lower, self.upper)
+        up = self.direction > 0
+        down = self.direction < 0
+        out = torch.where(up, torch.maximum(out, x), out)
+        out = torch.where(down, torch.minimum(out, x), out)
+        out = torch.where(self.binary, torch.round(out), out)
+        return torch.where(self.mutable, out, x)
+
+    def is_actionable(self, x: torch.Tensor, r: torch.Tensor, atol: float = 1e-6) -> torch.Tensor:
+        """(...,) bool: frozen columns equal x, values in range and direction, binaries 0/1."""
+        x = x.expand_as(r)
+        frozen_ok = torch.where(self.mutable, True, (r - x).abs() <= atol).all(-1)
+        range_ok = ((r >= self.lower - atol) & (r <= self.upper + atol)).all(-1)
+        up_ok = torch.where(self.direction > 0, r >= x - atol, True).all(-1)
+        down_ok = torch.where(self.direction < 0, r <= x + atol, True).all(-1)
+        binary_ok = torch.where(self.binary, (r == 0) | (r == 1), True).all(-1)
+        return frozen_ok & range_ok & up_ok & down_ok & binary_ok

@@ -1,0 +1,97 @@
+"""ActionableSampling (Algorithm 1) and BoundaryPointSearch (Algorithms 2–3), batched.
+
+Both take a batch of users at once: points are (N, k, d) tensors (users × candidates × features),
+and nothing loops over users in Python.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+import torch.nn.functional as F
+
+from hare.actions import ActionSpace
+from hare.models import Classifier
+from hare.rng import keyed_normal
+
+
+@dataclass(frozen=True)
+class SamplingSettings:
+    """Algorithm 1's hyper-parameters (paper §4.2)."""
+
+    steps: int = 100  # n
+    lr: float = 0.1  # Adam
+    lam: float = 10.0  # λ, weight of the diversity loss
+    gamma: float = 1.0  # γ, step from the baseline recourse
+
+
+def _unit_rows(p: torch.Tensor) -> torch.Tensor:
+    return p / p.norm(dim=-1, keepdim=True).clamp_min(1e-12)
+
+
+def actionable_sampling(model: Classifier, x: torch.Tensor, r0: torch.Tensor, space: ActionSpace,
+                        k: int, keys: torch.Tensor, stream: int,
+                        settings: SamplingSettings = SamplingSettings()) -> torch.Tensor:
+    """k diverse candidates around each baseline recourse.
+
+    x, r0: (N, d) factuals and baseline recourses; keys: (N,) per-user random keys (hare.rng).
+    Returns (N, k, d) candidates inside A(u) (not yet checked for validity).
+
+    Directions start as masked unit normals; each of ``steps`` Adam steps minimises
+    λ·L1 + L2 with L1 = mean_i max_{j≠i} (P Pᵀ − 2I)_ij (diversity) and
+    L2 = BCE(g(clip(r0 + γP)), 1) (validity), then projects P back: non-actionable columns
+    zeroed, rows renormalised (every step, as the paper's lines 5–6; the authors' code
+    projected only once at the end). Per-user losses are summed, so each user's gradient is
+    exactly the one it would get alone.
+    """
+    mask = space.sample_mask.to(r0.dtype)
+    directions = _unit_rows(keyed_normal(keys, stream, (k, r0.shape[-1])) * mask)
+    directions.requires_grad_(True)
+    optimizer = torch.optim.Adam([directions], lr=settings.lr)
+    eye2 = 2.0 * torch.eye(k)
+    base = r0.unsqueeze(1)
+    for _ in range(settings.steps):
+        optimizer.zero_grad()
+        similarity = directions @ directions.transpose(1, 2) - eye2  # (N, k, k)
+        diversity = similarity.max(dim=-1).values.mean(dim=-1)  # (N,)
+        logits = model.logits(torch.clamp(base + settings.gamma * directions, 0.0, 1.0))
+        validity = F.softplus(-logits).mean(dim=-1)  # BCE(g, 1) per user, (N,)
+        (settings.lam * diversity + validity).sum().backward()
+        optimizer.step()
+        with torch.no_grad():
+            directions.mul_(mask)
+            directions.copy_(_unit_rows(directions))
+    with torch.no_grad():
+        raw = torch.clamp(base + settings.gamma * directions, 0.0, 1.0)
+        return space.project(x.unsqueeze(1), raw)
+
+
+def boundary_point_search(model: Classifier, x: torch.Tensor, c: torch.Tensor, space: ActionSpace,
+                          eps: float = 1e-6, with_bracket: bool = False):
+    """Move each valid candidate along [x, c] to just inside the decision boundary.
+
+    x: (N, d), c: (N, k, d). Returns (points (N, k, d), valid (N, k)) where valid means
+    g(c) ≥ 0.5; invalid candidates are returned unchanged for the caller to drop or replace.
+    ``with_bracket=True`` also returns the other end of the final segment (negative unless the
+    segment's start was already positive), for checking the ε bound.
+    Bisection keeps the positive end and stops when the segment is shorter than ``eps``, so a
+    returned point is positive and within eps of the boundary.
+
+    The segment starts at x with the candidate's binary values (a half-way binary means
+    nothing), clamped into the person's ranges, so every point on it stays actionable.
+    """
+    with torch.no_grad():
+        start = space.project(x.unsqueeze(1), torch.where(space.binary, c, x.unsqueeze(1)))
+        end = c.clone()
+        valid = model(c) >= 0.5
+        length = float((end - start).norm(dim=-1).max()) if c.numel() else 0.0
+        steps = max(0, math.ceil(math.log2(length / eps)) + 1) if length > eps else 0
+        for _ in range(steps):
+            mid = (start + end) / 2
+            positive = (model(mid) >= 0.5).unsqueeze(-1)
+            end = torch.where(positive, mid, end)
+            start = torch.where(positive, start, mid)
+        points = torch.where(valid.unsqueeze(-1), end, c)
+        return (points, valid, start) if with_bracket else (points, valid)

@@ -1,0 +1,9 @@
+"""Base recourse generators behind one interface (``fit`` then ``generate``), by name."""
+
+from hare.generators.base import (REGISTRY, RecourseGenerator, generator_names, make_generator,
+                                  register)
+from hare.generators import growing_spheres, wachter  # noqa: F401  (registers the generators)
+from hare.generators.growing_spheres import growing_spheres_search
+
+__all__ = ["REGISTRY", "RecourseGenerator", "generator_names", "growing_spheres_search",
+           "make_generator", "register"]

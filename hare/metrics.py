@@ -1,0 +1,61 @@
+"""Per-user recourse metrics (SPEC §7), batched; aggregated per run by the bench runner.
+
+Every metric is computed on users with a valid recourse only (NaN elsewhere); success rate is
+the share of users with one. Distances are in the encoded [0, 1] space.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, fields
+
+import torch
+
+from hare.models import Classifier
+
+CHANGE_TOL = 1e-5  # |r_j − x_j| above this counts as a changed feature
+
+
+@dataclass(frozen=True)
+class UserMetrics:
+    """(N,) tensors, one entry per user; NaN where the user has no valid recourse."""
+
+    valid: torch.Tensor  # bool
+    gtp: torch.Tensor  # ‖r* − r_gt‖₂
+    gtd: torch.Tensor  # 1 − cos(r* − x, r_gt − x)
+    constraint_violations: torch.Tensor  # immutable features changed
+    redundancy: torch.Tensor  # changed features that alone can be reverted, staying positive
+    proximity_l2: torch.Tensor  # ‖r* − x‖₂
+    proximity_sq: torch.Tensor  # ‖r* − x‖₂², what CARLA (and so the paper) reported
+    sparsity: torch.Tensor  # features changed
+
+    def as_dict(self) -> dict[str, torch.Tensor]:
+        return {f.name: getattr(self, f.name) for f in fields(self)}
+
+
+def compute_metrics(model: Classifier, x: torch.Tensor, r: torch.Tensor, r_gt: torch.Tensor,
+                    immutable: torch.Tensor) -> UserMetrics:
+    """x, r, r_gt: (N, d); immutable: (d,) bool. r may hold NaN rows (no recourse)."""
+    with torch.no_grad():
+        has = ~torch.isnan(r).any(dim=-1)
+        safe = torch.where(has.unsqueeze(-1), r, x)
+        valid = has & (model(safe) >= 0.5)
+        delta, delta_gt = safe - x, r_gt - x
+        changed = delta.abs() > CHANGE_TOL
+        gtp = (safe - r_gt).norm(dim=-1)
+        cosine = torch.nn.functional.cosine_similarity(delta, delta_gt, dim=-1, eps=1e-12)
+        gtd = 1.0 - cosine
+        violations = (changed & immutable).sum(-1).float()
+        d = x.shape[-1]
+        eye = torch.eye(d, dtype=torch.bool)
+        reverted = torch.where(eye, x.unsqueeze(1), safe.unsqueeze(1))  # (N, d, d): row j reverts j
+        redundant = (model(reverted) >= 0.5) & changed
+        redundancy = redundant.sum(-1).float()
+        proximity = delta.norm(dim=-1)
+        sparsity = changed.sum(-1).float()
+
+        def only_valid(t: torch.Tensor) -> torch.Tensor:
+            return torch.where(valid, t.float(), torch.nan)
+
+        return UserMetrics(valid, only_valid(gtp), only_valid(gtd), only_valid(violations),
+                           only_valid(redundancy), only_valid(proximity),
+                           only_valid(proximity ** 2), only_valid(sparsity))

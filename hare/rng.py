@@ -1,0 +1,53 @@
+"""Counter-based random numbers keyed per user, generated for a whole batch at once.
+
+A simulated user's draws must depend only on (seed, user index, purpose), never on which other
+users share the batch (SPEC §6: "a fresh draw per user, seeded from (seed, user index)"). A
+torch.Generator cannot give per-row seeds without a Python loop over users, so this hashes
+(key, stream, counter) with a 32-bit integer mixer and turns the bits into uniforms/normals.
+"""
+
+from __future__ import annotations
+
+import torch
+
+_MASK32 = 0xFFFFFFFF
+
+
+def _mix32(x: torch.Tensor) -> torch.Tensor:
+    """lowbias32 (C. Wellons) on int64 tensors holding values in [0, 2**32)."""
+    x = x & _MASK32
+    x = x ^ (x >> 16)
+    x = (x * 0x7FEB352D) & _MASK32
+    x = x ^ (x >> 15)
+    x = (x * 0x846CA68B) & _MASK32
+    return x ^ (x >> 16)
+
+
+def user_keys(seed: int, user_index: torch.Tensor) -> torch.Tensor:
+    """(N,) int64 keys, one per user, from the run seed and each user's index."""
+    seed_key = _mix32(torch.tensor(int(seed) & _MASK32, dtype=torch.int64) ^ 0x9E3779B9)
+    return _mix32(_mix32(user_index.to(torch.int64) + 0x632BE5AB) ^ seed_key)
+
+
+def _bits(keys: torch.Tensor, stream: int, shape: tuple[int, ...]) -> torch.Tensor:
+    """Independent 32-bit words of shape keys.shape + shape."""
+    n = 1
+    for s in shape:
+        n *= s
+    counter = torch.arange(n, dtype=torch.int64).reshape(shape)
+    k = _mix32(keys.to(torch.int64) ^ _mix32(torch.tensor(int(stream) & _MASK32) + 0x2545F491))
+    k = k.reshape(k.shape + (1,) * len(shape))
+    return _mix32(_mix32(counter ^ k) + k)
+
+
+def keyed_uniform(keys: torch.Tensor, stream: int, shape: tuple[int, ...]) -> torch.Tensor:
+    """Uniforms in (0, 1), shape keys.shape + shape, float32."""
+    bits = _bits(keys, stream, shape) >> 8  # 24 bits: exactly representable in float32
+    return (bits.to(torch.float32) + 0.5) / float(1 << 24)
+
+
+def keyed_normal(keys: torch.Tensor, stream: int, shape: tuple[int, ...]) -> torch.Tensor:
+    """Standard normals (Box–Muller), shape keys.shape + shape, float32."""
+    u = keyed_uniform(keys, stream, (2,) + tuple(shape))
+    u1, u2 = u.select(len(keys.shape), 0), u.select(len(keys.shape), 1)
+    return torch.sqrt(-2.0 * torch.log(u1)) * torch.cos(2.0 * torch.pi * u2)
