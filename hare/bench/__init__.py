@@ -1,0 +1,1 @@
+"""Benchmarks: run configs and grids, the runner, the DuckDB results store, the paper's numbers."""

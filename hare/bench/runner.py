@@ -1,0 +1,180 @@
+"""Execute benchmark runs: data → classifier → base recourse → ground truth → HARE → metrics.
+
+``execute_run`` is a pure function of a RunConfig (plus caches that only save time);
+``run_grid`` executes the runs a store does not hold yet and writes each as it finishes.
+Everything inside a run is batched over its users.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import platform
+import sys
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Iterable
+
+import pandas as pd
+import torch
+
+import hare
+from hare.actions import ActionSpace
+from hare.bench.config import RunConfig
+from hare.bench.store import METRICS, ResultStore, RunRecord
+from hare.data import Dataset, load_dataset
+from hare.generators import make_generator
+from hare.metrics import compute_metrics
+from hare.models import TrainedModel, load_or_train, negative_factuals
+from hare.rng import user_keys
+from hare.session import HareSession, run_to_end
+from hare.users import GroundTruth, SimulatedUser, simulate_ground_truth
+
+
+@dataclass
+class _Timed:
+    value: object
+    seconds: float
+
+
+@dataclass
+class RunContext:
+    """Caches shared by the runs of one process: models, base recourses, ground truths.
+
+    The base recourse and the ground truth do not depend on the variant, so base, HARE and
+    Multi-HARE of one seed reuse them (and their measured times).
+    """
+
+    models: dict = field(default_factory=dict)
+    base: dict = field(default_factory=dict)
+    truth: dict = field(default_factory=dict)
+
+    def model(self, dataset: Dataset, kind: str, seed: int) -> TrainedModel:
+        key = (dataset.name, kind, seed)
+        if key not in self.models:
+            self.models[key] = load_or_train(dataset, kind, seed)
+        return self.models[key]
+
+    def base_recourse(self, cfg: RunConfig, dataset, model, space, x, keys) -> _Timed:
+        key = (cfg.dataset, cfg.model, cfg.seed, cfg.users, cfg.generator)
+        if key not in self.base:
+            started = time.perf_counter()
+            generator = make_generator(cfg.generator).fit(dataset, model, space, cfg.seed)
+            self.base[key] = _Timed(generator.generate(x, keys), time.perf_counter() - started)
+        return self.base[key]
+
+    def ground_truth(self, cfg: RunConfig, model, space, x, keys) -> _Timed:
+        key = (cfg.dataset, cfg.model, cfg.seed, cfg.users, cfg.scale)
+        if key not in self.truth:
+            started = time.perf_counter()
+            truth = simulate_ground_truth(model, x, space, cfg.scale, keys)
+            self.truth[key] = _Timed(truth, time.perf_counter() - started)
+        return self.truth[key]
+
+
+def _preference_weights(keys: torch.Tensor, space: ActionSpace) -> torch.Tensor:
+    """Per-user feature weights for weighted-cost users: uniform in (0, 1] per mutable feature."""
+    from hare.rng import keyed_uniform
+    w = keyed_uniform(keys, 11_000_000, (space.mutable.shape[0],)).double()
+    return torch.where(space.mutable, w, 0.0)
+
+
+def execute_run(cfg: RunConfig, context: RunContext | None = None) -> RunRecord:
+    """Run one benchmark cell and return its summary and per-user rows (nothing is stored)."""
+    cfg = cfg.validate().normalised()
+    context = context or RunContext()
+    started = time.perf_counter()
+    dataset = load_dataset(cfg.dataset)
+    trained = context.model(dataset, cfg.model, cfg.seed)
+    model = trained.model
+    rows = negative_factuals(model, dataset, cfg.users)
+    x = dataset.x_test[rows]
+    user_index = torch.arange(len(rows))
+    keys = user_keys(cfg.seed, user_index)
+    space = ActionSpace.for_dataset(dataset)
+    base = context.base_recourse(cfg, dataset, model, space, x, keys)
+    truth_t = context.ground_truth(cfg, model, space, x, keys)
+    truth: GroundTruth = truth_t.value
+    hare_started = time.perf_counter()
+    n = len(rows)
+    queries = torch.zeros(n, dtype=torch.long)
+    accepted = torch.zeros(n, dtype=torch.bool)
+    invalid = torch.zeros(n, dtype=torch.long)
+    if cfg.variant == "base":
+        recourse = base.value
+    else:
+        weights = _preference_weights(keys, space) if cfg.user_model == "weighted_cost" else None
+        oracle = SimulatedUser(truth.recourse, keys, cfg.noise, cfg.noise_param, cfg.tolerance,
+                               factual=x, weights=weights)
+        session = HareSession(model, x, base.value, space, cfg.hare_settings(), keys)
+        result = run_to_end(session, oracle)
+        recourse, queries, accepted, invalid = (result.recourse, result.queries, result.accepted,
+                                                result.invalid_candidates)
+    hare_seconds = time.perf_counter() - hare_started
+    metrics = compute_metrics(model, x, recourse, truth.recourse, dataset.immutable_mask)
+
+    users = pd.DataFrame({
+        "run_id": cfg.run_id,
+        "user_index": user_index.numpy(),
+        "test_row": rows.numpy(),
+        **{name: tensor.numpy() for name, tensor in metrics.as_dict().items()},
+        "queries": queries.numpy(),
+        "accepted": accepted.numpy(),
+        "invalid_candidates": invalid.numpy(),
+        "gt_fallback": truth.fallback.numpy(),
+    })
+    valid = users[users["valid"]]
+    summary = {
+        "run_id": cfg.run_id,
+        **{name: getattr(cfg, name) for name in cfg.__dataclass_fields__},
+        "n_users": n,
+        "success_rate": float(users["valid"].mean()) if n else float("nan"),
+        # Means over users with a valid recourse; None (SQL NULL) when there are none.
+        **{m: (float(valid[m].mean()) if len(valid) else None) for m in METRICS},
+        "queries_mean": float(queries.float().mean()) if n else None,
+        "invalid_candidates_mean": float(invalid.float().mean()) if n else None,
+        "accepted_rate": float(accepted.float().mean()) if n else None,
+        "gt_fallbacks": int(truth.fallback.sum()),
+        "model_test_accuracy": trained.test_accuracy,
+        "model_balanced_accuracy": trained.balanced_accuracy,
+        "model_test_negatives": trained.n_test_negatives,
+        "base_seconds": base.seconds,
+        "gt_seconds": truth_t.seconds,
+        "hare_seconds": hare_seconds if cfg.variant != "base" else 0.0,
+        "wall_seconds": time.perf_counter() - started,
+        "hare_version": hare.__version__,
+        "torch_version": torch.__version__,
+        "python_version": platform.python_version(),
+        "created_at": dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
+    }
+    return RunRecord(summary, users)
+
+
+def run_grid(configs: Iterable[RunConfig], store: ResultStore, progress: bool = True,
+             on_stored: Callable[[RunRecord, int, int], None] | None = None) -> list[RunRecord]:
+    """Execute and store every config whose run id the store does not hold yet.
+
+    Returns the records written now. ``on_stored(record, done, total)`` is called after each.
+    """
+    configs = list(configs)
+    stored = store.stored_run_ids()
+    todo = [c for c in configs if c.run_id not in stored]
+    store.init()
+    context = RunContext()
+    written = []
+    bar = None
+    if progress:
+        from tqdm import tqdm
+        bar = tqdm(total=len(todo), desc="runs", unit="run", file=sys.stderr,
+                   disable=not progress or not todo)
+    for i, cfg in enumerate(todo, start=1):
+        record = execute_run(cfg, context)
+        store.write(record)
+        written.append(record)
+        if bar is not None:
+            bar.set_postfix_str(cfg.label(), refresh=False)
+            bar.update(1)
+        if on_stored is not None:
+            on_stored(record, i, len(todo))
+    if bar is not None:
+        bar.close()
+    return written

@@ -1,0 +1,135 @@
+"""``python -m hare``: run benchmark grids into DuckDB and compare them with the paper.
+
+Every option of ``run`` takes several values and the command runs their full grid, skipping
+runs already stored. Invalid input stops before anything is computed or written, with one line
+on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+import pandas as pd
+import torch
+
+from hare.errors import HareError
+
+DEFAULT_DB = "results/hare.duckdb"
+
+
+class _Parser(argparse.ArgumentParser):
+    def error(self, message):  # one line, not argparse's usage block
+        self.exit(2, f"hare: error: {message} (see python -m hare {self.prog.split()[-1]} --help)\n")
+
+
+def _add_grid_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--dataset", nargs="+", default=["adult"], help="adult, compas, credit")
+    p.add_argument("--model", nargs="+", default=["ann"], help="ann, lr")
+    p.add_argument("--generator", nargs="+", default=["wachter"],
+                   help="base recourse generator(s), e.g. wachter gs")
+    p.add_argument("--variant", nargs="+", default=["base", "hare", "multi_hare"],
+                   help="base, hare (T = 1), multi_hare (T = --iterations)")
+    p.add_argument("--budget", nargs="+", type=int, default=[30], help="query budget B")
+    p.add_argument("--iterations", nargs="+", type=int, default=[5], help="Multi-HARE's T")
+    p.add_argument("--bps", nargs="+", default=["every"], help="every, best")
+    p.add_argument("--scale", nargs="+", default=["far"], help="near, intermediate, far")
+    p.add_argument("--noise", nargs="+", default=["none"], help="none, bernoulli, logistic")
+    p.add_argument("--noise-param", nargs="+", type=float, default=[0.0],
+                   help="flip probability (bernoulli) or β (logistic)")
+    p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
+    p.add_argument("--users", type=int, default=150, help="factuals per run (first test negatives)")
+    p.add_argument("--db", default=DEFAULT_DB, help=f"DuckDB file (default {DEFAULT_DB})")
+    p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--markdown", action="store_true", help="print the summary as a markdown table")
+
+
+def _grid(args) -> list:
+    from hare.bench.config import expand_grid
+    return expand_grid(dataset=args.dataset, model=args.model, generator=args.generator,
+                       variant=args.variant, budget=args.budget, iterations=args.iterations,
+                       bps=args.bps, scale=args.scale, noise=args.noise,
+                       noise_param=args.noise_param, seed=args.seeds, users=[args.users])
+
+
+def summary_table(configs, store) -> pd.DataFrame:
+    """Mean ± std over seeds per cell, with the paper's value for the same cell.
+
+    ``beyond`` lists the metrics whose mean differs from the paper's by more than the paper's std.
+    """
+    from hare.bench.paper import paper_value
+    runs = store.runs()
+    ids = {c.run_id: c for c in configs}
+    runs = runs[runs["run_id"].isin(ids)]
+    cells: dict[tuple, list] = {}
+    for _, row in runs.iterrows():
+        cfg = ids[row["run_id"]]
+        cells.setdefault(cfg.label().rsplit(" seed", 1)[0], []).append((cfg, row))
+    lines = []
+    for label, members in cells.items():
+        cfg = members[0][0]
+        frame = pd.DataFrame([r for _, r in members])
+        line = {"cell": label, "seeds": len(members), "users": int(frame["n_users"].min())}
+        beyond = []
+        for metric in ("gtp", "gtd", "success_rate"):
+            values = frame[metric].astype(float)
+            line[metric] = f"{values.mean():.2f} ± {values.std(ddof=0):.2f}"
+            paper = paper_value(cfg, metric)
+            line[f"paper {metric}"] = (f"{paper[0]:.2f} ± {paper[1]:.2f}" if paper else "—")
+            if paper and abs(values.mean() - paper[0]) > (paper[1] if paper[1] == paper[1] else 0):
+                beyond.append(metric)
+        line["beyond paper std"] = ", ".join(beyond) or "—"
+        lines.append(line)
+    return pd.DataFrame(lines)
+
+
+def markdown_table(frame: pd.DataFrame) -> str:
+    """A GitHub markdown table (pandas' to_markdown needs the tabulate package)."""
+    header = "| " + " | ".join(map(str, frame.columns)) + " |"
+    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
+    rows = ["| " + " | ".join(map(str, row)) + " |" for row in frame.itertuples(index=False)]
+    return "\n".join([header, rule, *rows])
+
+
+def cmd_run(args) -> int:
+    from hare.bench.runner import run_grid
+    from hare.bench.store import ResultStore
+    from hare.data import load_dataset
+
+    torch.set_num_threads(args.threads)
+    configs = _grid(args)
+    for name in sorted({c.dataset for c in configs}):
+        load_dataset(name)  # a missing or corrupt data file fails here, before any write
+    store = ResultStore(args.db)
+    stored = store.stored_run_ids()
+    todo = sum(c.run_id not in stored for c in configs)
+    print(f"{len(configs)} runs in the grid, {len(configs) - todo} already stored in {args.db}, "
+          f"{todo} to run", file=sys.stderr)
+    run_grid(configs, store, progress=not args.quiet)
+    table = summary_table(configs, store)
+    if args.markdown:
+        print(markdown_table(table))
+    else:
+        with pd.option_context("display.width", 250, "display.max_columns", 20,
+                               "display.max_rows", 500):
+            print(table.to_string(index=False))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = _Parser(prog="python -m hare", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
+    run = sub.add_parser("run", help="run a grid of benchmark cells and store them")
+    _add_grid_options(run)
+    run.set_defaults(func=cmd_run)
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except HareError as exc:
+        print(f"hare: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("hare: interrupted; finished runs are stored, re-run the same command to resume",
+              file=sys.stderr)
+        return 130

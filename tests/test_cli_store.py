@@ -1,0 +1,154 @@
+"""The command line and the DuckDB store: grids, skipping, resume after a kill, bad input."""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import duckdb
+import pytest
+
+from hare.bench.config import RunConfig, expand_grid
+from hare.bench.store import ResultStore
+from hare.cli import main
+from hare.data import load_dataset
+
+ROOT = Path(__file__).resolve().parents[1]
+SMALL = ["--dataset", "compas", "--model", "ann", "--generator", "gs", "--users", "8",
+         "--quiet"]
+
+
+def _counts(db):
+    with duckdb.connect(str(db), read_only=True) as con:
+        runs = con.execute("SELECT count(*), count(DISTINCT run_id) FROM runs").fetchone()
+        users = con.execute(
+            "SELECT count(*), count(DISTINCT (run_id, user_index)) FROM user_results").fetchone()
+        expected = con.execute("SELECT sum(n_users) FROM runs").fetchone()[0]
+    return runs, users, expected
+
+
+def test_grid_runs_stores_and_skips_on_rerun(tmp_path, capsys):
+    db = tmp_path / "r.duckdb"
+    assert main(["run", *SMALL, "--seeds", "0", "1", "--db", str(db)]) == 0
+    out = capsys.readouterr()
+    assert "compas ann gs multi_hare B30/T5 far" in out.out and "paper gtp" in out.out
+    assert "6 runs in the grid, 0 already stored" in out.err
+    (runs, distinct), (users, distinct_users), expected = _counts(db)
+    assert runs == distinct == 6 and users == distinct_users == expected == 6 * 8
+    assert main(["run", *SMALL, "--seeds", "0", "1", "--db", str(db)]) == 0
+    assert "6 already stored" in capsys.readouterr().err
+    assert _counts(db)[0] == (6, 6)
+
+
+def test_stored_run_has_config_metrics_timings_and_versions(tmp_path):
+    db = tmp_path / "r.duckdb"
+    assert main(["run", *SMALL, "--seeds", "3", "--variant", "multi_hare", "--db", str(db)]) == 0
+    run = ResultStore(db).runs().iloc[0]
+    cfg = RunConfig("compas", "ann", "gs", "multi_hare", users=8, seed=3)
+    assert run["run_id"] == cfg.run_id
+    assert (run["budget"], run["iterations"], run["scale"], run["seed"]) == (30, 5, "far", 3)
+    assert 0 < run["gtp"] < 2 and run["queries_mean"] == 30 and run["success_rate"] == 1.0
+    assert run["hare_seconds"] > 0 and run["wall_seconds"] >= run["hare_seconds"]
+    assert run["torch_version"].startswith("2.13") and run["hare_version"]
+
+
+def test_config_ids_ignore_fields_that_do_not_apply():
+    base = RunConfig("adult", "ann", "gs", "base", budget=10, iterations=5)
+    assert base.run_id == RunConfig("adult", "ann", "gs", "base", budget=70).run_id
+    assert (RunConfig("adult", "ann", "gs", "hare", iterations=5).run_id
+            == RunConfig("adult", "ann", "gs", "hare", iterations=1).run_id)
+    grid = expand_grid(dataset=["adult"], model=["ann"], generator=["gs"],
+                       variant=["base", "hare"], budget=[10, 30], iterations=[5], seed=[0])
+    assert len(grid) == 3  # one base, two HARE budgets
+
+
+def test_killed_sweep_resumes_without_duplicates_or_gaps(tmp_path):
+    db = tmp_path / "kill.duckdb"
+    args = [sys.executable, "-m", "hare", "run", "--dataset", "compas", "--model", "ann",
+            "--generator", "gs", "wachter", "--users", "10", "--seeds", "0", "1", "--quiet",
+            "--db", str(db)]
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                            stderr=subprocess.DEVNULL)
+    store = ResultStore(db)
+    deadline = time.monotonic() + 240
+    while time.monotonic() < deadline and proc.poll() is None:
+        if store.exists() and len(store.stored_run_ids()) >= 2:
+            break
+        time.sleep(0.05)
+    assert proc.poll() is None, "the sweep finished before it could be killed"
+    proc.send_signal(signal.SIGKILL)
+    proc.wait()
+    partial = len(store.stored_run_ids())
+    assert 2 <= partial < 12
+    resumed = subprocess.run(args, cwd=ROOT, env=env, capture_output=True, text=True, timeout=600)
+    assert resumed.returncode == 0, resumed.stderr
+    assert f"{partial} already stored" in resumed.stderr
+    (runs, distinct), (users, distinct_users), expected = _counts(db)
+    assert runs == distinct == 12
+    assert users == distinct_users == expected == 12 * 10
+
+
+@pytest.mark.parametrize("argv,message", [
+    (["--dataset", "mnist"], "unknown dataset 'mnist' (valid: adult, compas, credit)"),
+    (["--model", "svm"], "unknown model 'svm' (valid: ann, lr)"),
+    (["--generator", "magic"], "unknown generator 'magic' (valid: "),
+    (["--variant", "best"], "unknown variant 'best' (valid: base, hare, multi_hare)"),
+    (["--budget", "30", "--iterations", "4"], "budget 30 is not divisible by iterations 4"),
+    (["--users", "0"], "users must be at least 1"),
+    (["--budget", "many"], "invalid int value: 'many'"),
+])
+def test_bad_input_one_line_error_nonzero_exit_nothing_written(tmp_path, capsys, argv, message):
+    db = tmp_path / "bad.duckdb"
+    assert _exit_code(["run", "--db", str(db), "--seeds", "0", *argv]) == 2
+    err = capsys.readouterr().err
+    assert message in err
+    assert len(err.strip().splitlines()) == 1
+    assert not db.exists()
+
+
+def _exit_code(argv):
+    """main()'s return value, or the code of argparse's SystemExit for unparsable values."""
+    try:
+        return main(argv)
+    except SystemExit as exc:
+        return exc.code
+
+
+def test_missing_data_file_fails_before_writing(tmp_path, capsys, monkeypatch):
+    import urllib.error
+    from hare.data import files
+    monkeypatch.setenv("HARE_DATA_DIR", str(tmp_path / "nowhere"))
+    monkeypatch.setenv("HARE_CACHE_DIR", str(tmp_path / "cache"))
+    monkeypatch.setattr(files.urllib.request, "urlopen",
+                        lambda *a, **k: (_ for _ in ()).throw(urllib.error.URLError("offline")))
+    load_dataset.cache_clear()
+    try:
+        db = tmp_path / "r.duckdb"
+        assert main(["run", *SMALL, "--seeds", "0", "--db", str(db)]) == 2
+    finally:
+        load_dataset.cache_clear()
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert "compas.csv" in err and "HARE_DATA_DIR" in err and "https://" in err
+    assert not db.exists()
+
+
+def test_corrupt_data_file_fails_before_writing(tmp_path, capsys, monkeypatch):
+    from hare.data import files
+    (tmp_path / "carla").mkdir()
+    for name in ("compas.csv", "compas_train.csv", "compas_test.csv"):
+        data = files.resolve_data_file(name).read_bytes()
+        (tmp_path / "carla" / name).write_bytes(data if name != "compas.csv" else data[:-200])
+    monkeypatch.setenv("HARE_DATA_DIR", str(tmp_path))
+    load_dataset.cache_clear()
+    try:
+        db = tmp_path / "r.duckdb"
+        assert main(["run", *SMALL, "--seeds", "0", "--db", str(db)]) == 2
+    finally:
+        load_dataset.cache_clear()
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "does not match its checksum" in err
+    assert not db.exists()
