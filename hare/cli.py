@@ -13,7 +13,7 @@ import sys
 import pandas as pd
 import torch
 
-from hare.errors import HareError
+from hare.errors import ConfigError, HareError
 
 DEFAULT_DB = "results/hare.duckdb"
 
@@ -40,7 +40,11 @@ def _add_grid_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
     p.add_argument("--users", type=int, default=150, help="factuals per run (first test negatives)")
     p.add_argument("--db", default=DEFAULT_DB, help=f"DuckDB file (default {DEFAULT_DB})")
-    p.add_argument("--threads", type=int, default=1, help="torch threads (default 1)")
+    p.add_argument("--threads", type=int, default=1, help="torch threads in this process (default 1)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="local worker processes (spawn, one torch thread each); 1 = in this process")
+    p.add_argument("--scheduler", default=None,
+                   help="Dask distributed scheduler address, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--markdown", action="store_true", help="print the summary as a markdown table")
 
@@ -93,7 +97,7 @@ def markdown_table(frame: pd.DataFrame) -> str:
 
 
 def cmd_run(args) -> int:
-    from hare.bench.runner import run_grid
+    from hare.bench.executor import run_grid
     from hare.bench.store import ResultStore
     from hare.data import load_dataset
 
@@ -106,7 +110,10 @@ def cmd_run(args) -> int:
     todo = sum(c.run_id not in stored for c in configs)
     print(f"{len(configs)} runs in the grid, {len(configs) - todo} already stored in {args.db}, "
           f"{todo} to run", file=sys.stderr)
-    run_grid(configs, store, progress=not args.quiet)
+    if args.workers < 1:
+        raise ConfigError(f"workers must be at least 1 (got {args.workers})")
+    run_grid(configs, store, progress=not args.quiet, workers=args.workers,
+             scheduler=args.scheduler)
     table = summary_table(configs, store)
     if args.markdown:
         print(markdown_table(table))

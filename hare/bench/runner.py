@@ -1,18 +1,17 @@
 """Execute benchmark runs: data → classifier → base recourse → ground truth → HARE → metrics.
 
 ``execute_run`` is a pure function of a RunConfig (plus caches that only save time);
-``run_grid`` executes the runs a store does not hold yet and writes each as it finishes.
-Everything inside a run is batched over its users.
+``run_group`` executes runs that share a classifier, base recourses and ground truths, and is
+what executors (hare.bench.executor) send to workers. Everything inside a run is batched over
+its users.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import platform
-import sys
 import time
 from dataclasses import dataclass, field
-from typing import Callable, Iterable
 
 import pandas as pd
 import torch
@@ -20,7 +19,7 @@ import torch
 import hare
 from hare.actions import ActionSpace
 from hare.bench.config import RunConfig
-from hare.bench.store import METRICS, ResultStore, RunRecord
+from hare.bench.store import METRICS, RunRecord
 from hare.data import Dataset, load_dataset
 from hare.generators import make_generator
 from hare.metrics import compute_metrics
@@ -149,32 +148,14 @@ def execute_run(cfg: RunConfig, context: RunContext | None = None) -> RunRecord:
     return RunRecord(summary, users)
 
 
-def run_grid(configs: Iterable[RunConfig], store: ResultStore, progress: bool = True,
-             on_stored: Callable[[RunRecord, int, int], None] | None = None) -> list[RunRecord]:
-    """Execute and store every config whose run id the store does not hold yet.
+def group_key(cfg: RunConfig) -> tuple:
+    """Runs with the same key share a classifier, factuals and base recourses."""
+    return (cfg.dataset, cfg.model, cfg.seed, cfg.users, cfg.generator)
 
-    Returns the records written now. ``on_stored(record, done, total)`` is called after each.
-    """
-    configs = list(configs)
-    stored = store.stored_run_ids()
-    todo = [c for c in configs if c.run_id not in stored]
-    store.init()
+
+def run_group(configs: list[RunConfig], threads: int | None = None) -> list[RunRecord]:
+    """Execute runs that share a group key in one context (a worker's unit of work)."""
+    if threads is not None:
+        torch.set_num_threads(threads)
     context = RunContext()
-    written = []
-    bar = None
-    if progress:
-        from tqdm import tqdm
-        bar = tqdm(total=len(todo), desc="runs", unit="run", file=sys.stderr,
-                   disable=not progress or not todo)
-    for i, cfg in enumerate(todo, start=1):
-        record = execute_run(cfg, context)
-        store.write(record)
-        written.append(record)
-        if bar is not None:
-            bar.set_postfix_str(cfg.label(), refresh=False)
-            bar.update(1)
-        if on_stored is not None:
-            on_stored(record, i, len(todo))
-    if bar is not None:
-        bar.close()
-    return written
+    return [execute_run(cfg, context) for cfg in configs]
