@@ -39,14 +39,7 @@ def _add_grid_options(p: argparse.ArgumentParser) -> None:
                    help="flip probability (bernoulli) or β (logistic)")
     p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
     p.add_argument("--users", type=int, default=150, help="factuals per run (first test negatives)")
-    p.add_argument("--db", default=DEFAULT_DB, help=f"DuckDB file (default {DEFAULT_DB})")
-    p.add_argument("--threads", type=int, default=1, help="torch threads in this process (default 1)")
-    p.add_argument("--workers", type=int, default=1,
-                   help="local worker processes (spawn, one torch thread each); 1 = in this process")
-    p.add_argument("--scheduler", default=None,
-                   help="Dask distributed scheduler address, e.g. tcp://10.0.0.5:8786")
-    p.add_argument("--quiet", action="store_true", help="no progress bar")
-    p.add_argument("--markdown", action="store_true", help="print the summary as a markdown table")
+    _add_execution_options(p)
 
 
 def _grid(args) -> list:
@@ -97,12 +90,28 @@ def markdown_table(frame: pd.DataFrame) -> str:
 
 
 def cmd_run(args) -> int:
+    return _execute(_grid(args), args)
+
+
+def _add_execution_options(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--db", default=DEFAULT_DB, help=f"DuckDB file (default {DEFAULT_DB})")
+    p.add_argument("--threads", type=int, default=1, help="torch threads in this process (default 1)")
+    p.add_argument("--workers", type=int, default=1,
+                   help="local worker processes (spawn, one torch thread each); 1 = in this process")
+    p.add_argument("--scheduler", default=None,
+                   help="Dask distributed scheduler address, e.g. tcp://10.0.0.5:8786")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--markdown", action="store_true", help="print the summary as a markdown table")
+
+
+def _execute(configs, args) -> int:
     from hare.bench.executor import run_grid
     from hare.bench.store import ResultStore
     from hare.data import load_dataset
 
+    if args.workers < 1:
+        raise ConfigError(f"workers must be at least 1 (got {args.workers})")
     torch.set_num_threads(args.threads)
-    configs = _grid(args)
     for name in sorted({c.dataset for c in configs}):
         load_dataset(name)  # a missing or corrupt data file fails here, before any write
     store = ResultStore(args.db)
@@ -110,8 +119,6 @@ def cmd_run(args) -> int:
     todo = sum(c.run_id not in stored for c in configs)
     print(f"{len(configs)} runs in the grid, {len(configs) - todo} already stored in {args.db}, "
           f"{todo} to run", file=sys.stderr)
-    if args.workers < 1:
-        raise ConfigError(f"workers must be at least 1 (got {args.workers})")
     run_grid(configs, store, progress=not args.quiet, workers=args.workers,
              scheduler=args.scheduler)
     table = summary_table(configs, store)
@@ -119,8 +126,34 @@ def cmd_run(args) -> int:
         print(markdown_table(table))
     else:
         with pd.option_context("display.width", 250, "display.max_columns", 20,
-                               "display.max_rows", 500):
+                               "display.max_rows", 2000):
             print(table.to_string(index=False))
+    return 0
+
+
+def cmd_sweep(args) -> int:
+    from hare.bench.presets import preset_grid
+    if args.users is not None and args.users < 1:
+        raise ConfigError(f"users must be at least 1 (got {args.users})")
+    return _execute(preset_grid(args.preset, seeds=args.seeds, users=args.users,
+                                datasets=args.dataset, generators=args.generator), args)
+
+
+def cmd_report(args) -> int:
+    from pathlib import Path
+
+    from hare.bench.report import render
+    from hare.bench.store import ResultStore
+    store = ResultStore(args.db)
+    if not store.exists():
+        raise ConfigError(f"no results database at {args.db}; run a sweep first")
+    text = render(store, users=args.users)
+    if args.out == "-":
+        print(text)
+    else:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(text + "\n")
+        print(f"wrote {args.out}", file=sys.stderr)
     return 0
 
 
@@ -130,6 +163,20 @@ def main(argv: list[str] | None = None) -> int:
     run = sub.add_parser("run", help="run a grid of benchmark cells and store them")
     _add_grid_options(run)
     run.set_defaults(func=cmd_run)
+    from hare.bench.presets import PRESETS
+    sweep = sub.add_parser("sweep", help="run a named preset: " + ", ".join(PRESETS))
+    sweep.add_argument("preset", help=", ".join(PRESETS))
+    sweep.add_argument("--seeds", nargs="+", type=int, default=None, help="default 0 1 2 3 4")
+    sweep.add_argument("--users", type=int, default=None, help="default 150")
+    sweep.add_argument("--dataset", nargs="+", default=None, help="only these datasets")
+    sweep.add_argument("--generator", nargs="+", default=None, help="only these generators")
+    _add_execution_options(sweep)
+    sweep.set_defaults(func=cmd_sweep)
+    report = sub.add_parser("report", help="write the reproduction report (markdown) from the store")
+    report.add_argument("--db", default=DEFAULT_DB, help=f"DuckDB file (default {DEFAULT_DB})")
+    report.add_argument("--out", default="results/REPORT.md", help="output file, - for stdout")
+    report.add_argument("--users", type=int, default=150, help="compare runs with this many users")
+    report.set_defaults(func=cmd_report)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -64,14 +64,16 @@ def test_config_ids_ignore_fields_that_do_not_apply():
     assert len(grid) == 3  # one base, two HARE budgets
 
 
-def test_killed_sweep_resumes_without_duplicates_or_gaps(tmp_path):
+@pytest.mark.parametrize("workers", [1, 2])
+def test_killed_sweep_resumes_without_duplicates_or_gaps(tmp_path, workers):
     db = tmp_path / "kill.duckdb"
     args = [sys.executable, "-m", "hare", "run", "--dataset", "compas", "--model", "ann",
             "--generator", "gs", "wachter", "--users", "10", "--seeds", "0", "1", "--quiet",
-            "--db", str(db)]
+            "--workers", str(workers), "--db", str(db)]
     env = dict(os.environ, PYTHONPATH=str(ROOT))
+    # its own process group, so the kill takes the coordinator and its workers down at once
     proc = subprocess.Popen(args, cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
-                            stderr=subprocess.DEVNULL)
+                            stderr=subprocess.DEVNULL, start_new_session=True)
     store = ResultStore(db)
     deadline = time.monotonic() + 240
     while time.monotonic() < deadline and proc.poll() is None:
@@ -79,7 +81,7 @@ def test_killed_sweep_resumes_without_duplicates_or_gaps(tmp_path):
             break
         time.sleep(0.05)
     assert proc.poll() is None, "the sweep finished before it could be killed"
-    proc.send_signal(signal.SIGKILL)
+    os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     partial = len(store.stored_run_ids())
     assert 2 <= partial < 12

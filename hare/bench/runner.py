@@ -98,24 +98,29 @@ def execute_run(cfg: RunConfig, context: RunContext | None = None) -> RunRecord:
     queries = torch.zeros(n, dtype=torch.long)
     accepted = torch.zeros(n, dtype=torch.bool)
     invalid = torch.zeros(n, dtype=torch.long)
+    weights = _preference_weights(keys, space) if cfg.user_model == "weighted_cost" else None
+    oracle = SimulatedUser(truth.recourse, keys, cfg.noise, cfg.noise_param, cfg.tolerance,
+                           factual=x, weights=weights)
     if cfg.variant == "base":
         recourse = base.value
     else:
-        weights = _preference_weights(keys, space) if cfg.user_model == "weighted_cost" else None
-        oracle = SimulatedUser(truth.recourse, keys, cfg.noise, cfg.noise_param, cfg.tolerance,
-                               factual=x, weights=weights)
         session = HareSession(model, x, base.value, space, cfg.hare_settings(), keys)
         result = run_to_end(session, oracle)
         recourse, queries, accepted, invalid = (result.recourse, result.queries, result.accepted,
                                                 result.invalid_candidates)
     hare_seconds = time.perf_counter() - hare_started
     metrics = compute_metrics(model, x, recourse, truth.recourse, dataset.immutable_mask)
+    # The simulated user's own cost of r* (distance to r_gt, or the weighted L1 cost for
+    # weighted-cost users): the quantity that user's answers actually optimise.
+    user_cost = torch.where(metrics.valid, oracle.score(torch.nan_to_num(recourse), user_index),
+                            torch.nan)
 
     users = pd.DataFrame({
         "run_id": cfg.run_id,
         "user_index": user_index.numpy(),
         "test_row": rows.numpy(),
         **{name: tensor.numpy() for name, tensor in metrics.as_dict().items()},
+        "user_cost": user_cost.numpy(),
         "queries": queries.numpy(),
         "accepted": accepted.numpy(),
         "invalid_candidates": invalid.numpy(),

@@ -18,7 +18,7 @@ import pandas as pd
 from hare.bench.config import CONFIG_FIELDS
 
 METRICS = ("gtp", "gtd", "constraint_violations", "redundancy", "proximity_l2", "proximity_sq",
-           "sparsity")
+           "sparsity", "user_cost")
 
 RUNS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS runs (
@@ -31,6 +31,7 @@ CREATE TABLE IF NOT EXISTS runs (
     success_rate DOUBLE,
     gtp DOUBLE, gtd DOUBLE, constraint_violations DOUBLE, redundancy DOUBLE,
     proximity_l2 DOUBLE, proximity_sq DOUBLE, sparsity DOUBLE,
+    user_cost DOUBLE,           -- the simulated user's own cost of r* (GTP for ground-truth users)
     queries_mean DOUBLE, invalid_candidates_mean DOUBLE, accepted_rate DOUBLE,
     gt_fallbacks INTEGER,
     model_test_accuracy DOUBLE, model_balanced_accuracy DOUBLE, model_test_negatives INTEGER,
@@ -44,7 +45,7 @@ CREATE TABLE IF NOT EXISTS user_results (
     run_id VARCHAR, user_index INTEGER, test_row INTEGER,
     valid BOOLEAN,
     gtp DOUBLE, gtd DOUBLE, constraint_violations DOUBLE, redundancy DOUBLE,
-    proximity_l2 DOUBLE, proximity_sq DOUBLE, sparsity DOUBLE,
+    proximity_l2 DOUBLE, proximity_sq DOUBLE, sparsity DOUBLE, user_cost DOUBLE,
     queries INTEGER, accepted BOOLEAN, invalid_candidates INTEGER, gt_fallback BOOLEAN,
     PRIMARY KEY (run_id, user_index)
 )"""

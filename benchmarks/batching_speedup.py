@@ -1,0 +1,70 @@
+"""Batched engine vs one user at a time, through the same code, in one run.
+
+For each cell: base recourses, ground truth and the HARE session for all users at once (a),
+then the same calls with one user per call (b). Prints both times, the ratio, and the largest
+difference between the two results (per-user random streams make them the same recourses).
+
+    python benchmarks/batching_speedup.py [--users 150]
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+
+import torch
+
+from hare.actions import ActionSpace
+from hare.data import load_dataset
+from hare.generators import make_generator
+from hare.models import load_or_train, negative_factuals
+from hare.rng import user_keys
+from hare.session import HareSession, HareSettings, run_to_end
+from hare.users import SimulatedUser, simulate_ground_truth
+
+CELLS = [("adult", "ann", "gs", 5), ("compas", "ann", "wachter", 1),
+         ("credit", "ann", "gs", 5), ("adult", "lr", "wachter", 5)]
+
+
+def pipeline(model, dataset, space, x, keys, generator_name, iterations):
+    """One benchmark cell's computation for the users in x: base → truth → HARE."""
+    generator = make_generator(generator_name).fit(dataset, model, space, 0)
+    r0 = generator.generate(x, keys)
+    truth = simulate_ground_truth(model, x, space, "far", keys)
+    session = HareSession(model, x, r0, space, HareSettings(30, iterations), keys)
+    return run_to_end(session, SimulatedUser(truth.recourse, keys)).recourse
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--users", type=int, default=150)
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    print("| cell | users | batched (s) | one at a time (s) | ratio | max diff |")
+    print("|---|---|---|---|---|---|")
+    total_batched = total_single = 0.0
+    for dataset_name, kind, generator_name, iterations in CELLS:
+        dataset = load_dataset(dataset_name)
+        model = load_or_train(dataset, kind, 0).model
+        x = dataset.x_test[negative_factuals(model, dataset, args.users)]
+        keys = user_keys(0, torch.arange(len(x)))
+        space = ActionSpace.for_dataset(dataset)
+        started = time.perf_counter()
+        batched = pipeline(model, dataset, space, x, keys, generator_name, iterations)
+        t_batched = time.perf_counter() - started
+        started = time.perf_counter()
+        single = torch.cat([pipeline(model, dataset, space, x[i:i + 1], keys[i:i + 1],
+                                     generator_name, iterations) for i in range(len(x))])
+        t_single = time.perf_counter() - started
+        diff = float((torch.nan_to_num(batched) - torch.nan_to_num(single)).abs().max())
+        total_batched += t_batched
+        total_single += t_single
+        label = f"{dataset_name} {kind} {generator_name} T={iterations}"
+        print(f"| {label} | {len(x)} | {t_batched:.2f} | {t_single:.2f} | "
+              f"{t_single / t_batched:.1f}× | {diff:.1e} |")
+    print(f"| **all** | | {total_batched:.2f} | {total_single:.2f} | "
+          f"**{total_single / total_batched:.1f}×** | |")
+
+
+if __name__ == "__main__":
+    main()
