@@ -1,0 +1,73 @@
+"""Streamlit caches over the engine: datasets, classifiers and fitted generators are loaded
+once per server (st.cache_resource); database reads are cached briefly (st.cache_data with a
+short ttl) so a running sweep's new results appear within seconds.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from hare.app.profile import Preferences
+from hare.app.results import OURS_SQL
+from hare.app.sweep import SweepRegistry
+from hare.bench.store import ResultStore
+from hare.data import Dataset, load_dataset
+from hare.generators import RecourseGenerator, make_generator
+from hare.models import TrainedModel, load_or_train
+
+
+@st.cache_resource(show_spinner="Loading the dataset…")
+def dataset(name: str) -> Dataset:
+    return load_dataset(name)
+
+
+@st.cache_resource(show_spinner="Loading the classifier (trained once, then cached)…")
+def trained_model(dataset_name: str, kind: str, seed: int = 0) -> TrainedModel:
+    return load_or_train(dataset(dataset_name), kind, seed)
+
+
+@st.cache_resource(max_entries=32, show_spinner="Preparing the recourse generator…")
+def fitted_generator(dataset_name: str, kind: str, seed: int, generator: str,
+                     preferences: Preferences) -> RecourseGenerator:
+    """A generator fitted to one person's action space (fit may train, e.g. an autoencoder)."""
+    ds = dataset(dataset_name)
+    space = preferences.action_space(ds)
+    return make_generator(generator).fit(ds, trained_model(dataset_name, kind, seed).model, space, seed)
+
+
+@st.cache_resource
+def sweep_registry() -> SweepRegistry:
+    """One registry per server: a sweep outlives the browser session that launched it."""
+    return SweepRegistry()
+
+
+def _has_runs(db: str) -> bool:
+    store = ResultStore(db)
+    if not store.exists():
+        return False
+    found = store.query("SELECT count(*) AS n FROM information_schema.tables "
+                        "WHERE table_name IN ('runs', 'user_results')")
+    return int(found["n"].iloc[0]) == 2
+
+
+@st.cache_data(ttl=5, show_spinner=False)
+def result_cells(db: str) -> pd.DataFrame:
+    """Our noiseless cells, aggregated over users (see hare.app.results.OURS_SQL)."""
+    if not _has_runs(db):
+        return pd.DataFrame()
+    return ResultStore(db).query(OURS_SQL)
+
+
+@st.cache_data(ttl=2, show_spinner=False)
+def stored_runs(db: str) -> pd.DataFrame:
+    """The runs table (empty when the database does not exist yet)."""
+    return ResultStore(db).runs() if _has_runs(db) else pd.DataFrame()
+
+
+@st.cache_resource(show_spinner=False)
+def refused_rows(dataset_name: str, kind: str, seed: int = 0, n: int = 200) -> list[int]:
+    """Test rows the classifier refuses (the people recourse is for), the first ``n``."""
+    from hare.models import negative_factuals
+    model = trained_model(dataset_name, kind, seed).model
+    return [int(i) for i in negative_factuals(model, dataset(dataset_name), n)]

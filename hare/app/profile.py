@@ -1,0 +1,221 @@
+"""A person's profile and preferences, checked field by field where they enter the app.
+
+Profiles are entered in original units (numbers in their real ranges, categories by name);
+preferences say what the person will not change, and optional ranges and "only up / only down"
+per feature. Both come back with one message per bad field, so the page can show each message
+beside its widget, and turn into encoded tensors / an ActionSpace only once they are valid.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Mapping
+
+import numpy as np
+import pandas as pd
+import torch
+
+from hare.actions import ActionSpace
+from hare.app.formatting import format_value
+from hare.data import Dataset
+from hare.errors import InputError
+
+DIRECTIONS = {"either way": 0, "only up": 1, "only down": -1}
+
+
+@dataclass(frozen=True)
+class FieldSpec:
+    """How one feature is entered: a number in [minimum, maximum] or one of two categories."""
+
+    name: str
+    numeric: bool
+    immutable: bool
+    minimum: float = 0.0
+    maximum: float = 0.0
+    whole: bool = False
+    options: tuple[str, ...] = ()
+
+    def range_text(self, dataset: Dataset) -> str:
+        return (f"{format_value(dataset, self.name, self.minimum)} to "
+                f"{format_value(dataset, self.name, self.maximum)}")
+
+
+def field_specs(dataset: Dataset) -> list[FieldSpec]:
+    """One FieldSpec per feature, in the dataset's feature order."""
+    enc, spec = dataset.encoder, dataset.spec
+    out = []
+    for column in spec.features:
+        immutable = column in spec.immutable
+        if column in spec.continuous:
+            i = spec.continuous.index(column)
+            out.append(FieldSpec(column, True, immutable, enc.minimum[i], enc.maximum[i], enc.integer[i]))
+        else:
+            options = enc.categories[spec.categorical.index(column)]
+            out.append(FieldSpec(column, False, immutable, options=tuple(options)))
+    return out
+
+
+@dataclass(frozen=True)
+class ProfileCheck:
+    """Parsed profile values and the message for each bad field (empty when valid)."""
+
+    values: dict[str, object]
+    errors: dict[str, str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _number(value) -> float | None:
+    if value is None or (isinstance(value, str) and not value.strip()):
+        return None
+    try:
+        if isinstance(value, str):  # typed text such as "$5,200"
+            value = value.replace(",", "").replace("$", "")
+        number = float(value)
+    except (TypeError, ValueError):
+        return None
+    return number if math.isfinite(number) else None
+
+
+def check_profile(dataset: Dataset, raw: Mapping[str, object]) -> ProfileCheck:
+    """Check every field of a profile in original units; messages name the allowed values."""
+    values, errors = {}, {}
+    for spec in field_specs(dataset):
+        value = raw.get(spec.name)
+        if spec.numeric:
+            number = _number(value)
+            if number is None:
+                errors[spec.name] = f"enter a number from {spec.range_text(dataset)}"
+            elif not spec.minimum <= number <= spec.maximum:
+                errors[spec.name] = (f"{format_value(dataset, spec.name, number)} is outside this "
+                                     f"dataset's range: enter {spec.range_text(dataset)}")
+            elif spec.whole and not float(number).is_integer():
+                errors[spec.name] = f"enter a whole number from {spec.range_text(dataset)}"
+            else:
+                values[spec.name] = number
+        else:
+            if value is None or str(value) not in spec.options:
+                errors[spec.name] = f"choose one of {', '.join(spec.options)}"
+            else:
+                values[spec.name] = str(value)
+    if not errors:
+        # The encoder's own check is the last word on what the engine accepts.
+        try:
+            dataset.encoder.validate(pd.DataFrame([values]))
+        except InputError as exc:
+            errors["_form"] = str(exc)
+    return ProfileCheck(values, errors)
+
+
+def profile_from_row(dataset: Dataset, row: int) -> dict[str, object]:
+    """A test-set row as entry values (numbers as floats, categories by name)."""
+    record = dataset.test.iloc[row]
+    return {s.name: (float(record[s.name]) if s.numeric else str(record[s.name]))
+            for s in field_specs(dataset)}
+
+
+def typical_profile(dataset: Dataset) -> dict[str, object]:
+    """A starting point for a new profile: medians and the most common categories."""
+    test = dataset.test
+    return {s.name: (float(np.round(test[s.name].median(), 0 if s.whole else 2)) if s.numeric
+                     else str(test[s.name].astype(str).mode().iloc[0]))
+            for s in field_specs(dataset)}
+
+
+def encode_profile(dataset: Dataset, values: Mapping[str, object]) -> torch.Tensor:
+    """A checked profile -> (1, d) float64 tensor in the encoded space."""
+    return torch.from_numpy(dataset.encoder.encode(pd.DataFrame([dict(values)])))
+
+
+@dataclass(frozen=True)
+class Preferences:
+    """What the person will not change, and per-feature ranges / directions (original units).
+
+    Hashable (sorted tuples), so it can key a cache of fitted generators.
+    """
+
+    frozen: tuple[str, ...] = ()
+    ranges: tuple[tuple[str, float, float], ...] = ()  # (feature, lowest, highest)
+    directions: tuple[tuple[str, int], ...] = ()  # (feature, +1 only up / -1 only down)
+    notes: tuple[str, ...] = field(default=(), compare=False)
+
+    def action_space(self, dataset: Dataset) -> ActionSpace:
+        """The dataset's space narrowed by these preferences, in encoded units."""
+        base = ActionSpace.for_dataset(dataset)
+        names = list(dataset.feature_names)
+        d = len(names)
+        frozen = torch.zeros(d, dtype=torch.bool)
+        for name in self.frozen:
+            frozen[names.index(name)] = True
+        lower = torch.zeros(d, dtype=torch.float64)
+        upper = torch.ones(d, dtype=torch.float64)
+        enc, cont = dataset.encoder, dataset.spec.continuous
+        for name, lo, hi in self.ranges:
+            i = cont.index(name)
+            span = (enc.maximum[i] - enc.minimum[i]) or 1.0
+            lower[names.index(name)] = (lo - enc.minimum[i]) / span
+            upper[names.index(name)] = (hi - enc.minimum[i]) / span
+        direction = torch.zeros(d, dtype=torch.int8)
+        for name, sign in self.directions:
+            direction[names.index(name)] = sign
+        return base.restrict(frozen=frozen, lower=lower, upper=upper, direction=direction)
+
+
+@dataclass(frozen=True)
+class PreferenceCheck:
+    preferences: Preferences
+    errors: dict[str, str]
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def check_preferences(dataset: Dataset, profile: Mapping[str, object], frozen: list[str],
+                      ranges: Mapping[str, tuple[object, object]],
+                      directions: Mapping[str, str]) -> PreferenceCheck:
+    """Check the person's constraints. ``ranges``: feature -> (lowest, highest) as entered;
+    ``directions``: feature -> a key of DIRECTIONS. Errors are keyed by feature."""
+    specs = {s.name: s for s in field_specs(dataset)}
+    errors: dict[str, str] = {}
+    for name in frozen:
+        if name not in specs:
+            errors[name] = "not a feature of this dataset"
+    kept_ranges, kept_directions = [], []
+    for name, (lo_raw, hi_raw) in ranges.items():
+        spec = specs.get(name)
+        if spec is None or not spec.numeric or name in frozen or spec.immutable:
+            continue
+        lo, hi = _number(lo_raw), _number(hi_raw)
+        if lo is None or hi is None:
+            errors[name] = f"enter both a lowest and a highest value ({spec.range_text(dataset)})"
+        elif lo > hi:
+            errors[name] = (f"the lowest value {format_value(dataset, name, lo)} is above the highest "
+                            f"{format_value(dataset, name, hi)}")
+        elif lo < spec.minimum or hi > spec.maximum:
+            errors[name] = f"the range must lie within {spec.range_text(dataset)}"
+        elif (lo, hi) != (spec.minimum, spec.maximum):
+            kept_ranges.append((name, lo, hi))
+    for name, label in directions.items():
+        spec = specs.get(name)
+        if spec is None or name in frozen or spec.immutable or label not in DIRECTIONS:
+            continue
+        sign = DIRECTIONS[label]
+        if sign == 0:
+            continue
+        current = profile.get(name)
+        bounds = dict((n, (lo, hi)) for n, lo, hi in kept_ranges).get(name)
+        if bounds is not None and current is not None and name not in errors:
+            lo, hi = bounds
+            if sign > 0 and hi < float(current):
+                errors[name] = (f"only up needs a highest value at or above your current "
+                                f"{format_value(dataset, name, current)}")
+            elif sign < 0 and lo > float(current):
+                errors[name] = (f"only down needs a lowest value at or below your current "
+                                f"{format_value(dataset, name, current)}")
+        kept_directions.append((name, sign))
+    prefs = Preferences(tuple(sorted(frozen)), tuple(sorted(kept_ranges)), tuple(sorted(kept_directions)))
+    return PreferenceCheck(prefs, errors)

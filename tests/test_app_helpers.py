@@ -1,0 +1,212 @@
+"""The app's helper logic without a server: formatting, profile and grid checks, the live
+session wrapper, the answer store and the results tables."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from hare.app.answers import AnswerStore
+from hare.app.charts import changes_chart, table_chart
+from hare.app.formatting import changes, changes_frame, format_value
+from hare.app.live import LiveRun, LiveSetup
+from hare.app.profile import (check_preferences, check_profile, encode_profile, profile_from_row,
+                              typical_profile)
+from hare.app.results import TABLE_VIEWS, Filters, ours_long, paper_long, table_frame
+from hare.app.sweep import GridForm, check_grid, parse_numbers
+from hare.generators import make_generator
+from hare.rng import user_keys
+
+
+def test_values_read_in_original_units(adult):
+    x = adult.x_test[0].clone()
+    r = x.clone()
+    names = list(adult.feature_names)
+    r[names.index("capital-gain")] = 5200 / 99999
+    r[names.index("hours-per-week")] = (46 - 1) / 98
+    r[names.index("workclass")] = 1 - x[names.index("workclass")]
+    texts = [c.text for c in changes(adult, x.numpy(), r.numpy())]
+    assert "capital-gain $0 → $5,200" in texts
+    assert "hours-per-week 35 → 46" in texts
+    assert any(t.startswith("workclass Private → Non-Private") for t in texts)
+    assert len(texts) == 3  # only what changed
+    assert format_value(adult, "capital-loss", 1234.0) == "$1,234"
+    assert format_value(adult, "age", 40.0) == "40"
+    frame = changes_frame({"A": changes(adult, x.numpy(), r.numpy())})
+    assert set(frame["feature"]) == {"capital-gain", "hours-per-week", "workclass"}
+    changes_chart(frame).to_dict()  # builds a valid Vega-Lite spec
+
+
+def test_invisible_changes_are_left_out(adult):
+    x = adult.x_test[0].clone()
+    r = x.clone()
+    r[list(adult.feature_names).index("hours-per-week")] += 0.001  # 0.1 hours: shows as 35 → 35
+    assert changes(adult, x.numpy(), r.numpy()) == []
+
+
+def test_profile_errors_name_each_bad_field(adult):
+    raw = profile_from_row(adult, 0)
+    raw.update({"age": 200, "hours-per-week": None, "education-num": 9.5, "sex": "Robot"})
+    check = check_profile(adult, raw)
+    assert not check.ok
+    assert set(check.errors) == {"age", "hours-per-week", "education-num", "sex"}
+    assert "17 to 90" in check.errors["age"]
+    assert "number" in check.errors["hours-per-week"]
+    assert "whole number" in check.errors["education-num"]
+    assert "Female" in check.errors["sex"] and "Male" in check.errors["sex"]
+    good = check_profile(adult, profile_from_row(adult, 0))
+    assert good.ok
+    assert torch.allclose(encode_profile(adult, good.values)[0], adult.x_test[0])
+    assert check_profile(adult, typical_profile(adult)).ok
+
+
+def test_preferences_become_an_action_space(adult):
+    profile = profile_from_row(adult, 0)  # hours-per-week 35
+    check = check_preferences(adult, profile, ["capital-gain"], {"hours-per-week": (35, 50)},
+                              {"hours-per-week": "only up", "capital-loss": "only down"})
+    assert check.ok
+    space = check.preferences.action_space(adult)
+    names = list(adult.feature_names)
+    assert not space.mutable[names.index("capital-gain")]
+    assert not space.mutable[names.index("age")]  # immutables stay locked
+    j = names.index("hours-per-week")
+    assert space.lower[j] == pytest.approx((35 - 1) / 98)
+    assert space.upper[j] == pytest.approx((50 - 1) / 98)
+    assert space.direction[j] == 1 and space.direction[names.index("capital-loss")] == -1
+
+
+def test_preference_errors(adult):
+    profile = profile_from_row(adult, 0)
+    check = check_preferences(adult, profile, [], {"hours-per-week": (60, 40), "capital-gain": (0, 10**6),
+                                                   "education-num": (1, 4)},
+                              {"education-num": "only up"})
+    assert "above the highest" in check.errors["hours-per-week"]
+    assert "within" in check.errors["capital-gain"]
+    assert "only up" in check.errors["education-num"]  # current 6 is above the highest 4
+
+
+def test_grid_form_checks():
+    assert parse_numbers("0-2, 5", "seeds") == [0, 1, 2, 5]
+    with pytest.raises(ValueError, match="not a whole number"):
+        parse_numbers("10, ten", "budgets")
+    check = check_grid(GridForm(budgets="30", iterations="7"))
+    assert "divisible" in check.errors["iterations"]
+    check = check_grid(GridForm(datasets=(), seeds="x", users=0))
+    assert set(check.errors) == {"datasets", "seeds", "users"}
+    check = check_grid(GridForm(variants=("base", "hare", "multi_hare"), seeds="0, 1", users=10))
+    assert check.ok and len(check.configs) == 6
+    assert "--users" in check.argv and "10" in check.argv
+    # noise parameters only matter with noise
+    assert check_grid(GridForm(noise_params="junk")).ok
+    assert "noise_params" in check_grid(GridForm(noise=("bernoulli",), noise_params="junk")).errors
+
+
+def _live_run(adult, adult_ann, budget=4, iterations=2, row=0):
+    from hare.app.profile import Preferences
+    prefs = Preferences()
+    space = prefs.action_space(adult)
+    x = adult.x_test[row:row + 1]
+    gen = make_generator("gs").fit(adult, adult_ann, space, 0)
+    r0 = gen.generate(x, user_keys(7, torch.arange(1)))
+    setup = LiveSetup("adult", "ann", "gs", budget, iterations)
+    return LiveRun(setup, adult, adult_ann, x, r0, space, prefs, "test_row", row, 7)
+
+
+def test_live_run_spends_the_budget_and_records_answers(adult, adult_ann):
+    run = _live_run(adult, adult_ann)
+    kinds = []
+    while (q := run.question()) is not None:
+        kinds.append(q.kind)
+        assert q.number == run.used + 1
+        assert q.current.probability >= 0.5
+        run.answer(q.kind == "compare")  # prefer the challenger, never satisfied
+    assert kinds == ["compare", "accept", "compare", "accept"]
+    assert run.used == 4 and run.left == 0 and not run.accepted
+    assert [e.seq for e in run.events] == [1, 2, 3, 4]
+    assert all(e.seconds >= 0 for e in run.events)
+    run.answer(True)  # a stale click after the end changes nothing
+    assert run.used == 4
+    card = json.loads(run.card_json())
+    assert card["recourse_found"] and card["probability_after"] >= 0.5
+    assert card["probability_before"] < 0.5
+    assert card["profile"]["age"] == card["recourse"]["age"]  # immutable
+    assert card["changes"] and all("→" in c["text"] for c in card["changes"])
+
+
+def test_live_run_without_recourse(adult, adult_ann):
+    run = _live_run(adult, adult_ann)
+    failed = LiveRun(run.setup, adult, adult_ann, run.x, torch.full_like(run.x, torch.nan),
+                     run.space, run.preferences, "entered", None, 1)
+    assert failed.failed and failed.done and failed.question() is None
+    assert json.loads(failed.card_json())["recourse_found"] is False
+
+
+def test_answer_store_keeps_sessions_and_answers(adult, adult_ann, tmp_path):
+    run = _live_run(adult, adult_ann)
+    while (q := run.question()) is not None:
+        run.answer(q.kind == "accept")  # satisfied at the first "good enough?"
+    store = AnswerStore(tmp_path / "answers.duckdb")
+    store.save(run)
+    store.save(run)  # idempotent per session
+    sessions, answers = store.sessions(), store.answers()
+    assert len(sessions) == 1 and bool(sessions["accepted"].iloc[0])
+    assert list(answers["kind"]) == ["compare", "accept"]
+    assert len(answers["current_option"].iloc[0]) == adult.n_features
+    assert "text" not in " ".join(answers.columns)  # no free text is stored
+
+
+def test_results_tables_put_ours_beside_the_paper():
+    cell = dict(dataset="adult", model="ann", generator="gs", scale="far", seeds=2, users=40,
+                gtp_std=0.2, gtd_std=0.1)
+    cells = pd.DataFrame([
+        dict(cell, variant="base", budget=None, iterations=None, bps=None, gtp_mean=0.7, gtd_mean=0.8),
+        dict(cell, variant="hare", budget=30, iterations=1, bps="every", gtp_mean=0.4, gtd_mean=0.1),
+        dict(cell, variant="hare", budget=10, iterations=1, bps="every", gtp_mean=0.5, gtd_mean=0.2),
+    ])
+    ours = ours_long(cells)
+    assert len(ours) == 6 and set(ours["source"]) == {"ours"}
+    filters = Filters(datasets=("adult",), models=("ann",), generators=("gs",))
+    views = {v.number: v for v in TABLE_VIEWS}
+    t1 = table_frame(views[1], ours, filters)
+    mine = t1[t1["source"] == "ours"]
+    assert set(mine["variant"]) == {"base", "hare"} and set(mine["budget"].dropna()) == {30}
+    assert (t1["source"] == "paper").any()
+    t2 = table_frame(views[2], ours, filters)
+    assert set(t2[(t2["source"] == "ours") & (t2["variant"] == "hare")]["budget"]) == {10, 30}
+    for view in TABLE_VIEWS:
+        frame = table_frame(view, ours, filters)
+        chart = table_chart(view, frame, "gtp")
+        assert chart is not None
+        chart.to_dict()  # valid spec with NaN-free data
+    empty = table_frame(views[1], ours_long(pd.DataFrame()), Filters(datasets=("nowhere",)))
+    assert table_chart(views[1], empty, "gtp") is None
+    assert len(paper_long(6)) > 0 and np.isfinite(paper_long(6)["mean"]).all()
+
+
+def test_a_runner_error_reaches_the_page(tmp_path):
+    from hare.app.sweep import GridCheck, SweepJob
+
+    check = check_grid(GridForm(users=5))
+    broken = GridCheck(configs=check.configs, argv=("--dataset", "nowhere"))
+    job = SweepJob(broken, tmp_path / "hare.duckdb")
+    job.process.wait(120)
+    status = job.status()
+    assert not status.running and status.returncode == 2
+    assert "unknown dataset 'nowhere'" in status.message
+    assert status.done == 0
+
+
+def test_database_paths_follow_the_environment(monkeypatch, tmp_path):
+    from hare.app.paths import PROJECT_ROOT, answers_db_path, results_db_path
+
+    monkeypatch.delenv("HARE_DB", raising=False)
+    assert results_db_path() == PROJECT_ROOT / "results" / "hare.duckdb"
+    monkeypatch.setenv("HARE_DB", "elsewhere/x.duckdb")  # relative to the project, not the cwd
+    monkeypatch.chdir(tmp_path)
+    assert results_db_path() == PROJECT_ROOT / "elsewhere" / "x.duckdb"
+    monkeypatch.setenv("HARE_ANSWERS_DB", str(tmp_path / "a.duckdb"))
+    assert answers_db_path() == tmp_path / "a.duckdb"
