@@ -50,45 +50,6 @@ def _grid(args) -> list:
                        noise_param=args.noise_param, seed=args.seeds, users=[args.users])
 
 
-def summary_table(configs, store) -> pd.DataFrame:
-    """Mean ± std over seeds per cell, with the paper's value for the same cell.
-
-    ``beyond`` lists the metrics whose mean differs from the paper's by more than the paper's std.
-    """
-    from hare.bench.paper import paper_value
-    runs = store.runs()
-    ids = {c.run_id: c for c in configs}
-    runs = runs[runs["run_id"].isin(ids)]
-    cells: dict[tuple, list] = {}
-    for _, row in runs.iterrows():
-        cfg = ids[row["run_id"]]
-        cells.setdefault(cfg.label().rsplit(" seed", 1)[0], []).append((cfg, row))
-    lines = []
-    for label, members in cells.items():
-        cfg = members[0][0]
-        frame = pd.DataFrame([r for _, r in members])
-        line = {"cell": label, "seeds": len(members), "users": int(frame["n_users"].min())}
-        beyond = []
-        for metric in ("gtp", "gtd", "success_rate"):
-            values = frame[metric].astype(float)
-            line[metric] = f"{values.mean():.2f} ± {values.std(ddof=0):.2f}"
-            paper = paper_value(cfg, metric)
-            line[f"paper {metric}"] = (f"{paper[0]:.2f} ± {paper[1]:.2f}" if paper else "—")
-            if paper and abs(values.mean() - paper[0]) > (paper[1] if paper[1] == paper[1] else 0):
-                beyond.append(metric)
-        line["beyond paper std"] = ", ".join(beyond) or "—"
-        lines.append(line)
-    return pd.DataFrame(lines)
-
-
-def markdown_table(frame: pd.DataFrame) -> str:
-    """A GitHub markdown table (pandas' to_markdown needs the tabulate package)."""
-    header = "| " + " | ".join(map(str, frame.columns)) + " |"
-    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
-    rows = ["| " + " | ".join(map(str, row)) + " |" for row in frame.itertuples(index=False)]
-    return "\n".join([header, rule, *rows])
-
-
 def cmd_run(args) -> int:
     return _execute(_grid(args), args)
 
@@ -102,6 +63,8 @@ def _add_execution_options(p: argparse.ArgumentParser) -> None:
                    help="Dask distributed scheduler address, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--markdown", action="store_true", help="print the summary as a markdown table")
+    p.add_argument("--all-metrics", action="store_true",
+                   help="summary with every Table 4 metric, as 'ours (paper)'")
 
 
 def _execute(configs, args) -> int:
@@ -121,7 +84,9 @@ def _execute(configs, args) -> int:
           f"{todo} to run", file=sys.stderr)
     run_grid(configs, store, progress=not args.quiet, workers=args.workers,
              scheduler=args.scheduler)
-    table = summary_table(configs, store)
+    from hare.bench.summary import SHORT, TABLE4, markdown_table, summary_table
+    table = summary_table(configs, store, TABLE4 if args.all_metrics else SHORT,
+                          compact=args.all_metrics)
     if args.markdown:
         print(markdown_table(table))
     else:

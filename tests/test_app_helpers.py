@@ -210,3 +210,17 @@ def test_database_paths_follow_the_environment(monkeypatch, tmp_path):
     assert results_db_path() == PROJECT_ROOT / "elsewhere" / "x.duckdb"
     monkeypatch.setenv("HARE_ANSWERS_DB", str(tmp_path / "a.duckdb"))
     assert answers_db_path() == tmp_path / "a.duckdb"
+
+
+def test_live_options_and_card_are_in_whole_units(adult, adult_ann):
+    """Whole-number features are shown (and scored) as whole numbers a person can act on."""
+    run = _live_run(adult, adult_ann, budget=6, iterations=1)
+    whole = [c for c, flag in zip(adult.spec.continuous, adult.encoder.integer) if flag]
+    while (q := run.question()) is not None:
+        for option in (q.current, q.challenger):
+            if option is not None:
+                assert option.probability >= 0.5
+        run.answer(q.kind == "compare")
+    after = adult.encoder.decode(run.recourse[None].numpy()).iloc[0]
+    assert all(float(after[c]).is_integer() for c in whole)
+    assert run.probability_after() >= 0.5

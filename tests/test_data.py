@@ -107,3 +107,18 @@ def test_download_writes_checked_file_into_cache(tmp_path, monkeypatch):
     assert requested == [files.DATA_URL.format(file="compas_test.csv")]
     assert path == tmp_path / "cache" / "data" / "compas_test.csv"
     pd.testing.assert_frame_equal(pd.read_csv(path), pd.read_csv(source))
+
+
+def test_snap_whole_moves_whole_number_features_away_from_the_factual(adult):
+    enc = adult.encoder
+    cols = list(adult.spec.features)
+    row = adult.test[cols].head(1).copy()
+    row["education-num"], row["hours-per-week"], row["capital-gain"] = 6, 40, 0
+    x = enc.encode(row)
+    target = row.copy()
+    target["education-num"], target["hours-per-week"], target["capital-gain"] = 14.45, 37.2, 5200.0000001
+    snapped = enc.decode(enc.snap_whole(x, enc.encode(target))).iloc[0]
+    assert snapped["education-num"] == pytest.approx(15)   # raised: up to the next whole year
+    assert snapped["hours-per-week"] == pytest.approx(37)  # lowered: down
+    assert snapped["capital-gain"] == pytest.approx(5200)  # float noise is not a change
+    assert snapped["age"] == pytest.approx(row["age"].iloc[0])

@@ -129,7 +129,21 @@ class LiveRun:
     def left(self) -> int:
         return self.budget - self.used
 
+    def in_whole_units(self, r: torch.Tensor) -> torch.Tensor:
+        """``r`` (d,) with whole-number features (education years, counts) moved to whole
+        numbers away from the profile, when that version still gets a yes and respects the
+        person's limits; otherwise ``r`` itself (shown then with its decimals). A person cannot
+        study 14.45 years, and the probability shown must be that of what they are told."""
+        if bool(torch.isnan(r).any()):
+            return r
+        snapped = torch.from_numpy(
+            self.dataset.encoder.snap_whole(self.x.numpy(), r[None].numpy())[0]).to(r.dtype)
+        ok = (float(probability(self.model, snapped)) >= 0.5
+              and bool(self.space.is_actionable(self.x[0], snapped)))
+        return snapped if ok else r
+
     def _option(self, r: torch.Tensor) -> Option:
+        r = self.in_whole_units(r)
         return Option(tuple(changes(self.dataset, self.x[0].numpy(), r.numpy())),
                       float(probability(self.model, r)))
 
@@ -164,8 +178,9 @@ class LiveRun:
 
     @property
     def recourse(self) -> torch.Tensor:
-        """(d,) the final (or current best) recourse; NaN when none was found."""
-        return self.session.result().recourse[0]
+        """(d,) the final (or current best) recourse, in whole units where the feature has
+        them (see ``in_whole_units``); NaN when none was found."""
+        return self.in_whole_units(self.session.result().recourse[0])
 
     @property
     def accepted(self) -> bool:

@@ -99,6 +99,27 @@ class Encoder:
             out[column] = np.where(encoded[:, n_cont + j] >= 0.5, allowed[1], allowed[0])
         return out[list(self.spec.features)]
 
+    def snap_whole(self, x: np.ndarray, r: np.ndarray) -> np.ndarray:
+        """Recourses ``r`` (N, d) for factuals ``x`` (N, d), both encoded, with every column that
+        holds whole numbers (years of education, number of loans) moved to a whole number, away
+        from the factual: up if the recourse raised it, down if it lowered it, so the change a
+        person makes is at least the one the engine found. Other columns are returned as is."""
+        x = np.atleast_2d(np.asarray(x, dtype=float))
+        r = np.atleast_2d(np.asarray(r, dtype=float)).copy()
+        span, low = self._span(), np.asarray(self.minimum)
+        for j, whole in enumerate(self.integer):
+            if not whole:
+                continue
+            before = x[:, j] * span[j] + low[j]
+            after = r[:, j] * span[j] + low[j]
+            near = np.round(after)
+            # float noise around a whole number (5.0000001) is that number, not the next one
+            snapped = np.where(np.abs(after - near) < 1e-6, near,
+                               np.where(after > before, np.ceil(after), np.floor(after)))
+            snapped = np.clip(snapped, self.minimum[j], self.maximum[j])
+            r[:, j] = (snapped - low[j]) / span[j]
+        return r
+
     def format_value(self, column: str, value) -> str:
         """A value as a person reads it: whole numbers without decimals, thousands separated."""
         if column in self.spec.categorical:
