@@ -122,6 +122,17 @@ def cmd_report(args) -> int:
     return 0
 
 
+def cmd_compact(args) -> int:
+    from pathlib import Path
+
+    from hare.bench.store import export_compact
+    if not Path(args.db).is_file():
+        raise ConfigError(f"no results database at {args.db}")
+    out = export_compact(args.db, args.out or args.db, with_users=not args.runs_only)
+    print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)", file=sys.stderr)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _Parser(prog="python -m hare", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -142,6 +153,12 @@ def main(argv: list[str] | None = None) -> int:
     report.add_argument("--out", default="results/REPORT.md", help="output file, - for stdout")
     report.add_argument("--users", type=int, default=150, help="compare runs with this many users")
     report.set_defaults(func=cmd_report)
+    compact = sub.add_parser("compact", help="rewrite a store compactly (optionally runs only)")
+    compact.add_argument("--db", default=DEFAULT_DB, help=f"DuckDB file (default {DEFAULT_DB})")
+    compact.add_argument("--out", default=None, help="output file (default: replace --db)")
+    compact.add_argument("--runs-only", action="store_true",
+                         help="keep the per-run summaries, drop the per-user rows")
+    compact.set_defaults(func=cmd_compact)
     args = parser.parse_args(argv)
     try:
         return args.func(args)

@@ -31,7 +31,8 @@ def launch_demo() -> None:
 
 
 st.title("Results")
-st.caption(f"Our runs from `{db}` (noiseless simulated users, mean over users and seeds) drawn "
+st.caption(f"Our runs from `{db}` (noiseless simulated users; each run's mean over its users, "
+           "then mean ± std over seeds) drawn "
            "beside the paper's published numbers. Hover a mark for mean ± std.")
 
 try:

@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 import duckdb
+import pandas as pd
 import pytest
 
 from hare.bench.config import RunConfig, expand_grid
@@ -154,3 +155,18 @@ def test_corrupt_data_file_fails_before_writing(tmp_path, capsys, monkeypatch):
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "does not match its checksum" in err
     assert not db.exists()
+
+
+def test_compact_keeps_every_run_and_drops_user_rows_on_request(tmp_path):
+    db = tmp_path / "r.duckdb"
+    assert main(["run", *SMALL, "--seeds", "0", "--db", str(db)]) == 0
+    before = ResultStore(db).runs()
+    slim = tmp_path / "slim.duckdb"
+    assert main(["compact", "--db", str(db), "--out", str(slim), "--runs-only"]) == 0
+    after = ResultStore(slim).runs()
+    pd.testing.assert_frame_equal(after.sort_values("run_id").reset_index(drop=True),
+                                  before.sort_values("run_id").reset_index(drop=True))
+    with duckdb.connect(str(slim), read_only=True) as con:
+        assert con.execute("SELECT count(*) FROM user_results").fetchone()[0] == 0
+    assert main(["compact", "--db", str(db)]) == 0  # in place, with the user rows
+    assert _counts(db)[1][0] == 3 * 8

@@ -132,3 +132,24 @@ class ResultStore:
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[0])
+
+
+def export_compact(source: str | Path, target: str | Path, with_users: bool = False) -> Path:
+    """Copy a store into a fresh file: every ``runs`` row, and the ``user_results`` rows only if
+    ``with_users`` (the table is kept, empty, otherwise). A rewritten file holds no freed pages,
+    so it is the smallest form to ship. ``target`` may be ``source``: it is replaced at the end.
+    """
+    source, target = Path(source), Path(target)
+    scratch = target.with_name(target.name + ".tmp")
+    scratch.unlink(missing_ok=True)
+    with duckdb.connect(str(scratch)) as con:
+        con.execute(RUNS_SCHEMA)
+        con.execute(USERS_SCHEMA)
+        con.execute(f"ATTACH '{source}' AS src (READ_ONLY)")
+        con.execute("INSERT INTO runs BY NAME SELECT * FROM src.runs")
+        if with_users:
+            con.execute("INSERT INTO user_results BY NAME SELECT * FROM src.user_results")
+        con.execute("DETACH src")
+        con.execute("CHECKPOINT")
+    scratch.replace(target)
+    return target
