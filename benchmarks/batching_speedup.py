@@ -9,18 +9,23 @@ difference between the two results (per-user random streams make them the same r
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
+
 import argparse
 import time
 
 import torch
 
-from hare.actions import ActionSpace
-from hare.data import load_dataset
-from hare.generators import make_generator
-from hare.models import load_or_train, negative_factuals
-from hare.rng import user_keys
-from hare.session import HareSession, HareSettings, run_to_end
-from hare.users import SimulatedUser, simulate_ground_truth
+from hare.actions import ActionSpace  # noqa: E402
+from hare.data import load_dataset  # noqa: E402
+from hare.generators import make_generator  # noqa: E402
+from hare.models import load_or_train, negative_factuals  # noqa: E402
+from hare.rng import user_keys  # noqa: E402
+from hare.session import HareSession, HareSettings, run_to_end  # noqa: E402
+from hare.users import SimulatedUser, simulate_ground_truth  # noqa: E402
 
 CELLS = [("adult", "ann", "gs", 5), ("compas", "ann", "wachter", 1),
          ("credit", "ann", "gs", 5), ("adult", "lr", "wachter", 5)]

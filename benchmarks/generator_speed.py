@@ -11,16 +11,21 @@ HARE_CACHE_DIR at a fresh directory for cold numbers (classifiers are trained, u
 
 from __future__ import annotations
 
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
+
 import argparse
 import time
 
 import torch
 
-from hare.actions import ActionSpace
-from hare.data import load_dataset
-from hare.generators import generator_names, make_generator
-from hare.models import load_or_train, negative_factuals
-from hare.rng import user_keys
+from hare.actions import ActionSpace  # noqa: E402
+from hare.data import load_dataset  # noqa: E402
+from hare.generators import generator_names, make_generator  # noqa: E402
+from hare.models import load_or_train, negative_factuals  # noqa: E402
+from hare.rng import user_keys  # noqa: E402
 
 
 def measure(generator: str, dataset_name: str, n: int, seed: int, params: dict) -> dict:

@@ -25,6 +25,9 @@ class SamplingSettings:
     lr: float = 0.1  # Adam
     lam: float = 10.0  # λ, weight of the diversity loss
     gamma: float = 1.0  # γ, step from the baseline recourse
+    # Project onto A(u) after every step (the paper's Algorithm 1, and our default), or only
+    # once after the last step, as the authors' code did: kept to measure what that changes.
+    project_each_step: bool = True
 
 
 def _unit_rows(p: torch.Tensor) -> torch.Tensor:
@@ -61,9 +64,12 @@ def actionable_sampling(model: Classifier, x: torch.Tensor, r0: torch.Tensor, sp
         (settings.lam * diversity + validity).sum().backward()
         optimizer.step()
         with torch.no_grad():
-            directions.mul_(mask)
+            if settings.project_each_step:
+                directions.mul_(mask)
             directions.copy_(_unit_rows(directions))
     with torch.no_grad():
+        if not settings.project_each_step:
+            directions.copy_(_unit_rows(directions * mask))
         raw = torch.clamp(base + settings.gamma * directions, 0.0, 1.0)
         return space.project(x.unsqueeze(1), raw)
 
