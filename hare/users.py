@@ -80,7 +80,7 @@ class SimulatedUser:
     "logistic" (Bradley–Terry) prefers the challenger with probability
     σ(β·(‖current − r_gt‖ − ‖challenger − r_gt‖)), β = ``noise_param``.
     Absolute feedback says yes iff ‖r − r_gt‖ ≤ ``tolerance`` (None: never, as in the paper).
-    ``weights`` (d,), if given, replace the L2 distance to r_gt by a preference-weighted L1
+    ``weights`` (d,) or per user (N, d), if given, replace the L2 distance to r_gt by a preference-weighted L1
     cost from the factual, a second user model: the cheaper recourse wins.
     """
 
@@ -103,7 +103,8 @@ class SimulatedUser:
     def score(self, r: torch.Tensor, users: torch.Tensor) -> torch.Tensor:
         """Lower is better: distance to r_gt, or weighted L1 cost for preference-weight users."""
         if self.weights is not None:
-            return ((r - self.factual[users]).abs() * self.weights).sum(-1)
+            weights = self.weights[users] if self.weights.dim() == 2 else self.weights
+            return ((r - self.factual[users]).abs() * weights).sum(-1)
         return (r - self.ground_truth[users]).norm(dim=-1)
 
     def answer(self, question: Question) -> torch.Tensor:

@@ -97,3 +97,25 @@ def test_bad_noise_settings_are_refused():
     with pytest.raises(ConfigError, match="flip probability"):
         SimulatedUser(torch.zeros(1, 2), torch.zeros(1, dtype=torch.long), noise="bernoulli",
                       noise_param=0.9)
+
+
+def test_weighted_cost_users_in_a_session_with_failed_users(compas, compas_ann):
+    """Per-user weights follow the users a question is put to (some users may have no base
+    recourse and are never asked)."""
+    from hare.generators import make_generator
+    from hare.session import HareSession, HareSettings, run_to_end
+    x, keys = refused(compas_ann, compas, 12)
+    space = ActionSpace.for_dataset(compas)
+    r0 = make_generator("gs").fit(compas, compas_ann, space).generate(x, keys)
+    r0[:2] = float("nan")
+    weights = torch.rand(len(x), x.shape[1], dtype=torch.float64,
+                         generator=torch.Generator().manual_seed(0))
+    user = SimulatedUser(torch.zeros_like(x), keys, factual=x, weights=weights)
+    result = run_to_end(HareSession(compas_ann, x, r0, space, HareSettings(6, 2), keys), user)
+    def cost(r):
+        return ((r - x).abs() * weights).sum(-1)
+
+    assert (result.queries[2:] == 6).all() and (result.queries[:2] == 0).all()
+    # BPS only shortens the base recourse's changes, and a noiseless user only swaps the
+    # incumbent for a cheaper candidate, so no user ends up paying more than the base recourse
+    assert bool((cost(result.recourse)[2:] <= cost(r0)[2:] + 1e-9).all())
