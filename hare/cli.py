@@ -85,8 +85,10 @@ def _execute(configs, args) -> int:
     run_grid(configs, store, progress=not args.quiet, workers=args.workers,
              scheduler=args.scheduler)
     from hare.bench.summary import SHORT, TABLE4, markdown_table, summary_table
-    table = summary_table(configs, store, TABLE4 if args.all_metrics else SHORT,
-                          compact=args.all_metrics)
+    metrics = TABLE4 if args.all_metrics else SHORT
+    if any(c.user_model != "ground_truth" for c in configs):
+        metrics = metrics + ("user_cost",)  # what weighted-cost users judge by; GTP is not it
+    table = summary_table(configs, store, metrics, compact=args.all_metrics)
     if args.markdown:
         print(markdown_table(table))
     else:

@@ -16,7 +16,8 @@ SHORT = ("gtp", "gtd", "success_rate")
 TABLE4 = ("gtp", "gtd", "success_rate", "constraint_violations", "redundancy", "proximity_sq",
           "sparsity")
 HEADERS = {"gtp": "GTP", "gtd": "GTD", "success_rate": "success", "constraint_violations":
-           "con. vio.", "redundancy": "red.", "proximity_sq": "prox. (L2²)", "sparsity": "spars."}
+           "con. vio.", "redundancy": "red.", "proximity_sq": "prox. (L2²)", "sparsity": "spars.",
+           "user_cost": "user's cost"}
 
 
 def _mean_std(values: pd.Series) -> tuple[float, float, int]:
