@@ -85,13 +85,21 @@ def boundary_point_search(model: Classifier, x: torch.Tensor, c: torch.Tensor, s
     Bisection keeps the positive end and stops when the segment is shorter than ``eps``, so a
     returned point is positive and within eps of the boundary.
 
-    The segment starts at x with the candidate's binary values (a half-way binary means
-    nothing), clamped into the person's ranges, so every point on it stays actionable.
+    Categorical (binary) columns cannot move half way, so they are settled first: if the model
+    still accepts the candidate with the factual's categories, those changes are dropped (a
+    person is not asked to change occupation or marital status when the model does not need
+    it); otherwise the candidate's categories are kept. The paper's bisection over every column
+    drops them too, but through fractional values no one can act on. The segment then runs
+    from x, with the settled categories and clamped into the person's ranges, to the candidate,
+    so every point on it is actionable.
     """
     with torch.no_grad():
-        start = space.project(x.unsqueeze(1), torch.where(space.binary, c, x.unsqueeze(1)))
-        end = c.clone()
+        x1 = x.unsqueeze(1)
         valid = model(c) >= 0.5
+        reverted = torch.where(space.binary, x1, c)
+        drop = (model(reverted) >= 0.5).unsqueeze(-1)
+        end = torch.where(drop, reverted, c)
+        start = space.project(x1, torch.where(space.binary, end, x1))
         length = float((end - start).norm(dim=-1).max()) if c.numel() else 0.0
         steps = max(0, math.ceil(math.log2(length / eps)) + 1) if length > eps else 0
         for _ in range(steps):

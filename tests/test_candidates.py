@@ -1,5 +1,6 @@
 """ActionableSampling and BoundaryPointSearch on real data slices."""
 
+import pytest
 import torch
 
 from hare.actions import ActionSpace
@@ -58,3 +59,46 @@ def test_every_bps_result_is_valid_and_within_eps_of_the_boundary(adult, adult_a
     assert bool(space.is_actionable(x.unsqueeze(1), points).all())
     # invalid candidates come back unchanged, for the caller to replace
     assert torch.equal(points[~valid], c[~valid])
+
+
+def _linear(w0, w1, bias):
+    from torch import nn
+    from hare.models import Classifier
+
+    class Linear(Classifier):
+        def __init__(self):
+            super().__init__()
+            self.net = nn.Linear(2, 1).double()
+            with torch.no_grad():
+                self.net.weight.copy_(torch.tensor([[w0, w1]]))
+                self.net.bias.fill_(bias)
+    return Linear()
+
+
+def _two_column_space():
+    """Column 0 continuous, column 1 a 0/1 category; both may move."""
+    return ActionSpace(mutable=torch.tensor([True, True]), binary=torch.tensor([False, True]),
+                       lower=torch.zeros(2, dtype=torch.float64),
+                       upper=torch.ones(2, dtype=torch.float64),
+                       direction=torch.zeros(2, dtype=torch.int8))
+
+
+def test_bps_drops_a_category_change_the_model_does_not_need():
+    model = _linear(8.0, 4.0, -5.0)  # accepted iff 8·x0 + 4·x1 ≥ 5
+    x = torch.zeros(1, 2, dtype=torch.float64)
+    c = torch.tensor([[[1.0, 1.0]]], dtype=torch.float64)  # (1, 0) is accepted too
+    points, valid = boundary_point_search(model, x, c, _two_column_space(), eps=1e-9)
+    assert valid.item()
+    assert points[0, 0, 1].item() == 0.0  # the category is left as it was
+    assert points[0, 0, 0].item() == pytest.approx(5 / 8, abs=1e-8)
+
+
+def test_bps_keeps_a_category_change_the_model_needs():
+    model = _linear(4.0, 4.0, -5.0)  # (1, 0) is refused: the category change is needed
+    x = torch.zeros(1, 2, dtype=torch.float64)
+    c = torch.tensor([[[1.0, 1.0]]], dtype=torch.float64)
+    points, valid, inside = boundary_point_search(model, x, c, _two_column_space(), eps=1e-9,
+                                                  with_bracket=True)
+    assert points[0, 0, 1].item() == 1.0 and inside[0, 0, 1].item() == 1.0
+    assert points[0, 0, 0].item() == pytest.approx(1 / 4, abs=1e-8)
+    assert model(points).item() >= 0.5 > model(inside).item()
