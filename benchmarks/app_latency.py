@@ -40,8 +40,10 @@ def percentiles(values: list[float]) -> str:
             f"max {ms.max():.0f} ms")
 
 
-def answer_latency(sessions: int, budget: int, iterations: int) -> list[float]:
-    """Answer every question of ``sessions`` live sessions on Adult / ANN / GS (AppTest)."""
+def answer_latency(sessions: int, budget: int, iterations: int, think: float) -> list[float]:
+    """Answer every question of ``sessions`` live sessions on Adult / ANN / GS (AppTest),
+    waiting ``think`` seconds before each answer, as a person reading the question would (the
+    page samples the next round while "good enough?" is read)."""
     from streamlit.testing.v1 import AppTest
 
     latencies: list[float] = []
@@ -54,6 +56,7 @@ def answer_latency(sessions: int, budget: int, iterations: int) -> list[float]:
         at.run()
         next(b for b in at.button if b.label == "Find my recourse").click().run()
         while (name := next((n for n in ANSWERS if n in [b.label for b in at.button]), None)):
+            time.sleep(think)
             next(b for b in at.button if b.label == name).click().run()
         if at.exception:
             raise RuntimeError(at.exception)
@@ -184,6 +187,8 @@ def main() -> None:
     parser.add_argument("--db", type=Path, help="a results DB (default: build a synthetic full one)")
     parser.add_argument("--repeats", type=int, default=5, help="warm results-page loads")
     parser.add_argument("--browser", action="store_true", help="also measure in headless Chromium")
+    parser.add_argument("--think", type=float, default=0.5,
+                        help="seconds a simulated person takes to read each question (0: none)")
     args = parser.parse_args()
 
     import torch
@@ -192,8 +197,9 @@ def main() -> None:
     os.environ["HARE_DB"] = str(work / "empty.duckdb")
     os.environ["HARE_ANSWERS_DB"] = str(work / "answers.duckdb")
 
-    latencies = answer_latency(args.sessions, args.budget, args.iterations)
-    print(f"answer -> next pair (server, Adult/ANN/GS, B={args.budget} T={args.iterations}): "
+    latencies = answer_latency(args.sessions, args.budget, args.iterations, args.think)
+    print(f"answer -> next pair (server, Adult/ANN/GS, B={args.budget} T={args.iterations}, "
+          f"{args.think:g} s to read each question): "
           f"{percentiles(latencies)}")
 
     db = args.db

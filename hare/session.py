@@ -104,11 +104,36 @@ class HareSession:
         self.step = 0  # queries asked in the current iteration
         self._users = torch.zeros(0, dtype=torch.long)  # users in the current iteration
         self._candidates: torch.Tensor | None = None  # (M, k, d)
+        self._prefetched: tuple | None = None  # (users, pool, valid) for the next iteration
         self._pending: Question | None = None
 
     @property
     def done(self) -> bool:
         return not bool(self.active.any()) and self._pending is None
+
+    def _candidate_pool(self, users: torch.Tensor, iteration: int):
+        """(pool (M, k, d), valid (M, k)) for ``users``' iteration: the incumbent and k − 1
+        samples around it, calibrated by BPS in "every" mode. Depends only on each user's
+        incumbent, factual and key, so it can be computed ahead (``prefetch``)."""
+        s = self.settings
+        x, incumbent = self.x[users], self.winner[users]
+        samples = actionable_sampling(self.model, x, incumbent, self.space, s.k - 1,
+                                      self.keys[users], stream=iteration, settings=s.sampling)
+        pool = torch.cat([incumbent.unsqueeze(1), samples], dim=1)  # (M, k, d)
+        if s.bps == "every":
+            return boundary_point_search(self.model, x, pool, self.space, s.eps)
+        with torch.no_grad():
+            return pool, self.model(pool) >= 0.5
+
+    def prefetch(self) -> None:
+        """While the "good enough?" question waits, compute the next iteration's candidates for
+        the users it is put to, so a "no" is answered without the sampling delay (the app runs
+        this in a thread while the person reads). A no-op in any other state."""
+        q = self._pending
+        if (q is None or q.kind != "accept" or self.iteration >= self.settings.iterations
+                or self._prefetched is not None):
+            return
+        self._prefetched = (q.users.clone(), *self._candidate_pool(q.users, self.iteration + 1))
 
     def _start_iteration(self) -> None:
         s = self.settings
@@ -117,15 +142,13 @@ class HareSession:
         users = torch.nonzero(self.active).squeeze(-1)
         self._users = users
         self.iterations_run[users] += 1
-        x, incumbent = self.x[users], self.winner[users]
-        samples = actionable_sampling(self.model, x, incumbent, self.space, s.k - 1,
-                                      self.keys[users], stream=self.iteration, settings=s.sampling)
-        pool = torch.cat([incumbent.unsqueeze(1), samples], dim=1)  # (M, k, d)
-        if s.bps == "every":
-            pool, valid = boundary_point_search(self.model, x, pool, self.space, s.eps)
+        prefetched, self._prefetched = self._prefetched, None
+        if prefetched is not None and bool(torch.isin(users, prefetched[0]).all()):
+            # the users still active said "no"; take their rows of the prefetched pool
+            rows = torch.searchsorted(prefetched[0], users)
+            pool, valid = prefetched[1][rows], prefetched[2][rows]
         else:
-            with torch.no_grad():
-                valid = self.model(pool) >= 0.5
+            pool, valid = self._candidate_pool(users, self.iteration)
         # An invalid sample would be a recourse that does not work: show the incumbent instead,
         # so every iteration still asks exactly k questions (SPEC §4), and count it.
         valid[:, 0] = True

@@ -115,3 +115,21 @@ def test_invalid_settings_are_refused(budget, iterations, message):
 def test_unknown_bps_mode_is_refused():
     with pytest.raises(ConfigError, match="every, best"):
         HareSettings(30, 5, bps="sometimes")
+
+
+def test_prefetching_the_next_round_changes_nothing(compas_setup, compas_ann):
+    """Candidates computed ahead while "good enough?" waits are those computed on the answer."""
+    x, keys, space, r0, truth = compas_setup
+    user = SimulatedUser(truth.recourse, keys, tolerance=0.25)  # some say yes, the rest go on
+    plain = run_to_end(HareSession(compas_ann, x, r0, space, HareSettings(30, 5), keys), user)
+    session = HareSession(compas_ann, x, r0, space, HareSettings(30, 5), keys)
+    prefetched = 0
+    while (q := session.next_question()) is not None:
+        if q.kind == "accept":
+            session.prefetch()
+            prefetched += session._prefetched is not None
+        session.answer(user.answer(q))
+    ahead = session.result()
+    assert prefetched == 4  # every "good enough?" but the last iteration's
+    assert torch.equal(ahead.queries, plain.queries) and torch.equal(ahead.accepted, plain.accepted)
+    torch.testing.assert_close(ahead.recourse, plain.recourse, atol=1e-6, rtol=0)

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import threading
 import time
 import uuid
 from dataclasses import asdict, dataclass, field
@@ -106,12 +107,18 @@ class LiveRun:
         self._shown = 0.0
         self._shown_at = self.started_at
         self.saved = False  # written to the answer store
+        self._prefetch: threading.Thread | None = None
         self._advance()
 
     def _advance(self) -> None:
         self._question = None if self.failed else self.session.next_question()
         self._shown = time.perf_counter()
         self._shown_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        if self._question is not None and self._question.kind == "accept":
+            # Sample the next round while the person reads "good enough?": a "no" then shows
+            # the next pair without the ~50 ms of ActionableSampling.
+            self._prefetch = threading.Thread(target=self.session.prefetch, daemon=True)
+            self._prefetch.start()
 
     @property
     def done(self) -> bool:
@@ -167,6 +174,9 @@ class LiveRun:
         q = self._question
         if q is None:
             return
+        if self._prefetch is not None:  # the session is not to be touched while it samples
+            self._prefetch.join()
+            self._prefetch = None
         challenger = q.challenger[0].tolist() if q.challenger is not None else None
         same = challenger is not None and bool(torch.allclose(q.current[0], q.challenger[0], atol=1e-9))
         self.events.append(AnswerEvent(
