@@ -8,6 +8,7 @@ on stderr and exit status 2.
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 
 import pandas as pd
@@ -57,8 +58,9 @@ def cmd_run(args) -> int:
 def _add_execution_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--db", default=DEFAULT_DB, help=f"DuckDB file (default {DEFAULT_DB})")
     p.add_argument("--threads", type=int, default=1, help="torch threads in this process (default 1)")
-    p.add_argument("--workers", type=int, default=1,
-                   help="local worker processes (spawn, one torch thread each); 1 = in this process")
+    p.add_argument("--workers", type=int, default=os.cpu_count() or 1,
+                   help="local worker processes (spawn, one torch thread each; default: one per "
+                        "core); 1 = in this process")
     p.add_argument("--scheduler", default=None,
                    help="Dask distributed scheduler address, e.g. tcp://10.0.0.5:8786")
     p.add_argument("--quiet", action="store_true", help="no progress bar")

@@ -41,7 +41,9 @@ def summary_table(configs: list[RunConfig], store: ResultStore, metrics=SHORT,
     """
     runs = store.runs()
     ids = {c.run_id: c for c in configs}
+    order = {c.run_id: i for i, c in enumerate(configs)}  # cells in the grid's order
     runs = runs[runs["run_id"].isin(ids)]
+    runs = runs.iloc[sorted(range(len(runs)), key=lambda i: order[runs["run_id"].iloc[i]])]
     cells: dict[str, list] = {}
     for _, row in runs.iterrows():
         cfg = ids[row["run_id"]]
