@@ -45,3 +45,46 @@ def test_dask_cluster_runs_cells_and_coordinator_writes(tmp_path, reference):
         # a second launch of the same grid finds everything stored and computes nothing
         assert run_grid(expand_grid(**GRID), store, progress=False,
                         scheduler=cluster.scheduler_address) == []
+
+
+def test_workers_exit_when_the_coordinator_is_killed(tmp_path):
+    """A coordinator killed outright (no pool shutdown) leaves no orphaned worker behind."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "hare", "run", "--dataset", "compas", "adult", "--model", "ann",
+         "--generator", "gs", "--users", "20", "--seeds", "0", "1", "--workers", "2", "--quiet",
+         "--db", str(tmp_path / "w.duckdb")],
+        cwd=root, env=dict(os.environ, PYTHONPATH=str(root)), stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL)
+
+    def children(pid):
+        found = []
+        for task in Path(f"/proc/{pid}/task").glob("*"):
+            try:
+                found += [int(c) for c in (task / "children").read_text().split()]
+            except OSError:
+                pass
+        return found
+
+    deadline = time.monotonic() + 60
+    workers = []
+    while time.monotonic() < deadline and len(workers) < 2 and proc.poll() is None:
+        workers = children(proc.pid)  # the pool's resource tracker and its two workers
+        time.sleep(0.2)
+    assert len(workers) >= 2, "the worker pool did not start"
+    os.kill(proc.pid, signal.SIGKILL)
+    proc.wait()
+    deadline = time.monotonic() + 20
+    alive = workers
+    while alive and time.monotonic() < deadline:
+        time.sleep(0.3)
+        alive = [pid for pid in alive if Path(f"/proc/{pid}").exists()
+                 and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()]
+    assert not alive, f"workers {alive} outlived their coordinator"

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import tempfile
@@ -157,8 +158,10 @@ class SweepJob:
         fd, log = tempfile.mkstemp(prefix="hare-sweep-", suffix=".log")
         self.log = Path(log)  # the runner's output: its last line explains a failure
         with os.fdopen(fd, "wb") as out:
+            # its own process group: cancelling stops the runner and its worker processes
             self.process = subprocess.Popen(argv, cwd=PROJECT_ROOT, env=env, stdin=subprocess.DEVNULL,
-                                            stdout=out, stderr=subprocess.STDOUT)
+                                            stdout=out, stderr=subprocess.STDOUT,
+                                            start_new_session=True)
 
     def status(self) -> SweepStatus:
         stored = ResultStore(self.db).stored_run_ids()
@@ -177,11 +180,11 @@ class SweepJob:
         """Stop the runner; the run in progress is rolled back, finished runs stay stored."""
         if self.process.poll() is None:
             self.cancelled = True
-            self.process.terminate()
+            os.killpg(self.process.pid, signal.SIGTERM)
             try:
                 self.process.wait(timeout)
             except subprocess.TimeoutExpired:
-                self.process.kill()
+                os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
 
 

@@ -8,7 +8,10 @@ Workers only compute; they return RunRecords and the coordinating process alone 
 from __future__ import annotations
 
 import multiprocessing
+import os
 import sys
+import threading
+import time
 from concurrent.futures import ProcessPoolExecutor, as_completed
 from itertools import groupby
 from typing import Callable, Iterable, Iterator
@@ -31,10 +34,22 @@ def _in_process(configs: list[RunConfig]) -> Iterator[RunRecord]:
         yield execute_run(cfg, context)
 
 
+def _exit_with_parent(parent: int) -> None:
+    """Worker initializer: end this worker when the coordinator is gone (killed or terminated
+    without a chance to shut its pool down), instead of lingering as an orphan."""
+    def watch() -> None:
+        while os.getppid() == parent:
+            time.sleep(1.0)
+        os._exit(1)
+
+    threading.Thread(target=watch, daemon=True).start()
+
+
 def _local_processes(configs: list[RunConfig], workers: int) -> Iterator[RunRecord]:
     # spawn, not fork: a forked torch process can deadlock on the parent's thread pools.
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx) as pool:
+    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_exit_with_parent,
+                             initargs=(os.getpid(),)) as pool:
         futures = [pool.submit(run_group, group, 1) for group in _groups(configs)]
         for future in as_completed(futures):
             yield from future.result()
