@@ -89,6 +89,7 @@ def test_sweep_from_the_benchmark_page_shows_on_the_results_page(page, app_url, 
 
     page.get_by_role("link", name="Results").click()
     page.get_by_text("3 noiseless runs stored.").wait_for()
+    # the chart mounts in the browser after the script run that sends it: wait for it
+    page.locator("[data-testid='stVegaLiteChart']").first.wait_for(timeout=30_000)
     wait_idle(page)
-    assert page.locator("[data-testid='stVegaLiteChart']").count() >= 1
     shoot(page, "results")
