@@ -23,6 +23,7 @@ import torch
 
 from hare.generators.autoencoders import cchvae_settings, load_or_train_vae, with_overrides
 from hare.generators.base import RecourseGenerator, register
+from hare.generators.growing_spheres import nearest_hits
 from hare.rng import keyed_normal, keyed_uniform
 
 
@@ -62,10 +63,7 @@ class CCHVAE(RecourseGenerator):
                 z = z0[todo].unsqueeze(1) + radius * direction  # (M, samples, latent)
                 points = self.space.project(xs, self.vae.decode(z, xs))
                 valid = (self.model(points) >= 0.5) & self.space.is_actionable(xs, points)
-                distance = torch.where(valid, (points - xs).abs().sum(-1), torch.inf)
-                best = distance.argmin(dim=1)
-                hit = valid.any(dim=1)
-                chosen = points[torch.arange(len(todo)), best]
+                hit, chosen = nearest_hits(points, valid, xs)
                 result[todo[hit]] = chosen[hit]
                 todo = todo[~hit]
         return result

@@ -16,6 +16,17 @@ from hare.models import Classifier
 from hare.rng import keyed_normal, keyed_uniform
 
 
+def nearest_hits(points: torch.Tensor, ok: torch.Tensor, reference: torch.Tensor):
+    """Per row, the acceptable sample nearest (L1) to the row's reference point.
+
+    points (M, S, d), ok (M, S) bool, reference (M, 1, d). Returns (hit (M,) bool: the row had
+    an acceptable sample, chosen (M, d): that sample, meaningless where hit is False).
+    """
+    distance = torch.where(ok, (points - reference).abs().sum(-1), torch.inf)
+    best = distance.argmin(dim=1)
+    return ok.any(dim=1), points[torch.arange(len(points)), best]
+
+
 def growing_spheres_search(model: Classifier, center: torch.Tensor, origin: torch.Tensor,
                            space: ActionSpace, keys: torch.Tensor, samples: int = 1000,
                            step: float = 0.2, max_shells: int = 50, stream: int = 0) -> torch.Tensor:
@@ -38,12 +49,7 @@ def growing_spheres_search(model: Classifier, center: torch.Tensor, origin: torc
             direction = direction / direction.abs().sum(-1, keepdim=True).clamp_min(1e-12)
             radius = step * (shell + keyed_uniform(k, stream + 2 * shell + 1, (samples, 1)))
             points = space.project(o.unsqueeze(1), c.unsqueeze(1) + radius * direction)
-            positive = model(points) >= 0.5  # (M, samples)
-            distance = (points - c.unsqueeze(1)).abs().sum(-1)
-            distance = torch.where(positive, distance, torch.inf)
-            best = distance.argmin(dim=1)
-            hit = positive.any(dim=1)
-            chosen = points[torch.arange(len(todo)), best]
+            hit, chosen = nearest_hits(points, model(points) >= 0.5, c.unsqueeze(1))
             result[todo[hit]] = chosen[hit]
             todo = todo[~hit]
     return result
