@@ -63,9 +63,10 @@ def simulate_ground_truth(model: Classifier, x: torch.Tensor, space: ActionSpace
         if bool(fallback.any()):
             idx = torch.nonzero(fallback).squeeze(-1)
             last = p[idx, max_draws - 1]
-            if not bool((model(last) >= 0.5).all()):
-                # a missed GS on a negative draw: walk to the far corner the draw points at
-                last = space.project(x[idx], x[idx] + 10.0 * u[idx, max_draws - 1])
+            # a missed GS on a negative draw: walk to the far corner that draw points at (only
+            # those rows; a row whose every draw was positive keeps its last draw)
+            corner = space.project(x[idx], x[idx] + 10.0 * u[idx, max_draws - 1])
+            last = torch.where((model(last) >= 0.5).unsqueeze(-1), last, corner)
             calibrated, _ = boundary_point_search(model, x[idx], last.unsqueeze(1), space)
             recourse[idx] = calibrated[:, 0]
         return GroundTruth(recourse, fallback, first + 1)
