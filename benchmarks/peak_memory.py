@@ -13,7 +13,8 @@ import time
 from pathlib import Path
 
 
-def _children(pid: int) -> list[int]:
+def children(pid: int) -> list[int]:
+    """Pids of pid's direct children (from /proc), [] once pid is gone."""
     found = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
         try:
@@ -33,7 +34,7 @@ def tree_rss(pid: int) -> int:
             total += int(Path(f"/proc/{current}/statm").read_text().split()[1]) * page
         except OSError:
             continue
-        stack += _children(current)
+        stack += children(current)
     return total
 
 

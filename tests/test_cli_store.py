@@ -124,6 +124,22 @@ def _exit_code(argv):
         return exc.code
 
 
+def _run_with_bad_data(tmp_path, capsys) -> str:
+    """Run a small grid against the data files the test set up: it must stop with exit 2 and
+    one line, writing nothing. Returns that line. (The dataset cache is cleared around it, so
+    neither the real files nor the test's leak across tests.)"""
+    db = tmp_path / "r.duckdb"
+    load_dataset.cache_clear()
+    try:
+        assert main(["run", *SMALL, "--seeds", "0", "--db", str(db)]) == 2
+    finally:
+        load_dataset.cache_clear()
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1
+    assert not db.exists()
+    return err
+
+
 def test_missing_data_file_fails_before_writing(tmp_path, capsys, monkeypatch):
     import urllib.error
     from hare.data import files
@@ -131,16 +147,8 @@ def test_missing_data_file_fails_before_writing(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("HARE_CACHE_DIR", str(tmp_path / "cache"))
     monkeypatch.setattr(files.urllib.request, "urlopen",
                         lambda *a, **k: (_ for _ in ()).throw(urllib.error.URLError("offline")))
-    load_dataset.cache_clear()
-    try:
-        db = tmp_path / "r.duckdb"
-        assert main(["run", *SMALL, "--seeds", "0", "--db", str(db)]) == 2
-    finally:
-        load_dataset.cache_clear()
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1
+    err = _run_with_bad_data(tmp_path, capsys)
     assert "compas.csv" in err and "HARE_DATA_DIR" in err and "https://" in err
-    assert not db.exists()
 
 
 def test_corrupt_data_file_fails_before_writing(tmp_path, capsys, monkeypatch):
@@ -150,15 +158,7 @@ def test_corrupt_data_file_fails_before_writing(tmp_path, capsys, monkeypatch):
         data = files.resolve_data_file(name).read_bytes()
         (tmp_path / "carla" / name).write_bytes(data if name != "compas.csv" else data[:-200])
     monkeypatch.setenv("HARE_DATA_DIR", str(tmp_path))
-    load_dataset.cache_clear()
-    try:
-        db = tmp_path / "r.duckdb"
-        assert main(["run", *SMALL, "--seeds", "0", "--db", str(db)]) == 2
-    finally:
-        load_dataset.cache_clear()
-    err = capsys.readouterr().err.strip()
-    assert len(err.splitlines()) == 1 and "does not match its checksum" in err
-    assert not db.exists()
+    assert "does not match its checksum" in _run_with_bad_data(tmp_path, capsys)
 
 
 def test_compact_keeps_every_run_and_drops_user_rows_on_request(tmp_path):

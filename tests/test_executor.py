@@ -56,6 +56,8 @@ def test_workers_exit_when_the_coordinator_is_killed(tmp_path):
     import time
     from pathlib import Path
 
+    from benchmarks.peak_memory import children
+
     root = Path(__file__).resolve().parents[1]
     proc = subprocess.Popen(
         [sys.executable, "-m", "hare", "run", "--dataset", "compas", "adult", "--model", "ann",
@@ -63,15 +65,6 @@ def test_workers_exit_when_the_coordinator_is_killed(tmp_path):
          "--db", str(tmp_path / "w.duckdb")],
         cwd=root, env=dict(os.environ, PYTHONPATH=str(root)), stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL)
-
-    def children(pid):
-        found = []
-        for task in Path(f"/proc/{pid}/task").glob("*"):
-            try:
-                found += [int(c) for c in (task / "children").read_text().split()]
-            except OSError:
-                pass
-        return found
 
     deadline = time.monotonic() + 60
     workers = []
