@@ -7,7 +7,7 @@ Run with ``streamlit run streamlit_app.py``. The pages in ``pages/`` are thin fa
 import streamlit as st
 import torch
 
-from hare.app.paths import answers_db_path, results_db_path
+from hare_app.paths import answers_db_path, results_db_path
 
 # One thread: a live session is a single person (N = 1), and the server may share its cores
 # with a background sweep.

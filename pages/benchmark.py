@@ -5,10 +5,10 @@ and watch the cells finish. The runner is the database's only writer; this page 
 import duckdb
 import streamlit as st
 
-from hare.app import cached
-from hare.app.paths import results_db_path
-from hare.app.sweep import GridForm, check_grid
-from hare.app.views import ensure_navigation, field_error, sweep_progress, sweep_running
+from hare_app import cached
+from hare_app.paths import results_db_path
+from hare_app.sweep import GridForm, check_grid
+from hare_app.views import ensure_navigation, field_error, sweep_progress, sweep_running
 from hare.bench.config import VARIANTS
 from hare.bench.store import ResultStore
 from hare.data import DATASETS

@@ -1,7 +1,7 @@
 """Live recourse: a refused person picks or enters a profile, says what they will not change,
 then answers HARE's questions until a recourse is good enough.
 
-State lives in st.session_state["live"] (hare.app.live.LiveState) and is advanced only in
+State lives in st.session_state["live"] (hare.live.run.LiveState) and is advanced only in
 button callbacks, so a rerun, a reload or a trip to another page never replays an answer.
 """
 
@@ -12,15 +12,15 @@ import duckdb
 import streamlit as st
 import torch
 
-from hare.app import cached
-from hare.app.answers import AnswerStore
-from hare.app.charts import changes_chart
-from hare.app.formatting import changes_frame, profile_table
-from hare.app.live import LiveRun, LiveSetup, LiveState, Option, probability
-from hare.app.paths import answers_db_path
-from hare.app.profile import (DIRECTIONS, check_preferences, check_profile, encode_profile,
+from hare_app import cached
+from hare.live.answers import AnswerStore
+from hare_app.charts import changes_chart
+from hare.live.formatting import changes_frame, profile_table
+from hare.live.run import LiveRun, LiveSetup, LiveState, Option, probability
+from hare_app.paths import answers_db_path
+from hare.live.profile import (DIRECTIONS, check_preferences, check_profile, encode_profile,
                               field_specs, profile_from_row, typical_profile)
-from hare.app.views import ensure_navigation, field_error
+from hare_app.views import ensure_navigation, field_error
 from hare.data import DATASETS
 from hare.errors import HareError
 from hare.generators import generator_names

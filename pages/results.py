@@ -7,12 +7,12 @@ import duckdb
 import pandas as pd
 import streamlit as st
 
-from hare.app import cached
-from hare.app.charts import table_chart
-from hare.app.paths import results_db_path
-from hare.app.results import TABLE_VIEWS, Filters, filter_options, ours_long, table_frame
-from hare.app.sweep import DEMO_GRID, check_grid
-from hare.app.views import ensure_navigation, sweep_progress, sweep_running
+from hare_app import cached
+from hare_app.charts import table_chart
+from hare_app.paths import results_db_path
+from hare_app.results import TABLE_VIEWS, Filters, filter_options, ours_long, table_frame
+from hare_app.sweep import DEMO_GRID, check_grid
+from hare_app.views import ensure_navigation, sweep_progress, sweep_running
 from hare.errors import HareError
 
 ensure_navigation()

@@ -129,7 +129,7 @@ def test_results_page_with_an_empty_database(db):
     at = open_page("pages/results.py")
     assert any("No benchmark results" in i.value for i in at.info)
     assert any(b.label == "Run a small demo grid" for b in at.button)
-    from hare.app.results import TABLE_VIEWS
+    from hare_app.results import TABLE_VIEWS
     for view in TABLE_VIEWS:  # one tab per paper table; only the open one is drawn
         at.session_state["res_table"] = f"Table {view.number} · {view.title}"
         at.run()

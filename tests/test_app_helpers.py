@@ -10,14 +10,14 @@ import pandas as pd
 import pytest
 import torch
 
-from hare.app.answers import AnswerStore
-from hare.app.charts import changes_chart, table_chart
-from hare.app.formatting import changes, changes_frame, format_value
-from hare.app.live import LiveRun, LiveSetup
-from hare.app.profile import (check_preferences, check_profile, encode_profile, profile_from_row,
+from hare.live.answers import AnswerStore
+from hare_app.charts import changes_chart, table_chart
+from hare.live.formatting import changes, changes_frame, format_value
+from hare.live.run import LiveRun, LiveSetup
+from hare.live.profile import (check_preferences, check_profile, encode_profile, profile_from_row,
                               typical_profile)
-from hare.app.results import TABLE_VIEWS, Filters, ours_long, paper_long, table_frame
-from hare.app.sweep import GridForm, check_grid, parse_numbers
+from hare_app.results import TABLE_VIEWS, Filters, ours_long, paper_long, table_frame
+from hare_app.sweep import GridForm, check_grid, parse_numbers
 from hare.generators import make_generator
 from hare.rng import user_keys
 
@@ -106,7 +106,7 @@ def test_grid_form_checks():
 
 
 def _live_run(adult, adult_ann, budget=4, iterations=2, row=0):
-    from hare.app.profile import Preferences
+    from hare.live.profile import Preferences
     prefs = Preferences()
     space = prefs.action_space(adult)
     x = adult.x_test[row:row + 1]
@@ -188,7 +188,7 @@ def test_results_tables_put_ours_beside_the_paper():
 
 
 def test_a_runner_error_reaches_the_page(tmp_path):
-    from hare.app.sweep import GridCheck, SweepJob
+    from hare_app.sweep import GridCheck, SweepJob
 
     check = check_grid(GridForm(users=5))
     broken = GridCheck(configs=check.configs, argv=("--dataset", "nowhere"))
@@ -201,7 +201,7 @@ def test_a_runner_error_reaches_the_page(tmp_path):
 
 
 def test_database_paths_follow_the_environment(monkeypatch, tmp_path):
-    from hare.app.paths import PROJECT_ROOT, answers_db_path, results_db_path
+    from hare_app.paths import PROJECT_ROOT, answers_db_path, results_db_path
 
     monkeypatch.delenv("HARE_DB", raising=False)
     assert results_db_path() == PROJECT_ROOT / "results" / "hare.duckdb"

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from hare.app.answers import AnswerStore
+from hare.live.answers import AnswerStore
 
 APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
 

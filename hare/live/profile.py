@@ -17,7 +17,7 @@ import pandas as pd
 import torch
 
 from hare.actions import ActionSpace
-from hare.app.formatting import format_value
+from hare.live.formatting import format_value
 from hare.data import Dataset
 from hare.errors import InputError
 

@@ -13,7 +13,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from hare.app.live import LiveRun
+from hare.live.run import LiveRun
 
 SESSIONS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS human_sessions (

@@ -8,9 +8,9 @@ from __future__ import annotations
 import pandas as pd
 import streamlit as st
 
-from hare.app.profile import Preferences
-from hare.app.results import OURS_SQL
-from hare.app.sweep import SweepRegistry
+from hare.live.profile import Preferences
+from hare_app.results import OURS_SQL
+from hare_app.sweep import SweepRegistry
 from hare.bench.store import ResultStore
 from hare.data import Dataset, load_dataset
 from hare.generators import RecourseGenerator, make_generator
@@ -53,7 +53,7 @@ def _has_runs(db: str) -> bool:
 
 @st.cache_data(ttl=5, show_spinner=False)
 def result_cells(db: str) -> pd.DataFrame:
-    """Our noiseless cells, aggregated over users (see hare.app.results.OURS_SQL)."""
+    """Our noiseless cells, aggregated over users (see hare_app.results.OURS_SQL)."""
     if not _has_runs(db):
         return pd.DataFrame()
     return ResultStore(db).query(OURS_SQL)

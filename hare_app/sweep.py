@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from hare.app.paths import PROJECT_ROOT
+from hare_app.paths import PROJECT_ROOT
 from hare.bench.config import RunConfig, expand_grid
 from hare.bench.store import ResultStore
 from hare.errors import ConfigError

@@ -16,8 +16,8 @@ import numpy as np
 import torch
 
 from hare.actions import ActionSpace
-from hare.app.formatting import Change, changes, decode_row, format_value
-from hare.app.profile import Preferences
+from hare.live.formatting import Change, changes, decode_row, format_value
+from hare.live.profile import Preferences
 from hare.data import Dataset
 from hare.models import Classifier
 from hare.rng import user_keys

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from hare.app.sweep import SweepRegistry, grid_runs
+from hare_app.sweep import SweepRegistry, grid_runs
 
 
 def field_error(errors: dict[str, str], key: str) -> None:

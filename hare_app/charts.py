@@ -8,7 +8,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from hare.app.results import TableView
+from hare_app.results import TableView
 
 VARIANT_ORDER = ["base", "hare", "multi_hare"]
 SCALE_ORDER = ["near", "intermediate", "far"]

@@ -1,0 +1,5 @@
+"""Recourse for one person: their profile and limits, the live HARE session wrapped for a
+person (options in original units, the transcript, the card), and the opt-in answer store.
+
+Plain Python over the engine: the Streamlit page and ``python -m hare recourse`` both use it.
+"""
