@@ -1,8 +1,10 @@
-"""Where the app's databases live: the results store and the opt-in human answers store.
+"""Where the app's databases live: the shipped paper reproduction (read-only), the store that
+sweeps write to, and the opt-in human answers store.
 
-Paths are resolved relative to the project root (not the working directory), so the app finds
-``results/`` however it is started; ``HARE_DB`` and ``HARE_ANSWERS_DB`` override them (tests
-point them at temporary folders).
+The app resolves relative paths against its own folder (the one holding ``streamlit_app.py``),
+so it finds ``results/`` however it is started; ``HARE_SHIPPED_DB``, ``HARE_DB`` and
+``HARE_ANSWERS_DB`` override them (tests point them at temporary folders). The engine itself
+knows no layout: the command line takes paths relative to the working directory.
 """
 
 from __future__ import annotations
@@ -10,18 +12,25 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
+APP_ROOT = Path(__file__).resolve().parents[1]
 
 
 def _resolve(env: str, default: str) -> Path:
     value = os.environ.get(env)
     path = Path(value).expanduser() if value else Path(default)
-    return path if path.is_absolute() else PROJECT_ROOT / path
+    return path if path.is_absolute() else APP_ROOT / path
+
+
+def shipped_db_path() -> Path:
+    """The paper reproduction as shipped (``HARE_SHIPPED_DB`` or results/hare.duckdb); the app
+    only ever reads it."""
+    return _resolve("HARE_SHIPPED_DB", "results/hare.duckdb")
 
 
 def results_db_path() -> Path:
-    """The benchmark results DuckDB file (``HARE_DB`` or results/hare.duckdb)."""
-    return _resolve("HARE_DB", "results/hare.duckdb")
+    """Where sweeps launched from the app write (``HARE_DB`` or results/runs.duckdb, which git
+    ignores), so a newcomer's first sweep never alters the shipped reproduction."""
+    return _resolve("HARE_DB", "results/runs.duckdb")
 
 
 def answers_db_path() -> Path:

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from hare_app.paths import PROJECT_ROOT
+from hare_app.paths import APP_ROOT
 from hare.bench.config import RunConfig, expand_grid
 from hare.bench.store import ResultStore
 from hare.errors import ConfigError
@@ -154,12 +154,12 @@ class SweepJob:
                 "--threads", str(threads), "--quiet"]
         env = dict(os.environ)
         # The runner must import this project's engine whatever the app's working directory.
-        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(PROJECT_ROOT), env.get("PYTHONPATH")) if p)
+        env["PYTHONPATH"] = os.pathsep.join(p for p in (str(APP_ROOT), env.get("PYTHONPATH")) if p)
         fd, log = tempfile.mkstemp(prefix="hare-sweep-", suffix=".log")
         self.log = Path(log)  # the runner's output: its last line explains a failure
         with os.fdopen(fd, "wb") as out:
             # its own process group: cancelling stops the runner and its worker processes
-            self.process = subprocess.Popen(argv, cwd=PROJECT_ROOT, env=env, stdin=subprocess.DEVNULL,
+            self.process = subprocess.Popen(argv, cwd=APP_ROOT, env=env, stdin=subprocess.DEVNULL,
                                             stdout=out, stderr=subprocess.STDOUT,
                                             start_new_session=True)
 

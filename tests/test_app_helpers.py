@@ -201,13 +201,16 @@ def test_a_runner_error_reaches_the_page(tmp_path):
 
 
 def test_database_paths_follow_the_environment(monkeypatch, tmp_path):
-    from hare_app.paths import PROJECT_ROOT, answers_db_path, results_db_path
+    from hare_app.paths import APP_ROOT, answers_db_path, results_db_path, shipped_db_path
 
     monkeypatch.delenv("HARE_DB", raising=False)
-    assert results_db_path() == PROJECT_ROOT / "results" / "hare.duckdb"
+    monkeypatch.delenv("HARE_SHIPPED_DB", raising=False)
+    # sweeps go to an ignored store; the shipped reproduction is only read
+    assert results_db_path() == APP_ROOT / "results" / "runs.duckdb"
+    assert shipped_db_path() == APP_ROOT / "results" / "hare.duckdb"
     monkeypatch.setenv("HARE_DB", "elsewhere/x.duckdb")  # relative to the project, not the cwd
     monkeypatch.chdir(tmp_path)
-    assert results_db_path() == PROJECT_ROOT / "elsewhere" / "x.duckdb"
+    assert results_db_path() == APP_ROOT / "elsewhere" / "x.duckdb"
     monkeypatch.setenv("HARE_ANSWERS_DB", str(tmp_path / "a.duckdb"))
     assert answers_db_path() == tmp_path / "a.duckdb"
 
