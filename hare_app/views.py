@@ -61,17 +61,3 @@ def sweep_progress(registry: SweepRegistry, db: Path, on_finish=None) -> None:
 
     panel()
 
-
-def ensure_navigation() -> None:
-    """Route a page through streamlit_app.py's st.navigation.
-
-    Streamlit still detects a ``pages/`` folder the old (v1) way until the first st.navigation
-    call: the first visitor of a fresh server who opens ``/results`` directly would get that page
-    alone, without the app's layout and menu. Turning the detection off and rerunning makes the
-    entry script run and route to the same page.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()

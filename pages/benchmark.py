@@ -8,7 +8,8 @@ import streamlit as st
 from hare_app import cached
 from hare_app.paths import results_db_path
 from hare_app.sweep import GridForm, check_grid
-from hare_app.views import ensure_navigation, field_error, sweep_progress, sweep_running
+from hare_app.shell import enter_page
+from hare_app.views import field_error, sweep_progress, sweep_running
 from hare.bench.config import VARIANTS
 from hare.bench.store import ResultStore
 from hare.data import DATASETS
@@ -18,7 +19,7 @@ from hare.models import MODEL_KINDS
 from hare.session import BPS_MODES
 from hare.users import NOISE_MODELS, SCALES
 
-ensure_navigation()
+enter_page()
 
 DEFAULT = GridForm()
 db = results_db_path()

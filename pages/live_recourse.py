@@ -20,14 +20,15 @@ from hare.live.run import LiveRun, LiveSetup, LiveState, Option, probability
 from hare_app.paths import answers_db_path
 from hare.live.profile import (DIRECTIONS, check_preferences, check_profile, encode_profile,
                               field_specs, profile_from_row, typical_profile)
-from hare_app.views import ensure_navigation, field_error
+from hare_app.shell import enter_page
+from hare_app.views import field_error
 from hare.data import DATASETS
 from hare.errors import HareError
 from hare.generators import generator_names
 from hare.models import MODEL_KINDS
 from hare.rng import user_keys
 
-ensure_navigation()
+enter_page()
 
 MODEL_NAMES = {"ann": "Neural network (ANN)", "lr": "Logistic regression (LR)"}
 FROM_TEST, ENTERED = "A refused person from the test set", "Enter my own profile"

@@ -12,10 +12,11 @@ from hare_app.charts import table_chart
 from hare_app.paths import results_db_path
 from hare_app.results import TABLE_VIEWS, Filters, filter_options, ours_long, table_frame
 from hare_app.sweep import DEMO_GRID, check_grid
-from hare_app.views import ensure_navigation, sweep_progress, sweep_running
+from hare_app.shell import enter_page
+from hare_app.views import sweep_progress, sweep_running
 from hare.errors import HareError
 
-ensure_navigation()
+enter_page()
 
 db = results_db_path()
 registry = cached.sweep_registry()
