@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import signal
 import sys
 
 import pandas as pd
@@ -16,7 +17,8 @@ import torch
 
 from hare.errors import ConfigError, HareError
 
-DEFAULT_DB = "results/hare.duckdb"
+DEFAULT_DB = "results/runs.duckdb"  # sweeps never write the shipped reproduction by default
+SHIPPED_DB = "results/hare.duckdb"
 
 
 class _Parser(argparse.ArgumentParser):
@@ -25,30 +27,68 @@ class _Parser(argparse.ArgumentParser):
 
 
 def _add_grid_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--dataset", nargs="+", default=["adult"], help="adult, compas, credit")
-    p.add_argument("--model", nargs="+", default=["ann"], help="ann, lr")
-    p.add_argument("--generator", nargs="+", default=["wachter"],
-                   help="base recourse generator(s), e.g. wachter gs")
-    p.add_argument("--variant", nargs="+", default=["base", "hare", "multi_hare"],
-                   help="base, hare (T = 1), multi_hare (T = --iterations)")
-    p.add_argument("--budget", nargs="+", type=int, default=[30], help="query budget B")
-    p.add_argument("--iterations", nargs="+", type=int, default=[5], help="Multi-HARE's T")
-    p.add_argument("--bps", nargs="+", default=["every"], help="every, best")
-    p.add_argument("--scale", nargs="+", default=["far"], help="near, intermediate, far")
-    p.add_argument("--noise", nargs="+", default=["none"], help="none, bernoulli, logistic")
-    p.add_argument("--noise-param", nargs="+", type=float, default=[0.0],
-                   help="flip probability (bernoulli) or β (logistic)")
-    p.add_argument("--seeds", nargs="+", type=int, default=[0, 1, 2, 3, 4])
-    p.add_argument("--users", type=int, default=150, help="factuals per run (first test negatives)")
+    """One option per RunConfig field, derived from its Axis (choices, help, default)."""
+    from hare.bench.config import AXES, FIELD_TYPES, RunConfig
+    from dataclasses import fields
+
+    defaults = {f.name: f.default for f in fields(RunConfig)}
+    for name, axis in AXES.items():
+        kind = FIELD_TYPES[name]
+        default = list(axis.default_sweep or [defaults[name]])
+        shown = " ".join("none" if v is None else str(v) for v in default)
+        options = dict(nargs="+", default=default, metavar=name.upper(),
+                       help=f"{axis.help} (default: {shown})")
+        if kind is str:
+            options["choices"] = list(axis.choices())
+            options.pop("metavar")
+        else:
+            options["type"] = _number_or_none(kind) if axis.optional else kind
+        p.add_argument(axis.flag or "--" + name.replace("_", "-"), dest=name, **options)
+    p.add_argument("--configs", default=None, metavar="FILE",
+                   help="run the configs in FILE (JSON lines, one RunConfig each) instead of a grid")
     _add_execution_options(p)
 
 
+def _number_or_none(kind):
+    def parse(text: str):
+        return None if text.lower() == "none" else kind(text)
+    parse.__name__ = kind.__name__  # argparse names the type in its error message
+    return parse
+
+
 def _grid(args) -> list:
-    from hare.bench.config import expand_grid
-    return expand_grid(dataset=args.dataset, model=args.model, generator=args.generator,
-                       variant=args.variant, budget=args.budget, iterations=args.iterations,
-                       bps=args.bps, scale=args.scale, noise=args.noise,
-                       noise_param=args.noise_param, seed=args.seeds, users=[args.users])
+    from hare.bench.config import CONFIG_FIELDS, expand_grid
+    if args.configs:
+        return read_configs(args.configs)
+    return expand_grid(**{name: getattr(args, name) for name in CONFIG_FIELDS})
+
+
+def read_configs(path: str) -> list:
+    """RunConfigs from a JSON-lines file (what the app hands the runner), validated line by line."""
+    import json
+    from pathlib import Path
+
+    from hare.bench.config import MAX_GRID, RunConfig
+    try:
+        lines = Path(path).read_text().splitlines()
+    except OSError as exc:
+        raise ConfigError(f"cannot read --configs {path}: {exc.strerror}") from None
+    configs, seen = [], set()
+    for number, line in enumerate(lines, 1):
+        if not line.strip():
+            continue
+        try:
+            cfg = RunConfig.from_dict(json.loads(line)).normalised()
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(f"{path} line {number}: {exc}") from None
+        if cfg.run_id not in seen:
+            seen.add(cfg.run_id)
+            configs.append(cfg)
+    if not configs:
+        raise ConfigError(f"{path} holds no run configs")
+    if len(configs) > MAX_GRID:
+        raise ConfigError(f"{path} holds {len(configs):,} runs; at most {MAX_GRID:,} at once")
+    return configs
 
 
 def cmd_run(args) -> int:
@@ -56,36 +96,57 @@ def cmd_run(args) -> int:
 
 
 def _add_execution_options(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--db", default=DEFAULT_DB, help=f"DuckDB file (default {DEFAULT_DB})")
+    p.add_argument("--db", default=DEFAULT_DB,
+                   help=f"DuckDB file to write (default {DEFAULT_DB}; the shipped {SHIPPED_DB} "
+                        "is only written when named here)")
     p.add_argument("--threads", type=int, default=1, help="torch threads in this process (default 1)")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 1,
                    help="local worker processes (spawn, one torch thread each; default: one per "
                         "core); 1 = in this process")
     p.add_argument("--scheduler", default=None,
                    help="Dask distributed scheduler address, e.g. tcp://10.0.0.5:8786")
+    p.add_argument("--status", default=None, metavar="FILE",
+                   help="append each run's state (queued, preparing, running, stored, failed) "
+                        "to FILE as JSON lines")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--markdown", action="store_true", help="print the summary as a markdown table")
     p.add_argument("--all-metrics", action="store_true",
                    help="summary with every Table 4 metric, as 'ours (paper)'")
 
 
+def _check_execution(args) -> None:
+    """Execution options, checked before anything is read, computed or written."""
+    import re
+    if args.workers < 1:
+        raise ConfigError(f"--workers must be at least 1 (got {args.workers})")
+    if not 1 <= args.threads <= 256:
+        raise ConfigError(f"--threads must be from 1 to 256 (got {args.threads})")
+    if args.scheduler is not None and not re.fullmatch(r"(tcp|tls|inproc|ucx)://[^\s/]+(:\d+)?/?",
+                                                       args.scheduler):
+        raise ConfigError(f"--scheduler must be an address like tcp://10.0.0.5:8786 "
+                          f"(got {args.scheduler!r})")
+
+
 def _execute(configs, args) -> int:
     from hare.bench.executor import run_grid
+    from hare.bench.status import StatusLog
     from hare.bench.store import ResultStore
     from hare.data import load_dataset
 
-    if args.workers < 1:
-        raise ConfigError(f"workers must be at least 1 (got {args.workers})")
+    _check_execution(args)
     torch.set_num_threads(args.threads)
     for name in sorted({c.dataset for c in configs}):
         load_dataset(name)  # a missing or corrupt data file fails here, before any write
     store = ResultStore(args.db)
+    store.init()  # a file that is not a results store fails here, before any compute
     stored = store.stored_run_ids()
     todo = sum(c.run_id not in stored for c in configs)
     print(f"{len(configs)} runs in the grid, {len(configs) - todo} already stored in {args.db}, "
           f"{todo} to run", file=sys.stderr)
-    run_grid(configs, store, progress=not args.quiet, workers=args.workers,
-             scheduler=args.scheduler)
+    if args.scheduler:
+        _check_scheduler(args.scheduler)
+    outcome = run_grid(configs, store, progress=not args.quiet, workers=args.workers,
+                       scheduler=args.scheduler, status=StatusLog(args.status))
     from hare.bench.summary import SHORT, TABLE4, markdown_table, summary_table
     metrics = TABLE4 if args.all_metrics else SHORT
     if any(c.user_model != "ground_truth" for c in configs):
@@ -97,7 +158,26 @@ def _execute(configs, args) -> int:
         with pd.option_context("display.width", 250, "display.max_columns", 20,
                                "display.max_rows", 2000):
             print(table.to_string(index=False))
+    for failure in outcome.failures:
+        print(f"hare: run failed: {failure.config.label()}: {failure.error}", file=sys.stderr)
+    if outcome.failures:
+        print(f"hare: {len(outcome.failures)} of {todo} runs failed; the others are stored",
+              file=sys.stderr)
+        return 1
     return 0
+
+
+def _check_scheduler(address: str, timeout: float = 10.0) -> None:
+    """Reach the Dask scheduler before any work is planned on it."""
+    try:
+        from distributed import Client
+    except ImportError:
+        raise ConfigError("--scheduler needs the distributed package (pip install distributed)") from None
+    try:
+        Client(address, timeout=timeout).close()
+    except (OSError, TimeoutError) as exc:
+        raise ConfigError(f"cannot reach the Dask scheduler at {address} within {timeout:g} s "
+                          f"({type(exc).__name__})") from None
 
 
 def cmd_sweep(args) -> int:
@@ -137,6 +217,10 @@ def cmd_compact(args) -> int:
     return 0
 
 
+def _interrupt(signum, frame):
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = _Parser(prog="python -m hare", description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
@@ -164,6 +248,8 @@ def main(argv: list[str] | None = None) -> int:
                          help="keep the per-run summaries, drop the per-user rows")
     compact.set_defaults(func=cmd_compact)
     args = parser.parse_args(argv)
+    # SIGTERM (the app's cancel, a cluster's stop) ends a sweep like Ctrl-C: finished runs kept.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         return args.func(args)
     except HareError as exc:

@@ -19,3 +19,7 @@ class DataFileError(HareError, FileNotFoundError):
 
 class InputError(HareError, ValueError):
     """An invalid profile or feature value entered by a person."""
+
+
+class StoreError(HareError):
+    """A results or answers store that cannot be opened, created or written."""

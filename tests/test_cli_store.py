@@ -99,17 +99,30 @@ def test_killed_sweep_resumes_without_duplicates_or_gaps(tmp_path, workers, seed
 
 
 @pytest.mark.parametrize("argv,message", [
-    (["--dataset", "mnist"], "unknown dataset 'mnist' (valid: adult, compas, credit)"),
-    (["--model", "svm"], "unknown model 'svm' (valid: ann, lr)"),
-    (["--generator", "magic"], "unknown generator 'magic' (valid: "),
-    (["--variant", "best"], "unknown variant 'best' (valid: base, hare, multi_hare)"),
+    (["--dataset", "mnist"], "invalid choice: 'mnist' (choose from 'adult', 'compas', 'credit')"),
+    (["--model", "svm"], "invalid choice: 'svm' (choose from 'ann', 'lr')"),
+    (["--generator", "magic"], "invalid choice: 'magic' (choose from "),
+    (["--variant", "best"], "invalid choice: 'best' (choose from 'base', 'hare', 'multi_hare')"),
     (["--budget", "30", "--iterations", "4"], "budget 30 is not divisible by iterations 4"),
-    (["--users", "0"], "users must be at least 1"),
+    (["--users", "0"], "users must be from 1 to 10,000 (got 0)"),
     (["--budget", "many"], "invalid int value: 'many'"),
+    (["--budget", "1000000000"], "budget must be from 2 to 1,000 (got 1000000000)"),
+    (["--seeds", "2147483648"], "seed must be from 0 to 2,147,483,647 (got 2147483648)"),
+    (["--variant", "hare", "--noise", "bernoulli", "--noise-param", "1.5"],
+     "noise_param for bernoulli is a flip probability from 0 to 1 (got 1.5)"),
+    (["--variant", "hare", "--noise", "logistic", "--noise-param", "-1"],
+     "noise_param must be from 0 to 1e+06 (got -1.0)"),
+    (["--variant", "hare", "--noise", "logistic", "--noise-param", "nan"],
+     "noise_param must be from 0 to 1e+06 (got nan)"),
+    (["--seeds", *map(str, range(2000)), "--dataset", "adult", "compas", "credit"],
+     "the grid has 18,000 combinations; at most 5,000"),
+    (["--threads", "0"], "--threads must be from 1 to 256 (got 0)"),
+    (["--scheduler", "notaurl"], "--scheduler must be an address like tcp://"),
 ])
 def test_bad_input_one_line_error_nonzero_exit_nothing_written(tmp_path, capsys, argv, message):
     db = tmp_path / "bad.duckdb"
-    assert _exit_code(["run", "--db", str(db), "--seeds", "0", *argv]) == 2
+    assert _exit_code(["run", "--db", str(db), *(["--seeds", "0"] if "--seeds" not in argv else []),
+                       *argv]) == 2
     err = capsys.readouterr().err
     assert message in err
     assert len(err.strip().splitlines()) == 1

@@ -1,26 +1,39 @@
 """Run a grid into the store: in this process, in local worker processes, or on a Dask cluster.
 
-Workers only compute; they return RunRecords and the coordinating process alone writes DuckDB
-(single writer). Runs that share a classifier and base recourses travel together as one task
-(see ``runner.group_key``); in this process each run is stored the moment it finishes.
+Workers only compute; they return RunRecords (or RunFailures) and the coordinating process alone
+writes DuckDB (single writer). Runs that share a classifier and base recourses travel together as
+one task (see ``runner.group_key``). Progress goes to a StatusLog as data. An interrupt stops the
+workers at once and keeps every finished run; a store held by another process delays writing,
+and what cannot be written is kept in a side file that the next sweep on that store writes first.
 """
 
 from __future__ import annotations
 
 import multiprocessing
 import os
+import signal
 import sys
 import threading
 import time
-from concurrent.futures import ProcessPoolExecutor, as_completed
 from itertools import groupby
 from typing import Callable, Iterable, Iterator
 
 from hare.bench.config import RunConfig
-from hare.bench.runner import RunContext, execute_run, group_key, run_group
+from hare.bench.runner import RunContext, RunFailure, group_key, run_group, run_one
+from hare.bench.status import StatusLog
 from hare.bench.store import ResultStore, RunRecord
+from hare.errors import StoreError
 
 OnStored = Callable[[RunRecord, int, int], None]
+Outcome = RunRecord | RunFailure
+
+
+class GridOutcome(list):
+    """The records written now (a list of RunRecord, as before), plus the runs that failed."""
+
+    def __init__(self):
+        super().__init__()
+        self.failures: list[RunFailure] = []
 
 
 def _groups(configs: list[RunConfig]) -> list[list[RunConfig]]:
@@ -28,15 +41,18 @@ def _groups(configs: list[RunConfig]) -> list[list[RunConfig]]:
     return [list(members) for _, members in groupby(ordered, key=group_key)]
 
 
-def _in_process(configs: list[RunConfig]) -> Iterator[RunRecord]:
-    context = RunContext()
+def _in_process(configs: list[RunConfig], status: StatusLog) -> Iterator[Outcome]:
+    context = RunContext(status=status)
     for cfg in configs:
-        yield execute_run(cfg, context)
+        yield run_one(cfg, context)
 
 
 def _exit_with_parent(parent: int) -> None:
     """Worker initializer: end this worker when the coordinator is gone (killed or terminated
-    without a chance to shut its pool down), instead of lingering as an orphan."""
+    without a chance to shut its pool down), instead of lingering as an orphan. Interrupts are
+    the coordinator's to handle: it terminates the pool."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
     def watch() -> None:
         while os.getppid() == parent:
             time.sleep(1.0)
@@ -45,59 +61,141 @@ def _exit_with_parent(parent: int) -> None:
     threading.Thread(target=watch, daemon=True).start()
 
 
-def _local_processes(configs: list[RunConfig], workers: int) -> Iterator[RunRecord]:
+def _run_group_task(args) -> list[Outcome]:
+    group, status_path = args
+    return run_group(group, 1, status_path)
+
+
+def _local_processes(configs: list[RunConfig], workers: int, status: StatusLog) -> Iterator[Outcome]:
     # spawn, not fork: a forked torch process can deadlock on the parent's thread pools.
     ctx = multiprocessing.get_context("spawn")
-    with ProcessPoolExecutor(max_workers=workers, mp_context=ctx, initializer=_exit_with_parent,
-                             initargs=(os.getpid(),)) as pool:
-        futures = [pool.submit(run_group, group, 1) for group in _groups(configs)]
-        for future in as_completed(futures):
-            yield from future.result()
+    pool = ctx.Pool(workers, initializer=_exit_with_parent, initargs=(os.getpid(),))
+    status_path = str(status.path) if status.path is not None else None
+    try:
+        for outcomes in pool.imap_unordered(
+                _run_group_task, [(group, status_path) for group in _groups(configs)]):
+            yield from outcomes
+        pool.close()
+    finally:
+        # An interrupt (or an error here) must not wait for queued or running groups.
+        pool.terminate()
+        pool.join()
 
 
-def _dask(configs: list[RunConfig], scheduler: str) -> Iterator[RunRecord]:
+def _dask(configs: list[RunConfig], scheduler: str) -> Iterator[Outcome]:
     from distributed import Client, as_completed as dask_completed
     with Client(scheduler) as client:
         futures = client.map(run_group, _groups(configs), threads=1, pure=False)
-        for future in dask_completed(futures):
-            yield from future.result()
+        try:
+            for future in dask_completed(futures):
+                yield from future.result()
+        finally:
+            client.cancel(futures)
+
+
+def _blocking_interrupts():
+    """Within a store write, hold SIGINT/SIGTERM until the transaction is over (main thread)."""
+    if threading.current_thread() is not threading.main_thread():
+        return None
+    return signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+
+
+class _Writer:
+    """Writes records as they come; a busy store leaves them pending, retried on the next
+    record and at the end; whatever is still pending then is spilled to the side file."""
+
+    def __init__(self, store: ResultStore):
+        self.store = store
+        self.pending: list[RunRecord] = []
+
+    def _write(self, record: RunRecord) -> None:
+        previous = _blocking_interrupts()
+        try:
+            self.store.write(record)
+        finally:
+            if previous is not None:
+                signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+    def add(self, record: RunRecord) -> None:
+        self.pending.append(record)
+        self.flush()
+
+    def flush(self) -> None:
+        while self.pending:
+            try:
+                self._write(self.pending[0])
+            except StoreError as exc:
+                if "in use" not in str(exc):
+                    raise
+                return  # busy: keep it, try again later
+            self.pending.pop(0)
+
+    def finish(self, wait_seconds: float) -> None:
+        deadline = time.monotonic() + wait_seconds
+        while self.pending and time.monotonic() < deadline:
+            self.flush()
+            if self.pending:
+                time.sleep(1.0)
+        if self.pending:
+            path = self.store.spill(self.pending)
+            print(f"hare: {self.store.path} stayed busy; {len(self.pending)} finished runs are kept "
+                  f"in {path} and written by the next sweep on this store", file=sys.stderr)
+            self.pending = []
 
 
 def run_grid(configs: Iterable[RunConfig], store: ResultStore, progress: bool = True,
              on_stored: OnStored | None = None, workers: int = 1,
-             scheduler: str | None = None) -> list[RunRecord]:
+             scheduler: str | None = None, status: StatusLog | None = None,
+             busy_wait_seconds: float = 120.0) -> GridOutcome:
     """Execute and store every config whose run id the store does not hold yet.
 
     ``workers`` > 1 computes in that many local spawn processes (one torch thread each);
     ``scheduler`` ("tcp://host:port") sends the work to a Dask distributed scheduler instead.
-    Returns the records written now; ``on_stored(record, done, total)`` is called after each.
+    Returns the records written now (with ``.failures``); ``on_stored(record, done, total)`` is
+    called after each. A run that raises is reported, the others go on.
     """
+    configs = list(configs)
+    status = status or StatusLog(None)
+    store.init()
+    store.write_spilled()
     stored = store.stored_run_ids()
     todo = [c for c in configs if c.run_id not in stored]
-    store.init()
+    status.emit([c.run_id for c in configs if c.run_id in stored], "stored", "already stored")
+    status.emit([c.run_id for c in todo], "queued")
     if scheduler:
-        records = _dask(todo, scheduler)
+        outcomes = _dask(todo, scheduler)
     elif workers > 1 and len(todo) > 1:
-        records = _local_processes(todo, workers)
+        outcomes = _local_processes(todo, workers, status)
     else:
-        records = _in_process(todo)
+        outcomes = _in_process(todo, status)
     bar = None
     if progress and todo:
         from tqdm import tqdm
         bar = tqdm(total=len(todo), desc="runs", unit="run", file=sys.stderr)
-    written = []
+    result = GridOutcome()
+    writer = _Writer(store)
     try:
-        for record in records:
-            store.write(record)
-            written.append(record)
+        for outcome in outcomes:
+            if isinstance(outcome, RunFailure):
+                result.failures.append(outcome)
+                status.emit([outcome.config.run_id], "failed", outcome.error)
+            else:
+                writer.add(outcome)
+                result.append(outcome)
+                status.emit([outcome.summary["run_id"]], "stored")
+                if on_stored is not None:
+                    on_stored(outcome, len(result), len(todo))
             if bar is not None:
-                bar.set_postfix_str(f"{record.summary['dataset']} {record.summary['model']} "
-                                    f"{record.summary['generator']} {record.summary['variant']}",
+                cfg = outcome.config if isinstance(outcome, RunFailure) else None
+                s = outcome.summary if cfg is None else cfg.__dict__
+                bar.set_postfix_str(f"{s['dataset']} {s['model']} {s['generator']} {s['variant']}",
                                     refresh=False)
                 bar.update(1)
-            if on_stored is not None:
-                on_stored(record, len(written), len(todo))
+    except BaseException:
+        writer.finish(0.0)  # interrupted: keep what is finished now, wait for nothing
+        raise
     finally:
         if bar is not None:
             bar.close()
-    return written
+    writer.finish(busy_wait_seconds)
+    return result

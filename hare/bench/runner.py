@@ -19,6 +19,7 @@ import torch
 import hare
 from hare.actions import ActionSpace
 from hare.bench.config import RunConfig
+from hare.bench.status import StatusLog
 from hare.bench.store import METRICS, RunRecord
 from hare.data import Dataset, load_dataset
 from hare.generators import make_generator
@@ -35,27 +36,43 @@ class _Timed:
     seconds: float
 
 
+@dataclass(frozen=True)
+class RunFailure:
+    """A run that raised: what the coordinator reports and logs instead of a record."""
+
+    config: RunConfig
+    error: str  # "ExceptionType: message", one line
+
+
 @dataclass
 class RunContext:
     """Caches shared by the runs of one process: models, base recourses, ground truths.
 
     The base recourse and the ground truth do not depend on the variant, so base, HARE and
-    Multi-HARE of one seed reuse them (and their measured times).
+    Multi-HARE of one seed reuse them (and their measured times). ``status`` receives
+    "preparing" lines while something slow is built for the run in ``current``.
     """
 
     models: dict = field(default_factory=dict)
     base: dict = field(default_factory=dict)
     truth: dict = field(default_factory=dict)
+    status: StatusLog = field(default_factory=lambda: StatusLog(None))
+    current: str = ""  # run id being executed
+
+    def _preparing(self, what: str) -> None:
+        self.status.emit([self.current], "preparing", what)
 
     def model(self, dataset: Dataset, kind: str, seed: int) -> TrainedModel:
         key = (dataset.name, kind, seed)
         if key not in self.models:
+            self._preparing(f"the {kind.upper()} classifier for seed {seed} (trained once, then cached)")
             self.models[key] = load_or_train(dataset, kind, seed)
         return self.models[key]
 
     def base_recourse(self, cfg: RunConfig, dataset, model, space, x, keys) -> _Timed:
         key = (cfg.dataset, cfg.model, cfg.seed, cfg.users, cfg.generator)
         if key not in self.base:
+            self._preparing(f"base recourses from {cfg.generator}")
             started = time.perf_counter()
             generator = make_generator(cfg.generator).fit(dataset, model, space, cfg.seed)
             self.base[key] = _Timed(generator.generate(x, keys), time.perf_counter() - started)
@@ -64,6 +81,7 @@ class RunContext:
     def ground_truth(self, cfg: RunConfig, model, space, x, keys) -> _Timed:
         key = (cfg.dataset, cfg.model, cfg.seed, cfg.users, cfg.scale)
         if key not in self.truth:
+            self._preparing(f"{cfg.scale} ground truths of the simulated users")
             started = time.perf_counter()
             truth = simulate_ground_truth(model, x, space, cfg.scale, keys)
             self.truth[key] = _Timed(truth, time.perf_counter() - started)
@@ -78,7 +96,7 @@ def _preference_weights(keys: torch.Tensor, space: ActionSpace) -> torch.Tensor:
 
 def execute_run(cfg: RunConfig, context: RunContext | None = None) -> RunRecord:
     """Run one benchmark cell and return its summary and per-user rows (nothing is stored)."""
-    cfg = cfg.validate().normalised()
+    cfg = cfg.normalised()
     context = context or RunContext()
     started = time.perf_counter()
     dataset = load_dataset(cfg.dataset)
@@ -92,6 +110,7 @@ def execute_run(cfg: RunConfig, context: RunContext | None = None) -> RunRecord:
     base = context.base_recourse(cfg, dataset, model, space, x, keys)
     truth_t = context.ground_truth(cfg, model, space, x, keys)
     truth: GroundTruth = truth_t.value
+    context.status.emit([cfg.run_id], "running")
     hare_started = time.perf_counter()
     n = len(rows)
     queries = torch.zeros(n, dtype=torch.long)
@@ -148,6 +167,7 @@ def execute_run(cfg: RunConfig, context: RunContext | None = None) -> RunRecord:
         "torch_version": torch.__version__,
         "python_version": platform.python_version(),
         "created_at": dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
+        "engine_revision": hare.ENGINE_REVISION,
     }
     return RunRecord(summary, users)
 
@@ -157,9 +177,21 @@ def group_key(cfg: RunConfig) -> tuple:
     return (cfg.dataset, cfg.model, cfg.seed, cfg.users, cfg.generator)
 
 
-def run_group(configs: list[RunConfig], threads: int | None = None) -> list[RunRecord]:
+def run_one(cfg: RunConfig, context: RunContext) -> RunRecord | RunFailure:
+    """``execute_run``, with an error turned into a RunFailure so the rest of the grid goes on
+    (the coordinator reports every failure and exits non-zero)."""
+    context.current = cfg.run_id
+    try:
+        return execute_run(cfg, context)
+    except Exception as exc:  # reported by the coordinator, never dropped
+        message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+        return RunFailure(cfg, f"{type(exc).__name__}: {message}".rstrip(": "))
+
+
+def run_group(configs: list[RunConfig], threads: int | None = None,
+              status_path: str | None = None) -> list[RunRecord | RunFailure]:
     """Execute runs that share a group key in one context (a worker's unit of work)."""
     if threads is not None:
         torch.set_num_threads(threads)
-    context = RunContext()
-    return [execute_run(cfg, context) for cfg in configs]
+    context = RunContext(status=StatusLog(status_path))
+    return [run_one(cfg, context) for cfg in configs]

@@ -8,6 +8,8 @@ run killed half way leaves nothing behind, and a resumed sweep skips stored run 
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -15,30 +17,37 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from hare.bench.config import CONFIG_FIELDS
+from hare.errors import StoreError
+from hare.bench.config import CONFIG_FIELDS, FIELD_TYPES
 
 METRICS = ("gtp", "gtd", "constraint_violations", "redundancy", "proximity_l2", "proximity_sq",
            "sparsity", "user_cost")
 
-RUNS_SCHEMA = """
-CREATE TABLE IF NOT EXISTS runs (
-    run_id VARCHAR PRIMARY KEY,
-    dataset VARCHAR, model VARCHAR, generator VARCHAR, variant VARCHAR,
-    budget INTEGER, iterations INTEGER, bps VARCHAR, scale VARCHAR,
-    noise VARCHAR, noise_param DOUBLE, tolerance DOUBLE, user_model VARCHAR,
-    users INTEGER, seed INTEGER,
-    n_users INTEGER,            -- factuals actually used (fewer than users if the model has fewer negatives)
-    success_rate DOUBLE,
-    gtp DOUBLE, gtd DOUBLE, constraint_violations DOUBLE, redundancy DOUBLE,
-    proximity_l2 DOUBLE, proximity_sq DOUBLE, sparsity DOUBLE,
-    user_cost DOUBLE,           -- the simulated user's own cost of r* (GTP for ground-truth users)
-    queries_mean DOUBLE, invalid_candidates_mean DOUBLE, accepted_rate DOUBLE,
-    gt_fallbacks INTEGER,
-    model_test_accuracy DOUBLE, model_balanced_accuracy DOUBLE, model_test_negatives INTEGER,
-    base_seconds DOUBLE, gt_seconds DOUBLE, hare_seconds DOUBLE, wall_seconds DOUBLE,
-    hare_version VARCHAR, torch_version VARCHAR, python_version VARCHAR,
-    created_at TIMESTAMP
-)"""
+_SQL_TYPES = {str: "VARCHAR", int: "INTEGER", float: "DOUBLE"}
+
+# A run's summary row: its id, every RunConfig field (derived), then what the run measured.
+RECORD_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("n_users", "INTEGER"),  # factuals actually used (fewer than users if the model has fewer negatives)
+    ("success_rate", "DOUBLE"),
+    *((metric, "DOUBLE") for metric in METRICS),  # user_cost: the simulated user's own cost of r*
+    ("queries_mean", "DOUBLE"), ("invalid_candidates_mean", "DOUBLE"), ("accepted_rate", "DOUBLE"),
+    ("gt_fallbacks", "INTEGER"),
+    ("model_test_accuracy", "DOUBLE"), ("model_balanced_accuracy", "DOUBLE"),
+    ("model_test_negatives", "INTEGER"),
+    ("base_seconds", "DOUBLE"), ("gt_seconds", "DOUBLE"), ("hare_seconds", "DOUBLE"),
+    ("wall_seconds", "DOUBLE"),
+    ("hare_version", "VARCHAR"), ("torch_version", "VARCHAR"), ("python_version", "VARCHAR"),
+    ("created_at", "TIMESTAMP"),
+    # Which engine computed the run (hare.ENGINE_REVISION); NULL for runs stored before it existed.
+    ("engine_revision", "VARCHAR"),
+)
+RUN_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("run_id", "VARCHAR PRIMARY KEY"),
+    *((name, _SQL_TYPES[FIELD_TYPES[name]]) for name in CONFIG_FIELDS),
+    *RECORD_COLUMNS,
+)
+RUNS_SCHEMA = ("CREATE TABLE IF NOT EXISTS runs (\n    "
+               + ",\n    ".join(f"{name} {kind}" for name, kind in RUN_COLUMNS) + "\n)")
 
 USERS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS user_results (
@@ -71,14 +80,39 @@ class ResultStore:
             try:
                 return duckdb.connect(str(self.path), read_only=read_only)
             except duckdb.IOException as exc:
-                if "lock" not in str(exc).lower() or attempt == attempts - 1:
-                    raise
-                time.sleep(0.1)
+                text = str(exc).lower()
+                if "lock" in text and attempt < attempts - 1:
+                    time.sleep(0.1)
+                    continue
+                if "lock" in text:
+                    raise StoreError(f"{self.path} is in use by another process; try again when "
+                                     "it is done") from None
+                raise StoreError(f"cannot open {self.path} as a results store: "
+                                 f"{str(exc).splitlines()[0]}") from None
+            except duckdb.Error as exc:
+                raise StoreError(f"cannot open {self.path} as a results store: "
+                                 f"{str(exc).splitlines()[0]}") from None
         raise AssertionError("unreachable")
 
     def init(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
+        """Create the tables, or check that an existing file is a HARE store and add the columns
+        that later versions record (e.g. engine_revision)."""
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise StoreError(f"cannot create the folder for {self.path}: {exc.strerror}") from None
         with self._connect(read_only=False) as con:
+            if _has_table(con, "runs"):
+                have = {row[0] for row in con.execute(
+                    "SELECT column_name FROM information_schema.columns WHERE table_name = 'runs'"
+                ).fetchall()}
+                missing_config = [name for name in ("run_id", *CONFIG_FIELDS) if name not in have]
+                if missing_config:
+                    raise StoreError(f"{self.path} has a 'runs' table that is not a HARE results "
+                                     f"table (no column {missing_config[0]}); choose another file")
+                for name, kind in RECORD_COLUMNS:  # names from this module, never from input
+                    if name not in have:
+                        con.execute(f"ALTER TABLE runs ADD COLUMN {name} {kind}")
             con.execute(RUNS_SCHEMA)
             con.execute(USERS_SCHEMA)
 
@@ -95,7 +129,6 @@ class ResultStore:
 
     def write(self, record: RunRecord) -> bool:
         """Store one run atomically; False (and nothing written) if its id is already stored."""
-        self.init()
         with self._connect(read_only=False) as con:
             con.execute("BEGIN TRANSACTION")
             try:
@@ -113,6 +146,41 @@ class ResultStore:
                 raise
         return True
 
+    @property
+    def spill_folder(self) -> Path:
+        return self.path.with_name(self.path.name + ".pending")
+
+    def spill(self, records: list[RunRecord]) -> Path:
+        """Keep finished runs that could not be written (the store was busy) in a side folder,
+        one JSON file per run, for ``write_spilled`` to store later."""
+        folder = self.spill_folder
+        folder.mkdir(parents=True, exist_ok=True)
+        for record in records:
+            summary = {k: (v.isoformat() if isinstance(v, dt.datetime) else v)
+                       for k, v in record.summary.items()}
+            payload = {"summary": summary, "users": record.users.to_dict(orient="list")}
+            target = folder / f"{record.summary['run_id']}.json"
+            scratch = target.with_suffix(".tmp")
+            scratch.write_text(json.dumps(payload))
+            scratch.replace(target)
+        return folder
+
+    def write_spilled(self) -> int:
+        """Store the runs an earlier sweep spilled; returns how many were written now."""
+        folder = self.spill_folder
+        if not folder.is_dir():
+            return 0
+        written = 0
+        for path in sorted(folder.glob("*.json")):
+            payload = json.loads(path.read_text())
+            summary = dict(payload["summary"])
+            summary["created_at"] = dt.datetime.fromisoformat(summary["created_at"])
+            written += self.write(RunRecord(summary, pd.DataFrame(payload["users"])))
+            path.unlink()
+        if not any(folder.iterdir()):
+            folder.rmdir()
+        return written
+
     def query(self, sql: str, params: list | None = None) -> pd.DataFrame:
         """Run a read-only query; an empty frame if the database does not exist yet."""
         if not self.exists():
@@ -121,12 +189,19 @@ class ResultStore:
             return con.execute(sql, params or []).df()
 
     def runs(self) -> pd.DataFrame:
+        """Every stored run, one row each, with every column of RUN_COLUMNS (a store written
+        before a column existed reads NULL there)."""
+        columns = [name for name, _ in RUN_COLUMNS]
         if not self.exists():
-            return pd.DataFrame(columns=list(CONFIG_FIELDS))
+            return pd.DataFrame(columns=columns)
         with self._connect(read_only=True) as con:
             if not _has_table(con, "runs"):
-                return pd.DataFrame(columns=list(CONFIG_FIELDS))
-            return con.execute("SELECT * FROM runs ORDER BY created_at").df()
+                return pd.DataFrame(columns=columns)
+            frame = con.execute("SELECT * FROM runs ORDER BY created_at").df()
+        for name in columns:
+            if name not in frame.columns:
+                frame[name] = None
+        return frame
 
 
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
@@ -140,16 +215,18 @@ def export_compact(source: str | Path, target: str | Path, with_users: bool = Fa
     so it is the smallest form to ship. ``target`` may be ``source``: it is replaced at the end.
     """
     source, target = Path(source), Path(target)
+    store = ResultStore(source)
+    # Read through a read-only connection and inserted as frames: no SQL is built from a path.
+    source_runs = store.runs()  # noqa: F841  (read by name in the SQL below)
+    source_users = store.query("SELECT * FROM user_results") if with_users else None  # noqa: F841
     scratch = target.with_name(target.name + ".tmp")
     scratch.unlink(missing_ok=True)
     with duckdb.connect(str(scratch)) as con:
         con.execute(RUNS_SCHEMA)
         con.execute(USERS_SCHEMA)
-        con.execute(f"ATTACH '{source}' AS src (READ_ONLY)")
-        con.execute("INSERT INTO runs BY NAME SELECT * FROM src.runs")
+        con.execute("INSERT INTO runs BY NAME SELECT * FROM source_runs")
         if with_users:
-            con.execute("INSERT INTO user_results BY NAME SELECT * FROM src.user_results")
-        con.execute("DETACH src")
+            con.execute("INSERT INTO user_results BY NAME SELECT * FROM source_users")
         con.execute("CHECKPOINT")
     scratch.replace(target)
     return target
