@@ -1,14 +1,22 @@
-"""Small Streamlit pieces shared by the pages: a field's error message, and the live progress
-panel of a background sweep (used by the benchmark page and the results page's demo grid).
+"""Small Streamlit pieces shared by the pages: state keys, a field's error message, and the
+live panel of a visitor's background sweep (the benchmark page and the results page's demo).
 """
 
 from __future__ import annotations
 
-from pathlib import Path
+import uuid
 
+import pandas as pd
 import streamlit as st
 
-from hare_app.sweep import SweepRegistry, grid_runs
+from hare.bench.config import differing_fields
+from hare.bench.status import STATES
+from hare_app.sweep import SweepJob, SweepRegistry
+
+
+def visitor_id() -> str:
+    """This browser session's id: whose sweeps are whose."""
+    return st.session_state.setdefault("hare_visitor", uuid.uuid4().hex)
 
 
 def field_error(errors: dict[str, str], key: str) -> None:
@@ -17,42 +25,63 @@ def field_error(errors: dict[str, str], key: str) -> None:
         st.error(errors[key], icon="⚠️")
 
 
-def sweep_running(registry: SweepRegistry, db: Path) -> bool:
-    job = registry.job(db)
+def sweep_running(registry: SweepRegistry) -> bool:
+    job = registry.job(visitor_id())
     return job is not None and job.process.poll() is None
 
 
-def sweep_progress(registry: SweepRegistry, db: Path, on_finish=None) -> None:
-    """Progress bar, cancel button and the finished cells of the sweep writing to ``db``.
+def cell_table(job: SweepJob, states: dict) -> pd.DataFrame:
+    """One row per run of the sweep: its label (only the settings that differ), state, detail."""
+    shown = differing_fields(job.configs) + ("seed",)
+    rows = []
+    for cfg in job.configs:
+        status = states.get(cfg.run_id)
+        state = status.state if status else "queued"
+        rows.append({"run": cfg.label(shown), "state": state,
+                     "detail": status.detail if status else ""})
+    order = {s: i for i, s in enumerate(("failed", "preparing", "running", "queued", "stored"))}
+    return pd.DataFrame(rows).sort_values("state", key=lambda c: c.map(order), kind="stable")
+
+
+def sweep_progress(registry: SweepRegistry, on_finish=None, finished_cells=None) -> None:
+    """Progress, per-run states, cancel button and the finished cells of this visitor's sweep.
 
     Runs as a fragment redrawn every second while the sweep runs, so the rest of the page stays
     responsive; when the sweep ends it calls ``on_finish`` and reruns the whole page once.
+    ``finished_cells(job)`` returns the table of finished cells to show (mean ± std, paper).
     """
-    running = sweep_running(registry, db)
+    running = sweep_running(registry)
 
     @st.fragment(run_every=1.0 if running else None)
     def panel() -> None:
-        job = registry.job(db)
+        job = registry.job(visitor_id())
         if job is None:
             return
         status = job.status()
-        st.progress(status.fraction, text=f"{status.done} of {status.total} cells finished")
+        tally = " · ".join(f"{status.counts[s]} {s}" for s in STATES if status.counts[s])
+        st.progress(status.fraction, text=f"{status.done} of {status.total} runs stored — {tally}")
+        busy = [s for s in status.states.values() if s.state == "preparing" and s.run_id in job.run_ids]
+        if status.running and busy:
+            st.caption("Preparing: " + "; ".join(sorted({s.detail for s in busy})))
         if status.running:
             st.button("Cancel the sweep", on_click=job.cancel,
-                      help="Stops the runner; finished cells stay stored")
+                      help="Stops the runner; finished runs stay stored")
             st.caption("Closing this page does not stop the sweep; come back to follow it.")
         elif job.cancelled:
-            st.warning(f"Cancelled: {status.done} finished cells are stored. Launch the same grid "
+            st.warning(f"Cancelled: {status.done} finished runs are stored. Launch the same grid "
                        "again to run the rest.")
-        elif status.returncode == 0:
-            st.success(f"Finished: {status.done} of {status.total} cells stored.")
-        else:
+        elif status.message:
             st.error(f"The runner stopped: {status.message}")
-        if status.done:
-            finished = grid_runs(job.db, job.run_ids)
-            st.dataframe(finished.drop(columns=["run_id"]), hide_index=True,
-                         column_config={m: st.column_config.NumberColumn(format="%.3f")
-                                        for m in ("gtp", "gtd", "success_rate", "wall_seconds")})
+        elif status.counts["failed"]:
+            st.error(f"{status.counts['failed']} runs failed (see their detail below); "
+                     f"{status.done} are stored.")
+        else:
+            st.success(f"Finished: {status.done} of {status.total} runs stored.")
+        with st.expander("Every run's state", expanded=status.running):
+            st.dataframe(cell_table(job, status.states), hide_index=True, width="stretch")
+        if status.done and finished_cells is not None:
+            st.markdown("**Finished cells** (mean ± std over the stored seeds, beside the paper's)")
+            st.dataframe(finished_cells(job), hide_index=True, width="stretch")
         if running and not status.running:
             # The page was drawn while the sweep ran: redraw it all once (buttons, results).
             if on_finish is not None:
@@ -60,4 +89,3 @@ def sweep_progress(registry: SweepRegistry, db: Path, on_finish=None) -> None:
             st.rerun(scope="app")
 
     panel()
-

@@ -1,112 +1,99 @@
-"""Benchmark: choose a grid in the sidebar, launch the engine's runner in a background process
-and watch the cells finish. The runner is the database's only writer; this page only reads.
+"""Benchmark: choose a grid in the sidebar (the form is derived from the run schema), launch the
+engine's runner in a background process and watch each run's state. The runner is the store's
+only writer; this page only reads, and writes to your own store, never the shipped one.
 """
 
 import duckdb
 import streamlit as st
 
+from hare.bench.config import AXES, FIELD_TYPES
+from hare.bench.store import ResultStore
+from hare.bench.summary import summary_table
+from hare.errors import HareError
 from hare_app import cached
 from hare_app.paths import results_db_path
-from hare_app.sweep import GridForm, check_grid
 from hare_app.shell import enter_page
-from hare_app.views import field_error, sweep_progress, sweep_running
-from hare.bench.config import VARIANTS
-from hare.bench.store import ResultStore
-from hare.data import DATASETS
-from hare.errors import HareError
-from hare.generators import generator_names
-from hare.models import MODEL_KINDS
-from hare.session import BPS_MODES
-from hare.users import NOISE_MODELS, SCALES
+from hare_app.sweep import FORM_DEFAULTS, check_grid
+from hare_app.views import field_error, sweep_progress, sweep_running, visitor_id
 
 enter_page()
 
-DEFAULT = GridForm()
 db = results_db_path()
 registry = cached.sweep_registry()
 
 
 def launch(check) -> None:
     try:
-        registry.launch(check, db)
+        registry.launch(check, db, visitor_id())
         st.session_state["bench_error"] = ""
     except HareError as exc:
         st.session_state["bench_error"] = str(exc)
 
 
-def choose(label: str, options, key: str, default, errors_slot: dict, **kwargs):
-    value = st.multiselect(label, list(options), default=list(default), key=f"bench_{key}",
-                           persist_state="session", **kwargs)
-    errors_slot[key] = st.empty()  # the message goes right under its field, once checked
-    return tuple(value)
-
-
-def text(label: str, key: str, default: str, errors_slot: dict, **kwargs) -> str:
-    value = st.text_input(label, value=default, key=f"bench_{key}", persist_state="session", **kwargs)
-    errors_slot[key] = st.empty()
+def form_field(name: str, slots: dict):
+    """The widget for one RunConfig field, from its axis; its error goes right under it."""
+    axis, default = AXES[name], FORM_DEFAULTS[name]
+    if FIELD_TYPES[name] is str:
+        value = tuple(st.multiselect(axis.label, list(axis.choices()), default=list(default),
+                                     key=f"bench_{name}", persist_state="session", help=axis.help))
+    else:
+        example = "e.g. 0-4 or 0, 1, 2" if FIELD_TYPES[name] is int else "e.g. 0.1, 0.2"
+        value = st.text_input(axis.label, value=str(default), key=f"bench_{name}",
+                              persist_state="session",
+                              help=f"{axis.help}; {example}" + ("; none = not set" if axis.optional else ""))
+    slots[name] = st.empty()
     return value
 
 
+def finished_cells(job):
+    stored = ResultStore(job.db).stored_run_ids()
+    done = [c for c in job.configs if c.run_id in stored]
+    return summary_table(sorted(done, key=lambda c: c.label()), ResultStore(job.db))
+
+
 st.title("Benchmark")
-st.caption("Run a grid of benchmark cells (simulated users, as in the paper) into "
-           f"`{db}`. Finished cells are kept: launching the same grid again skips them.")
+st.caption("Run a grid of benchmark cells with simulated users, as in the paper, into your own "
+           "results store (the shipped paper reproduction is never changed). Finished runs are "
+           "kept: launching the same grid again skips them.")
 
 slots: dict = {}
 with st.sidebar:
     st.header("Grid")
     summary = st.container()  # cell count and Launch on top, filled once the form is read
-    form = GridForm(
-        datasets=choose("Datasets", DATASETS, "datasets", DEFAULT.datasets, slots),
-        models=choose("Models", MODEL_KINDS, "models", DEFAULT.models, slots),
-        generators=choose("Base generators", generator_names(), "generators", DEFAULT.generators, slots),
-        variants=choose("Variants", VARIANTS, "variants", DEFAULT.variants, slots,
-                        help="base alone, HARE (T = 1), Multi-HARE (T = iterations)"),
-        budgets=text("Budgets B", "budgets", DEFAULT.budgets, slots, help="e.g. 10, 30, 70"),
-        iterations=text("Multi-HARE iterations T", "iterations", DEFAULT.iterations, slots,
-                        help="each must divide every budget, e.g. 3, 5"),
-        bps=choose("Boundary point search on", BPS_MODES, "bps", DEFAULT.bps, slots),
-        scales=choose("Ground-truth scales", SCALES, "scales", DEFAULT.scales, slots),
-        noise=choose("User noise", NOISE_MODELS, "noise", DEFAULT.noise, slots),
-        noise_params=text("Noise parameters", "noise_params", DEFAULT.noise_params, slots,
-                          help="flip probability (bernoulli) or β (logistic); unused without noise"),
-        seeds=text("Seeds", "seeds", DEFAULT.seeds, slots, help="e.g. 0, 1, 2 or 0-4"),
-        users=st.number_input("Users per run", value=DEFAULT.users, step=1, key="bench_users",
-                              persist_state="session", help="refused people each run follows"),
-    )
-    slots["users"] = st.empty()
+    form = {name: form_field(name, slots) for name in AXES}
     check = check_grid(form)
     for key in check.errors:
         with slots.get(key, st.container()):
             field_error(check.errors, key)
 
-running = sweep_running(registry, db)
+running = sweep_running(registry)
 read_error = ""
 try:
-    stored = ResultStore(db).stored_run_ids() if check.ok else set()
-except duckdb.Error as exc:  # e.g. a file written by another DuckDB version
-    read_error, stored = f"Could not read `{db}`: {exc}", set()
+    stored = ResultStore(db).stored_run_ids() if check.ok and not running else set()
+except (HareError, duckdb.Error) as exc:  # not a results store, another DuckDB version, ...
+    read_error, stored = f"Could not read your results store: {exc}", set()
 todo = sum(c.run_id not in stored for c in check.configs)
 with summary:
-    if check.ok:
-        st.markdown(f"**{len(check.configs)} cells**: {len(check.configs) - todo} already stored, "
+    if running:
+        st.markdown("**Your sweep is running**: its progress is on the right.")
+    elif check.ok:
+        st.markdown(f"**{len(check.configs)} runs**: {len(check.configs) - todo} already stored, "
                     f"{todo} to run")
     else:
         st.markdown("**Fix the fields marked below** to see the grid.")
     st.button("Launch", type="primary", on_click=launch, args=(check,),
               disabled=not check.ok or running or todo == 0,
-              help="A sweep is running: wait for it or cancel it" if running else None)
+              help="Your sweep is running: wait for it or cancel it" if running else None)
     for message in (read_error, st.session_state.get("bench_error")):
         if message:
             st.error(message, icon="⚠️")
 
-if check.ok:
-    with st.expander(f"The grid: {len(check.configs)} cells"):
-        st.dataframe([{"cell": c.label(), "stored": c.run_id in stored} for c in check.configs],
+if check.ok and not running:
+    with st.expander(f"The grid: {len(check.configs)} runs"):
+        st.dataframe([{"run": c.label(), "stored": c.run_id in stored} for c in check.configs],
                      hide_index=True)
 
-
-st.subheader("Sweep")
-if registry.job(db) is None:
-    st.info("No sweep has been launched from this server yet. Choose a grid in the sidebar and "
-            "press **Launch**.")
-sweep_progress(registry, db, on_finish=st.cache_data.clear)
+st.subheader("Your sweep")
+if registry.job(visitor_id()) is None:
+    st.info("You have not launched a sweep yet. Choose a grid in the sidebar and press **Launch**.")
+sweep_progress(registry, on_finish=st.cache_data.clear, finished_cells=finished_cells)

@@ -13,7 +13,7 @@ from hare_app.paths import results_db_path
 from hare_app.results import TABLE_VIEWS, Filters, filter_options, ours_long, table_frame
 from hare_app.sweep import DEMO_GRID, check_grid
 from hare_app.shell import enter_page
-from hare_app.views import sweep_progress, sweep_running
+from hare_app.views import sweep_progress, sweep_running, visitor_id
 from hare.errors import HareError
 
 enter_page()
@@ -25,7 +25,7 @@ demo = check_grid(DEMO_GRID)
 
 def launch_demo() -> None:
     try:
-        registry.launch(demo, db)
+        registry.launch(demo, db, visitor_id())
         st.session_state["results_error"] = ""
     except HareError as exc:
         st.session_state["results_error"] = str(exc)
@@ -38,21 +38,21 @@ st.caption(f"Our runs from `{db}` (noiseless simulated users; each run's mean ov
 
 try:
     ours = ours_long(cached.result_cells(str(db)))
-except duckdb.Error as exc:  # e.g. a file written by another DuckDB version
+except (duckdb.Error, HareError) as exc:  # e.g. not a results store, or another DuckDB version
     st.error(f"Could not read `{db}` ({exc}); showing the paper's numbers only.")
     ours = ours_long(pd.DataFrame())
 if ours.empty:
     st.info(f"No benchmark results in `{db}` yet, so the charts show the paper's numbers alone. "
             f"Run a small demo grid ({len(demo.configs)} cells: Adult, ANN, Growing Spheres; base, "
-            f"HARE and Multi-HARE; {DEMO_GRID.users} users, one seed; about a minute) to see ours "
+            f"HARE and Multi-HARE; {DEMO_GRID['users']} users, one seed; about a minute) to see ours "
             "beside them, or launch any grid from the Benchmark page.")
     st.button("Run a small demo grid", type="primary", on_click=launch_demo,
-              disabled=sweep_running(registry, db))
+              disabled=sweep_running(registry))
     if st.session_state.get("results_error"):
         st.error(st.session_state["results_error"], icon="⚠️")
-if sweep_running(registry, db) or (ours.empty and registry.job(db) is not None):
+if sweep_running(registry) or (ours.empty and registry.job(visitor_id()) is not None):
     st.subheader("Sweep in progress")
-    sweep_progress(registry, db, on_finish=st.cache_data.clear)
+    sweep_progress(registry, on_finish=st.cache_data.clear)
 else:
     n_runs = int(ours[ours["metric"] == "gtp"]["seeds"].sum()) if not ours.empty else 0
     if n_runs:

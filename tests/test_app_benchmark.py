@@ -59,42 +59,58 @@ def wait_for_sweep(at: AppTest, timeout: float = 120) -> None:
 
 def test_grid_errors_sit_beside_their_fields(db):
     at = open_page("pages/benchmark.py")
-    assert "3 cells" in sidebar_text(at)
-    at.text_input(key="bench_budgets").set_value("30, lots")
-    at.text_input(key="bench_seeds").set_value("")
-    at.multiselect(key="bench_models").set_value([])
-    at.number_input(key="bench_users").set_value(0).run()
+    assert "3 runs" in sidebar_text(at)
+    at.text_input(key="bench_budget").set_value("30, lots")
+    at.text_input(key="bench_seed").set_value("")
+    at.multiselect(key="bench_model").set_value([])
+    at.text_input(key="bench_users").set_value("0").run()
     errors = [e.value for e in at.sidebar.error]
     assert any("'lots' is not a whole number" in e for e in errors)
-    assert any("at least one seed" in e for e in errors)
+    assert any("enter at least one value" in e for e in errors)
     assert any("choose at least one" in e for e in errors)
-    assert any("users" in e or "refused people" in e for e in errors)
+    assert any("users must be from 1 to 10,000 (got 0)" in e for e in errors)
     assert launch_button(at).disabled
-    at.text_input(key="bench_budgets").set_value("30")
-    at.text_input(key="bench_seeds").set_value("0-1")
-    at.multiselect(key="bench_models").set_value(["ann"])
-    at.number_input(key="bench_users").set_value(5)
+    at.text_input(key="bench_budget").set_value("30")
+    at.text_input(key="bench_seed").set_value("0-99999")
+    at.multiselect(key="bench_model").set_value(["ann"])
+    at.text_input(key="bench_users").set_value("5").run()
+    assert any("holds 100,000 values; at most 5,000" in e.value for e in at.sidebar.error)
+    at.text_input(key="bench_seed").set_value("0-1")
     at.text_input(key="bench_iterations").set_value("4").run()
     assert any("not divisible" in e.value for e in at.sidebar.error)
     at.text_input(key="bench_iterations").set_value("5").run()
     assert not at.sidebar.error
-    assert "6 cells" in sidebar_text(at) and "6 to run" in sidebar_text(at)
+    assert "6 runs" in sidebar_text(at) and "6 to run" in sidebar_text(at)
+
+
+def test_every_axis_of_a_run_is_on_the_form(db):
+    from hare.bench.config import CONFIG_FIELDS
+    at = open_page("pages/benchmark.py")
+    keys = {w.key for w in [*at.sidebar.multiselect, *at.sidebar.text_input]}
+    assert keys == {f"bench_{name}" for name in CONFIG_FIELDS}
+    # the weighted-cost users study can be launched from the page
+    at.multiselect(key="bench_user_model").set_value(["weighted_cost"]).run()
+    assert "3 runs" in sidebar_text(at) and not at.sidebar.error
 
 
 def test_sweep_runs_in_the_background_and_relaunch_skips_finished_cells(db):
     at = open_page("pages/benchmark.py")
-    at.multiselect(key="bench_variants").set_value(["base", "hare"])
-    at.number_input(key="bench_users").set_value(10).run()
-    assert "2 cells" in sidebar_text(at)
+    at.multiselect(key="bench_variant").set_value(["base", "hare"])
+    at.text_input(key="bench_users").set_value("10").run()
+    assert "2 runs" in sidebar_text(at)
     launch_button(at).click().run()
     assert not at.exception
-    assert any("cells finished" in p.proto.text for p in at.get("progress"))
+    assert "Your sweep is running" in sidebar_text(at)
+    assert any("runs stored" in p.proto.text for p in at.get("progress"))
     wait_for_sweep(at)
     assert at.success, [e.value for e in at.error]
     assert len(ResultStore(db).stored_run_ids()) == 2
     assert "2 already stored, 0 to run" in sidebar_text(at)
     assert launch_button(at).disabled  # nothing left to run
-    assert len(at.main.dataframe[-1].value) == 2  # the finished cells
+    states = at.main.dataframe[-2].value
+    assert list(states["state"]) == ["stored", "stored"]
+    finished = at.main.dataframe[-1].value
+    assert len(finished) == 2 and "paper gtp" in finished.columns
 
     results = open_page("pages/results.py")
     assert any("noiseless runs stored" in c.value for c in results.caption)
@@ -106,23 +122,39 @@ def test_sweep_runs_in_the_background_and_relaunch_skips_finished_cells(db):
 
 def test_cancel_keeps_finished_cells(db):
     at = open_page("pages/benchmark.py")
-    at.text_input(key="bench_seeds").set_value("0-3")
-    at.multiselect(key="bench_variants").set_value(["base"])
-    at.number_input(key="bench_users").set_value(10).run()
+    # Twelve seeds, each with its own classifier to train: a cancel after the first stored
+    # run always lands with runs left to do.
+    at.text_input(key="bench_seed").set_value("0-11")
+    at.multiselect(key="bench_variant").set_value(["base"])
+    at.text_input(key="bench_users").set_value("10").run()
     launch_button(at).click().run()
-    # Let at least one cell finish, then cancel.
-    deadline = time.time() + 120
+    deadline = time.time() + 180
     while not ResultStore(db).stored_run_ids() and time.time() < deadline:
         time.sleep(0.3)
     cancel = next(b for b in at.button if b.label == "Cancel the sweep")
     cancel.click().run()
     assert not at.exception
     kept = ResultStore(db).stored_run_ids()
-    assert 1 <= len(kept) <= 4
+    assert 1 <= len(kept) < 12
     at.run()
-    if len(kept) < 4:
-        assert any("Cancelled" in w.value for w in at.warning)
-        assert f"{len(kept)} already stored, {4 - len(kept)} to run" in sidebar_text(at)
+    assert any(f"Cancelled: {len(kept)} finished runs are stored" in w.value for w in at.warning)
+    assert f"{len(kept)} already stored, {12 - len(kept)} to run" in sidebar_text(at)
+
+
+def test_a_second_visitor_neither_sees_nor_cancels_the_first_visitors_sweep(db):
+    first = open_page("pages/benchmark.py")
+    first.text_input(key="bench_seed").set_value("0-3")
+    first.multiselect(key="bench_variant").set_value(["base"])
+    first.text_input(key="bench_users").set_value("10").run()
+    launch_button(first).click().run()
+    try:
+        second = open_page("pages/benchmark.py")
+        assert any("not launched a sweep yet" in i.value for i in second.info)
+        assert not [b for b in second.button if b.label == "Cancel the sweep"]
+    finally:
+        cancel = [b for b in first.button if b.label == "Cancel the sweep"]
+        if cancel:
+            cancel[0].click().run()
 
 
 def test_results_page_with_an_empty_database(db):

@@ -17,7 +17,7 @@ from hare.live.run import LiveRun, LiveSetup
 from hare.live.profile import (check_preferences, check_profile, encode_profile, profile_from_row,
                               typical_profile)
 from hare_app.results import TABLE_VIEWS, Filters, ours_long, paper_long, table_frame
-from hare_app.sweep import GridForm, check_grid, parse_numbers
+from hare_app.sweep import FORM_DEFAULTS, check_grid, parse_numbers
 from hare.generators import make_generator
 from hare.rng import user_keys
 
@@ -90,19 +90,29 @@ def test_preference_errors(adult):
 
 
 def test_grid_form_checks():
-    assert parse_numbers("0-2, 5", "seeds") == [0, 1, 2, 5]
+    assert parse_numbers("0-2, 5", "seed") == [0, 1, 2, 5]
+    assert parse_numbers("none, 0.5", "tolerance") == [None, 0.5]
     with pytest.raises(ValueError, match="not a whole number"):
-        parse_numbers("10, ten", "budgets")
-    check = check_grid(GridForm(budgets="30", iterations="7"))
+        parse_numbers("10, ten", "budget")
+    with pytest.raises(ValueError, match="budget must be from 2 to 1,000"):
+        parse_numbers("30, 1000000000", "budget")
+    form = dict(FORM_DEFAULTS)
+    check = check_grid(dict(form, budget="30", iterations="7"))
     assert "divisible" in check.errors["iterations"]
-    check = check_grid(GridForm(datasets=(), seeds="x", users=0))
-    assert set(check.errors) == {"datasets", "seeds", "users"}
-    check = check_grid(GridForm(variants=("base", "hare", "multi_hare"), seeds="0, 1", users=10))
+    check = check_grid(dict(form, dataset=(), seed="x", users="0"))
+    assert set(check.errors) == {"dataset", "seed", "users"}
+    check = check_grid(dict(form, users="100000"))
+    assert "users must be from 1 to 10,000" in check.errors["users"]
+    check = check_grid(dict(form, users="600"))
+    assert "at most 500 users per run from the app" in check.errors["users"]
+    check = check_grid(dict(form, seed="0, 1", users="10"))
     assert check.ok and len(check.configs) == 6
-    assert "--users" in check.argv and "10" in check.argv
-    # noise parameters only matter with noise
-    assert check_grid(GridForm(noise_params="junk")).ok
-    assert "noise_params" in check_grid(GridForm(noise=("bernoulli",), noise_params="junk")).errors
+    assert {c.users for c in check.configs} == {10}
+    # noise parameters only matter with noise, and are checked per noise model
+    assert check_grid(dict(form, noise_param="junk")).ok
+    noisy = dict(form, variant=("hare",), noise=("bernoulli",))
+    assert "noise_param" in check_grid(dict(noisy, noise_param="junk")).errors
+    assert "flip probability" in check_grid(dict(noisy, noise_param="1.5")).errors["noise_param"]
 
 
 def _live_run(adult, adult_ann, budget=4, iterations=2, row=0):
@@ -188,16 +198,16 @@ def test_results_tables_put_ours_beside_the_paper():
 
 
 def test_a_runner_error_reaches_the_page(tmp_path):
-    from hare_app.sweep import GridCheck, SweepJob
+    from hare_app.sweep import SweepJob
 
-    check = check_grid(GridForm(users=5))
-    broken = GridCheck(configs=check.configs, argv=("--dataset", "nowhere"))
-    job = SweepJob(broken, tmp_path / "hare.duckdb")
+    check = check_grid(dict(FORM_DEFAULTS, users="5"))
+    (tmp_path / "hare.duckdb").write_text("not a store")
+    job = SweepJob(check.configs, tmp_path / "hare.duckdb")
     job.process.wait(120)
     status = job.status()
     assert not status.running and status.returncode == 2
-    assert "unknown dataset 'nowhere'" in status.message
-    assert status.done == 0
+    assert "cannot open" in status.message and "as a results store" in status.message
+    assert status.done == 0 and status.counts["queued"] == len(check.configs)
 
 
 def test_database_paths_follow_the_environment(monkeypatch, tmp_path):
