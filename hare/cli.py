@@ -11,6 +11,7 @@ import argparse
 import os
 import signal
 import sys
+from pathlib import Path
 
 import pandas as pd
 import torch
@@ -222,7 +223,8 @@ def _interrupt(signum, frame):
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = _Parser(prog="python -m hare", description=__doc__.splitlines()[0])
+    prog = "hare" if Path(sys.argv[0]).name == "hare" else "python -m hare"
+    parser = _Parser(prog=prog, description=__doc__.splitlines()[0])
     sub = parser.add_subparsers(dest="command", required=True, parser_class=_Parser)
     run = sub.add_parser("run", help="run a grid of benchmark cells and store them")
     _add_grid_options(run)
