@@ -81,3 +81,87 @@ def test_workers_exit_when_the_coordinator_is_killed(tmp_path):
         alive = [pid for pid in alive if Path(f"/proc/{pid}").exists()
                  and "zombie" not in Path(f"/proc/{pid}/status").read_text().lower()]
     assert not alive, f"workers {alive} outlived their coordinator"
+
+
+def _start_sweep(tmp_path, *extra):
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    return subprocess.Popen(
+        [sys.executable, "-m", "hare", "run", "--dataset", "compas", "--model", "ann",
+         "--generator", "gs", "--variant", "base", "--users", "10", "--seeds", *map(str, range(12)),
+         "--workers", "2", "--quiet", "--db", str(tmp_path / "i.duckdb"), *extra],
+        cwd=root, env=dict(os.environ, PYTHONPATH=str(root)), stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE, text=True)
+
+
+def test_ctrl_c_stops_within_seconds_keeps_finished_runs_and_says_how_to_resume(tmp_path):
+    """Twelve seeds, each with a classifier to train: an interrupt after the first stored run
+    always finds work queued and running, which must not be waited for."""
+    import signal
+    import time
+
+    proc = _start_sweep(tmp_path, "--status", str(tmp_path / "status.jsonl"))
+    store = ResultStore(tmp_path / "i.duckdb")
+    deadline = time.monotonic() + 180
+    while time.monotonic() < deadline and not store.stored_run_ids():
+        time.sleep(0.2)
+    assert store.stored_run_ids(), "no run finished"
+    proc.send_signal(signal.SIGINT)
+    sent = time.monotonic()
+    _, err = proc.communicate(timeout=30)
+    assert time.monotonic() - sent < 5
+    assert proc.returncode == 130
+    assert "interrupted; finished runs are stored, re-run the same command to resume" in err
+    assert "Traceback" not in err
+    runs = store.query("SELECT run_id, count(*) AS n FROM runs GROUP BY run_id")
+    assert 1 <= len(runs) < 12 and (runs["n"] == 1).all()
+    # the resumed sweep runs only what is missing, and every run is stored once
+    done = len(runs)
+    resumed = _start_sweep(tmp_path)
+    _, err = resumed.communicate(timeout=300)
+    assert resumed.returncode == 0, err
+    assert f"{done} already stored in" in err and f"{12 - done} to run" in err
+    assert len(store.query("SELECT DISTINCT run_id FROM runs")) == 12
+    assert len(store.query("SELECT run_id FROM runs")) == 12
+
+
+def test_a_busy_store_never_loses_computed_runs(tmp_path, reference):
+    """Another process holds the store for longer than the writer waits: the runs are kept in
+    the side folder and written by the next sweep on that store."""
+    import subprocess
+    import sys
+
+    from hare.bench.status import StatusLog
+
+    grid = expand_grid(**GRID)
+    store = ResultStore(tmp_path / "busy.duckdb")
+    holder = []
+
+    class LockWhenQueued(StatusLog):
+        """Once the sweep has read the store and queued its runs, another process takes it."""
+
+        def emit(self, run_ids, state, detail=""):
+            if state == "queued" and not holder:
+                holder.append(subprocess.Popen(
+                    [sys.executable, "-c", "import duckdb, sys, time; c = duckdb.connect(sys.argv[1]);"
+                     " print('locked', flush=True); time.sleep(60)", str(store.path)],
+                    stdout=subprocess.PIPE, text=True))
+                assert holder[0].stdout.readline().strip() == "locked"
+
+    try:
+        written = run_grid(grid, store, progress=False, busy_wait_seconds=1.0,
+                           status=LockWhenQueued(None))
+        assert len(written) == 4  # computed
+        assert len(list(store.spill_folder.glob("*.json"))) == 4  # kept, not lost
+    finally:
+        holder[0].kill()
+        holder[0].wait()
+    assert store.stored_run_ids() == set()
+    assert run_grid(grid, store, progress=False) == []  # the next sweep writes them first
+    assert store.stored_run_ids() == {c.run_id for c in grid}
+    assert not store.spill_folder.exists()
+    pd.testing.assert_frame_equal(_frame(store), reference, atol=1e-6, rtol=0)  # the same runs
