@@ -135,6 +135,8 @@ def _execute(configs, args) -> int:
     from hare.data import load_dataset
 
     _check_execution(args)
+    if args.scheduler:
+        _check_scheduler(args.scheduler)
     torch.set_num_threads(args.threads)
     for name in sorted({c.dataset for c in configs}):
         load_dataset(name)  # a missing or corrupt data file fails here, before any write
@@ -144,8 +146,6 @@ def _execute(configs, args) -> int:
     todo = sum(c.run_id not in stored for c in configs)
     print(f"{len(configs)} runs in the grid, {len(configs) - todo} already stored in {args.db}, "
           f"{todo} to run", file=sys.stderr)
-    if args.scheduler:
-        _check_scheduler(args.scheduler)
     outcome = run_grid(configs, store, progress=not args.quiet, workers=args.workers,
                        scheduler=args.scheduler, status=StatusLog(args.status))
     from hare.bench.summary import SHORT, TABLE4, markdown_table, summary_table
