@@ -247,7 +247,7 @@ def select(frame: pd.DataFrame, presets: tuple[str, ...] = (), paper: bool = Tru
         rows = rows[rows["metric"].isin(metrics)]
     for field, values in chosen.items():
         if values:
-            rows = rows[rows[field].map(lambda v: _matches(v, values))]
+            rows = rows[rows[field].map(lambda v: _matches(v, values)).astype(bool)]
     return rows.reset_index(drop=True)
 
 

@@ -36,11 +36,11 @@ def readable(field: str, value) -> str:
 
 
 def noise_label(noise: str, param: float) -> str:
-    """"noiseless", "flips 10 %", "logistic β 10"."""
+    """"noiseless", "flips 10%", "logistic β=10"."""
     if noise == "none":
         return "noiseless"
     if noise == "bernoulli":
-        return f"flips {param * 100:g} %"
+        return f"flips {param * 100:g}%"
     if noise == "logistic":
-        return f"logistic β {param:g}"
+        return f"logistic β={param:g}"
     return f"{noise} {param:g}"
