@@ -20,7 +20,7 @@ WIDTH = 800  # the page's main column at the app's wide layout (1400 px window),
 # One panel per (dataset · model, generator) that has data, so no empty facet is drawn; the
 # header's "|" starts a second line.
 HEADER = alt.Header(labelExpr="split(datum.value, '|')", labelFontSize=11, title=None)
-LEGEND = dict(orient="top", symbolSize=300, symbolStrokeWidth=2.5, labelFontSize=12,
+LEGEND = dict(orient="top", symbolSize=300, symbolStrokeWidth=2.5, symbolOpacity=1, labelFontSize=12,
               titleFontSize=12)
 
 
