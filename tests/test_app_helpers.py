@@ -1,12 +1,10 @@
 """The app's helper logic without a server: formatting, profile and grid checks, the live
-session wrapper, the answer store and the results tables."""
+session wrapper and the answer store (the results views: test_app_results.py)."""
 
 from __future__ import annotations
 
 import json
 
-import numpy as np
-import pandas as pd
 import pytest
 import torch
 

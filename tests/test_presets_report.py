@@ -15,7 +15,7 @@ from hare.bench.cells import (PAPER_TABLES, cells, preset_rows, presets_of, sele
                               store_cells, stored_runs)
 from hare.bench.config import RunConfig
 from hare.bench.presets import PRESETS, preset_grid
-from hare.bench.report import ordering, render, verdict
+from hare.bench.report import ordering, verdict
 from hare.bench.store import RUNS_SCHEMA, ResultStore
 from hare.cli import main
 from hare.errors import ConfigError
