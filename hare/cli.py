@@ -197,7 +197,7 @@ def cmd_report(args) -> int:
     store = ResultStore(args.db)
     if not store.exists():
         raise ConfigError(f"no results database at {args.db}; run a sweep first")
-    text = render(store, users=args.users)
+    text = render(store)
     if args.out == "-":
         print(text)
     else:
@@ -238,11 +238,12 @@ def main(argv: list[str] | None = None) -> int:
     sweep.add_argument("--generator", nargs="+", default=None, help="only these generators")
     _add_execution_options(sweep)
     sweep.set_defaults(func=cmd_sweep)
-    report = sub.add_parser("report", help="write the reproduction report (markdown) from the store")
+    report = sub.add_parser("report", help="the reproduction report (markdown) from the store")
     report.add_argument("--db", default=DEFAULT_DB, help=f"DuckDB file (default {DEFAULT_DB})")
-    report.add_argument("--out", default="results/REPORT.md", help="output file, - for stdout")
-    report.add_argument("--users", type=int, default=150, help="compare runs with this many users")
+    report.add_argument("--out", default="-", help="output file (default: - for stdout)")
     report.set_defaults(func=cmd_report)
+    from hare.bench import cells_command
+    cells_command.add_parser(sub, DEFAULT_DB)
     compact = sub.add_parser("compact", help="rewrite a store compactly (optionally runs only)")
     compact.add_argument("--db", default=DEFAULT_DB, help=f"DuckDB file (default {DEFAULT_DB})")
     compact.add_argument("--out", default=None, help="output file (default: replace --db)")

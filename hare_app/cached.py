@@ -5,12 +5,15 @@ short ttl) so a running sweep's new results appear within seconds.
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pandas as pd
 import streamlit as st
 
 from hare.live.profile import Preferences
-from hare_app.results import OURS_SQL
 from hare_app.sweep import SweepRegistry
+from hare.bench.cells import cells, store_cells
+from hare.bench.report import render
 from hare.bench.store import ResultStore
 from hare.data import Dataset, load_dataset
 from hare.generators import RecourseGenerator, make_generator
@@ -51,12 +54,27 @@ def _has_runs(db: str) -> bool:
     return int(found["n"].iloc[0]) == 2
 
 
-@st.cache_data(ttl=5, show_spinner=False)
-def result_cells(db: str) -> pd.DataFrame:
-    """Our noiseless cells, aggregated over users (see hare_app.results.OURS_SQL)."""
+def stamp(db: str) -> tuple[float, int]:
+    """The file's modification time and size: a cache key that changes when a sweep writes."""
+    path = Path(db)
+    if not path.is_file():
+        return (0.0, 0)
+    stat = path.stat()
+    return (stat.st_mtime, stat.st_size)
+
+
+@st.cache_data(max_entries=8, show_spinner="Summarising the stored runs…")
+def result_cells(db: str, stamp: tuple[float, int]) -> pd.DataFrame:
+    """The store's cells (hare.bench.cells), recomputed when the file changes (``stamp``)."""
     if not _has_runs(db):
-        return pd.DataFrame()
-    return ResultStore(db).query(OURS_SQL)
+        return cells(pd.DataFrame())
+    return store_cells(ResultStore(db))
+
+
+@st.cache_data(max_entries=8, show_spinner="Writing the report…")
+def report_text(db: str, stamp: tuple[float, int]) -> str:
+    """``python -m hare report`` for this store, as markdown."""
+    return render(ResultStore(db))
 
 
 @st.cache_data(ttl=2, show_spinner=False)

@@ -1,4 +1,5 @@
-"""Altair charts for the app: a person's candidate changes, and our results beside the paper's.
+"""Altair charts for the app: a person's candidate changes, and a results view (ours beside the
+paper's, mean ± std over seeds as error bars).
 
 Pure functions from a DataFrame to an Altair chart, so tests can build them without a server.
 """
@@ -8,17 +9,19 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from hare_app.results import TableView
+from hare.bench.names import FIELD_NAMES, VALUE_NAMES
+from hare_app.results import View, x_order
 
-VARIANT_ORDER = ["base", "hare", "multi_hare"]
-SCALE_ORDER = ["near", "intermediate", "far"]
-BPS_ORDER = ["base", "every", "best"]
-SOURCE_COLORS = alt.Scale(domain=["ours", "paper"], range=["#1f77b4", "#bbbbbb"])
-# Ours solid, the paper dashed, in every line chart.
-SOURCE_DASH = alt.Scale(domain=["ours", "paper"], range=[[1, 0], [5, 3]])
-SLANTED = alt.Axis(labelAngle=-45, labelOverlap=False)  # every category label, even when narrow
-PANEL_ROW = alt.Row("panel:N", title=None)
-GENERATOR_COLUMN = alt.Column("generator:N", title=None)
+PAPER_GREY = "#9a9a9a"
+OURS_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd"]
+VARIANT_COLOURS = alt.Scale(domain=["base generator", "HARE", "Multi-HARE"],
+                            range=["#7f7f7f", "#1f77b4", "#d62728"])
+WIDTH = 800  # the page's main column at the app's wide layout (1400 px window), less axes
+# One panel per (dataset · model, generator) that has data, so no empty facet is drawn; the
+# header's "|" starts a second line.
+HEADER = alt.Header(labelExpr="split(datum.value, '|')", labelFontSize=11, title=None)
+LEGEND = dict(orient="top", symbolSize=300, symbolStrokeWidth=2.5, symbolOpacity=1, labelFontSize=12,
+              titleFontSize=12)
 
 
 def changes_chart(frame: pd.DataFrame) -> alt.Chart:
@@ -32,58 +35,84 @@ def changes_chart(frame: pd.DataFrame) -> alt.Chart:
     ).properties(height=alt.Step(14))
 
 
-def _panel(frame: pd.DataFrame) -> pd.DataFrame:
-    frame = frame.copy()
-    frame["panel"] = frame["dataset"].astype(str) + " · " + frame["model"].astype(str).str.upper()
-    # Altair/JSON cannot carry pandas' NA; None becomes null.
-    return frame.astype(object).where(frame.notna(), None)
+def _source_scale(frame: pd.DataFrame) -> alt.Scale:
+    ours = sorted(s for s in frame["source"].unique() if s != "paper")
+    domain = ours + (["paper"] if (frame["source"] == "paper").any() else [])
+    return alt.Scale(domain=domain, range=OURS_COLOURS[:len(ours)] + [PAPER_GREY])
 
 
-def _tooltip(x: str) -> list:
-    return ["source", "dataset", "model", "generator", "variant", x,
-            alt.Tooltip("mean:Q", format=".2f"), alt.Tooltip("std:Q", format=".2f"), "seeds", "users"]
+def _tooltip() -> list:
+    return [alt.Tooltip("source:N"), alt.Tooltip("panel:N", title="panel"),
+            alt.Tooltip("variant name:N", title="variant"), alt.Tooltip("x:N", title="setting"),
+            alt.Tooltip("mean:Q", format=".3f"), alt.Tooltip("std:Q", format=".3f"),
+            alt.Tooltip("seeds:Q"), alt.Tooltip("n_users:Q", title="users used")]
 
 
-def table_chart(view: TableView, frame: pd.DataFrame, metric: str) -> alt.Chart | None:
-    """The chart for one paper table and metric; None when there is nothing to draw."""
-    data = frame[frame["metric"] == metric]
-    if data.empty:
+def view_chart(view: View, frame: pd.DataFrame, metric: str) -> alt.FacetChart | None:
+    """The chart of one view for one metric (``frame`` from hare_app.results.chart_frame); None
+    when there is nothing to draw."""
+    if frame.empty:
         return None
-    data = _panel(data)
-    y = alt.Y("mean:Q", title=metric.upper())
-    color_source = alt.Color("source:N", scale=SOURCE_COLORS, title="source",
-                             legend=alt.Legend(orient="top"))
-    if view.x in ("variant", "bps"):
-        order = VARIANT_ORDER if view.x == "variant" else BPS_ORDER
-        chart = alt.Chart(data).mark_bar().encode(
-            x=alt.X(f"{view.x}:N", sort=order, title=view.x_label or None,
-                    axis=SLANTED),
-            xOffset=alt.XOffset("source:N"), y=y, color=color_source, tooltip=_tooltip(view.x),
-        ).properties(width=95, height=110)
-        return chart.facet(row=PANEL_ROW, column=GENERATOR_COLUMN)
-    if view.x == "scale":
-        base = alt.Chart(data).encode(
-            x=alt.X("scale:N", sort=SCALE_ORDER, title=view.x_label, axis=SLANTED),
-            y=y, color=alt.Color("variant:N", sort=VARIANT_ORDER, legend=alt.Legend(orient="top")),
-            strokeDash=alt.StrokeDash("source:N", title="source", scale=SOURCE_DASH,
-                                  legend=alt.Legend(orient="top", symbolType="stroke")),
-            tooltip=_tooltip("scale"))
-        chart = (base.mark_line() + base.mark_point(filled=True)).properties(width=95, height=110)
-        return chart.facet(row=PANEL_ROW, column=GENERATOR_COLUMN)
-    # budget / iterations: numeric x; base (no budget) drawn as a flat reference rule.
-    # Faceting a layered chart needs one shared data set, so each layer filters it.
-    has_x = alt.datum[view.x] != None  # noqa: E711  (a Vega expression, not Python)
-    line = alt.Chart().encode(
-        x=alt.X(f"{view.x}:Q", title=view.x_label), y=y,
-        color=alt.Color("generator:N", legend=alt.Legend(orient="top")),
-        strokeDash=alt.StrokeDash("source:N", title="source", scale=SOURCE_DASH,
-                                  legend=alt.Legend(orient="top", symbolType="stroke")),
-        tooltip=_tooltip(view.x)).transform_filter(has_x)
-    layers = [line.mark_line(), line.mark_point(filled=True)]
-    if (data["variant"] == "base").any():
-        layers.append(alt.Chart().mark_rule(opacity=0.5).encode(
-            y="mean:Q", color="generator:N", tooltip=_tooltip(view.x),
-            strokeDash=alt.StrokeDash("source:N", scale=SOURCE_DASH),
-        ).transform_filter(alt.datum.variant == "base"))
-    return alt.layer(*layers, data=data).properties(width=180, height=150).facet(
-        column=alt.Column("panel:N", title=None))
+    data = frame.astype(object).where(frame.notna(), None)  # JSON has no NA
+    columns = max(1, min(frame["generator"].nunique(), 3))  # three keep the labels readable
+    width = max(110, WIDTH // columns - 25)
+    metric_title = VALUE_NAMES["metric"].get(metric, metric)
+    y = alt.Y("mean:Q", title=metric_title, axis=alt.Axis(titleFontSize=12))
+    x_title = FIELD_NAMES.get(view.x, view.x) if view.x != "variant" else None
+    order = x_order(view, frame)
+    by_variant = view.x in ("noise", "scale")  # the x axis is not the variant: colour it
+    colour_field = "variant name" if by_variant else "source"
+    colour = alt.Color(f"{colour_field}:N", title="variant" if by_variant else None,
+                       scale=VARIANT_COLOURS if by_variant else _source_scale(frame),
+                       legend=alt.Legend(**LEGEND))
+    if view.lines:
+        layers = _lines(view, data, y, x_title, order, colour, by_variant)
+    else:
+        layers = _bars(data, y, x_title, order, colour, colour_field)
+    chart = alt.layer(*layers, data=data).properties(width=width, height=150)
+    # every panel keeps its own x axis labels, so no panel needs a neighbour to be read
+    return chart.facet(facet=alt.Facet("panel:N", header=HEADER, sort=_panel_order(frame)),
+                       columns=columns, spacing=alt.RowColnumber(row=22, column=14)
+                       ).resolve_axis(x="independent")
+
+
+def _panel_order(frame: pd.DataFrame) -> list[str]:
+    return list(frame.sort_values(["dataset", "model", "generator"])["panel"].drop_duplicates())
+
+
+def _bars(data, y, x_title, order, colour, colour_field) -> list:
+    # each word of a category on its own line: every label shows, none overlaps
+    x = alt.X("x:N", sort=order, title=x_title,
+              axis=alt.Axis(labelAngle=0, labelExpr="split(datum.label, ' ')", labelOverlap=False))
+    offset = alt.XOffset(f"{colour_field}:N")
+    bars = alt.Chart().mark_bar().encode(x=x, xOffset=offset, y=y, color=colour,
+                                         tooltip=_tooltip())
+    spread = alt.Chart().mark_rule(color="black", strokeWidth=1.2).encode(
+        x=x, xOffset=offset, y="lo:Q", y2="hi:Q", tooltip=_tooltip())
+    return [bars, spread]
+
+
+def _lines(view, data, y, x_title, order, colour, by_variant) -> list:
+    """Ours solid and the paper's dashed, with the spread as error bars; on a numeric x (budget,
+    iterations) a cell without the axis's field (the base generator) is a faint flat rule."""
+    numeric = view.x in ("budget", "iterations")
+    x = (alt.X("x:Q", title=x_title, scale=alt.Scale(zero=False), axis=alt.Axis(values=order))
+         if numeric else alt.X("x:N", sort=order, title=x_title, axis=alt.Axis(labelAngle=0)))
+    sources = _source_scale(data).domain
+    dash = alt.StrokeDash("source:N", title=None, legend=alt.Legend(**LEGEND, symbolType="stroke"),
+                          scale=alt.Scale(domain=sources, range=[[6, 3] if s == "paper" else [1, 0]
+                                                                 for s in sources]))
+    detail = [alt.Detail("source:N")] + ([alt.Detail("variant name:N")] if by_variant else [])
+    has_x = "isValid(datum.x)"
+    line = alt.Chart().mark_line(strokeWidth=2).encode(
+        x=x, y=y, color=colour, strokeDash=dash, detail=detail).transform_filter(has_x)
+    points = alt.Chart().mark_point(filled=True, size=40).encode(
+        x=x, y=y, color=colour, tooltip=_tooltip()).transform_filter(has_x)
+    spread = alt.Chart().mark_rule(strokeWidth=1.2, opacity=0.55).encode(
+        x=x, y="lo:Q", y2="hi:Q", color=colour).transform_filter(has_x)
+    layers = [spread, line, points]
+    if numeric and any(row["x"] is None for row in data.to_dict("records")):
+        layers.append(alt.Chart().mark_rule(opacity=0.45, strokeWidth=2).encode(
+            y=y, color=colour, strokeDash=dash, tooltip=_tooltip(),
+        ).transform_filter("!isValid(datum.x)"))
+    return layers

@@ -1,121 +1,64 @@
-"""The results dashboard's tables: our stored runs beside the paper's numbers, one long table
-per paper table (Tables 1, 2, 3, 5, 6), ready to chart and to download.
-
-Long format throughout: one row per (cell, metric, source) with ``mean`` and ``std`` over users
-(the paper's mean ± std are over users too), ``source`` being "ours" or "paper".
+"""The results page's views: which presets each one shows, on which axis, with which metrics.
+The rows come from the engine's results layer (hare.bench.cells.select), the same ones
+``python -m hare cells --preset ...`` prints; this module only names and arranges them.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Callable
 
 import pandas as pd
 
-from hare.bench.paper import paper_results
+from hare.bench.cells import FREE, PAPER_KEY, select
+from hare.bench.names import noise_label, readable
 
-CELL = ["dataset", "model", "generator", "variant", "budget", "iterations", "bps", "scale"]
-METRICS = ("gtp", "gtd")
-LONG_COLUMNS = CELL + ["metric", "mean", "std", "seeds", "users", "source"]
-
-# Mean and spread over seeds of the runs' means (valid recourses only), per cell. Only
-# noiseless ground-truth users: the paper's setting. Runs-level, so it also works on the shipped
-# database, which keeps per-run summaries only (per-user rows would make it ~11 MB).
-OURS_SQL = """
-SELECT r.dataset, r.model, r.generator, r.variant, r.budget, r.iterations, r.bps, r.scale,
-       count(r.gtp) AS seeds, sum(r.n_users) AS users,
-       avg(r.gtp) AS gtp_mean, stddev_pop(r.gtp) AS gtp_std,
-       avg(r.gtd) AS gtd_mean, stddev_pop(r.gtd) AS gtd_std
-FROM runs r
-WHERE r.noise = 'none' AND r.user_model = 'ground_truth' AND r.tolerance IS NULL
-GROUP BY ALL
-"""
-
-
-def ours_long(cells: pd.DataFrame) -> pd.DataFrame:
-    """OURS_SQL's result -> the long format."""
-    if cells.empty:
-        return pd.DataFrame(columns=LONG_COLUMNS)
-    parts = []
-    for metric in METRICS:
-        part = cells[CELL + ["seeds", "users"]].copy()
-        part["metric"] = metric
-        part["mean"] = cells[f"{metric}_mean"].astype(float)
-        part["std"] = cells[f"{metric}_std"].astype(float)
-        parts.append(part)
-    out = pd.concat(parts, ignore_index=True)
-    out["source"] = "ours"
-    return _normalise(out[LONG_COLUMNS])
-
-
-def paper_long(table: int) -> pd.DataFrame:
-    """The paper's rows of one table in the long format."""
-    frame = paper_results()
-    frame = frame[(frame["table"] == table) & frame["metric"].isin(METRICS)].copy()
-    frame["seeds"] = pd.NA
-    frame["users"] = pd.NA
-    frame["source"] = "paper"
-    return _normalise(frame[LONG_COLUMNS])
-
-
-def _normalise(frame: pd.DataFrame) -> pd.DataFrame:
-    """Same dtypes from both sources, so filters and charts treat them alike."""
-    frame = frame.copy()
-    # NaN-missing dtypes (not pandas' NA): a comparison with a missing budget is simply False.
-    for column in ("budget", "iterations", "mean", "std"):
-        frame[column] = pd.to_numeric(frame[column], errors="coerce").astype("float64")
-    for column in ("dataset", "model", "generator", "variant", "bps", "scale", "metric", "source"):
-        frame[column] = frame[column].astype(object).where(frame[column].notna(), None).astype("str")
-    return frame.reset_index(drop=True)
-
-
-def _cell_t1(f: pd.DataFrame) -> pd.Series:
-    """Table 1's cells: B = 30, Multi-HARE T = 5, BPS on every candidate, far ground truth."""
-    hare = ((f["variant"] == "hare") & (f["budget"] == 30) & (f["bps"] == "every"))
-    multi = ((f["variant"] == "multi_hare") & (f["budget"] == 30) & (f["iterations"] == 5)
-             & (f["bps"] == "every"))
-    return (f["scale"] == "far") & ((f["variant"] == "base") | hare | multi)
+HEADLINE = ("gtp", "gtd")
+CLASSICAL = ("success_rate", "constraint_violations", "redundancy", "proximity_sq", "sparsity")
 
 
 @dataclass(frozen=True)
-class TableView:
-    """One chart of the dashboard and the paper table it mirrors."""
+class View:
+    """One tab of the results page. A later study is one more entry in VIEWS: its presets, the
+    field on its x axis and its metrics."""
 
-    number: int
-    title: str  # short: it labels a tab
+    label: str  # the tab's label
     caption: str
-    x: str  # column on the x axis
-    cells: Callable[[pd.DataFrame], pd.Series]  # which of our cells belong to it
-    x_label: str = ""
+    presets: tuple[str, ...]
+    x: str  # a run field, or "noise" (noise model and parameter as one label)
+    metrics: tuple[str, ...] = HEADLINE
+    paper: bool = True  # draw the paper's numbers beside ours
+    lines: bool = False  # a line over an ordered x; bars otherwise
 
 
-TABLE_VIEWS = (
-    TableView(1, "variants",
-              "Table 1, base vs HARE vs Multi-HARE: each base generator alone, with HARE "
-              "(B = 30, T = 1) and Multi-HARE (B = 30, T = 5).",
-              "variant", _cell_t1),
-    TableView(2, "budget",
-              "Table 2, GTP/GTD against the query budget: HARE (T = 1) with B = 10, 30, 70, 100; "
-              "the flat lines are the base generators.",
-              "budget", lambda f: (f["scale"] == "far") & ((f["variant"] == "base") | (
-                  (f["variant"] == "hare") & (f["bps"] == "every"))), "budget B"),
-    TableView(3, "iterations",
-              "Table 3, against the number of iterations: B = 30 split over T = 1 (HARE), 3, 5 "
-              "and 10 iterations (Multi-HARE).",
-              "iterations", lambda f: (f["variant"].isin(["hare", "multi_hare"]) & (f["budget"] == 30)
-                                       & (f["bps"] == "every") & (f["scale"] == "far")),
-              "iterations T"),
-    TableView(5, "BPS at best vs every",
-              "Table 5, boundary point search at best vs every: Multi-HARE (B = 30, T = 5) "
-              "calibrating only the chosen candidate or all of them.",
-              "bps", lambda f: (f["scale"] == "far") & ((f["variant"] == "base") | (
-                  (f["variant"] == "multi_hare") & (f["budget"] == 30) & (f["iterations"] == 5))),
-              "boundary point search on"),
-    TableView(6, "ground-truth scale",
-              "Table 6, against the ground-truth scale: simulated users whose preferred recourse "
-              "is near, intermediate or far.",
-              "scale", lambda f: _cell_t1(f.assign(scale="far")) & f["scale"].notna(),
-              "ground-truth scale"),
+VIEWS = (
+    View("Table 1 · base vs HARE vs Multi-HARE",
+         "Each base generator alone, then with HARE (B = 30 questions, T = 1) and Multi-HARE "
+         "(B = 30 over T = 5 iterations). Far ground truth, noiseless simulated users.",
+         ("table1",), "variant"),
+    View("Table 2 · query budget",
+         "HARE (T = 1) with a budget of B = 10, 30, 70 and 100 questions. The faint horizontal "
+         "lines are the base generator alone.", ("table2",), "budget", lines=True),
+    View("Table 3 · iterations",
+         "The budget B = 30 split over T = 1 (HARE), 3, 5 and 10 iterations (Multi-HARE).",
+         ("table3",), "iterations", lines=True),
+    View("Table 4 · classical metrics",
+         "The recourse metrics of the literature for base, HARE and Multi-HARE (neural network "
+         "classifier): success rate, constraint violations, redundancy, proximity (squared L2) "
+         "and sparsity.", ("table4",), "variant", metrics=CLASSICAL + HEADLINE),
+    View("Table 5 · boundary point search",
+         "Multi-HARE (B = 30, T = 5) calibrating every candidate onto the decision boundary, or "
+         "only the chosen one; the base generator for reference.", ("table5",), "bps"),
+    View("Table 6 · ground-truth scale",
+         "Simulated users whose preferred recourse lies near, at an intermediate distance or "
+         "far from them.", ("table6",), "scale", lines=True),
+    View("Beyond the paper · noisy users",
+         "Users who flip 5, 10 or 20 % of their answers, or answer like a logistic "
+         "(Bradley–Terry) chooser with β = 10, beside noiseless users (Table 4's runs). The "
+         "paper has no such study.", ("noise", "table4"), "noise", paper=False),
+    View("Beyond the paper · weighted-cost users",
+         "Users who judge a recourse by their own weighted L1 cost of change, not by a hidden "
+         "preferred recourse; the user's own cost is what they care about.",
+         ("prefs",), "variant", metrics=("user_cost",) + HEADLINE, paper=False),
 )
 
 
@@ -125,29 +68,75 @@ class Filters:
     models: tuple[str, ...] = ()
     generators: tuple[str, ...] = ()
 
-    def apply(self, frame: pd.DataFrame) -> pd.DataFrame:
-        keep = pd.Series(True, index=frame.index)
-        for column, chosen in (("dataset", self.datasets), ("model", self.models),
-                               ("generator", self.generators)):
-            if chosen:
-                keep &= frame[column].isin(chosen)
-        return frame[keep]
+
+def view_rows(view: View, cells: pd.DataFrame, metric: str, filters: Filters) -> pd.DataFrame:
+    """The rows behind a view's chart: ``python -m hare cells --preset P... --metric M`` with
+    the same filters (``--no-paper`` for a view without the paper)."""
+    return select(cells, view.presets, paper=view.paper, metrics=(metric,),
+                  dataset=filters.datasets, model=filters.models, generator=filters.generators)
 
 
-def table_frame(view: TableView, ours: pd.DataFrame, filters: Filters) -> pd.DataFrame:
-    """Our cells of ``view`` and the paper's table, filtered; the table behind the chart."""
-    mine = ours[view.cells(ours).astype(bool)] if not ours.empty else ours
-    frame = pd.concat([mine, paper_long(view.number)], ignore_index=True)
-    frame = filters.apply(frame)
-    if view.x == "bps":
-        # base has no BPS mode: show it as its own bar, the reference both modes improve on
-        frame["bps"] = frame["bps"].where(frame["variant"] != "base", "base")
-    order = {"dataset": 0, "model": 1, "generator": 2, "metric": 3, "source": 4}
-    return frame.sort_values(list(order) + [view.x], kind="stable").reset_index(drop=True)
+def chart_frame(view: View, rows: pd.DataFrame) -> pd.DataFrame:
+    """Long format for the chart: one row per (cell, source) with ``mean``, ``lo``, ``hi``;
+    ``source`` is "ours" (or "ours · N users" when several settings are shown) or "paper";
+    readable names throughout."""
+    mine = rows[(rows["seeds"] > 0) & rows["mean"].notna()].copy()
+    free = [f for f in FREE if f != "seed" and mine[f].nunique() > 1]
+    mine["source"] = "ours"
+    if free:
+        mine["source"] = mine[free].apply(
+            lambda r: "ours · " + ", ".join(f"{r[f]} {f}" for f in free), axis=1)
+    parts = [mine]
+    if view.paper:
+        paper = rows[rows["paper_mean"].notna()].copy()
+        # the paper's number of a cell sits on the row of each of our settings: draw it once
+        paper = paper.drop_duplicates([*PAPER_KEY, "metric"])
+        paper["mean"], paper["std"] = paper["paper_mean"], paper["paper_std"]
+        paper["source"] = "paper"
+        paper["seeds"] = pd.NA
+        paper["users"] = pd.NA
+        parts.append(paper)
+    frame = pd.concat(parts, ignore_index=True) if len(mine) or view.paper else mine
+    if frame.empty:
+        return frame
+    std = frame["std"].astype(float).fillna(0.0)
+    frame["lo"], frame["hi"] = frame["mean"] - std, frame["mean"] + std
+    frame["x"] = [_x_label(view.x, row) for row in frame.to_dict("records")]
+    frame["variant name"] = frame["variant"].map(lambda v: readable("variant", v))
+    frame["panel"] = [f"{readable('dataset', d)} · {m.upper()}|{readable('generator', g)}"
+                      for d, m, g in zip(frame["dataset"], frame["model"], frame["generator"])]
+    return frame
 
 
-def filter_options(ours: pd.DataFrame) -> dict[str, list[str]]:
+def _x_label(x: str, row: dict):
+    if x == "noise":
+        return noise_label(row["noise"], row["noise_param"])
+    if x == "bps" and row["variant"] == "base":
+        return "base generator"  # base has no BPS mode: the reference both modes improve on
+    if x in ("budget", "iterations"):
+        value = row[x]
+        return None if pd.isna(value) else int(value)
+    return readable(x, row[x])
+
+
+def x_order(view: View, frame: pd.DataFrame) -> list:
+    """The x axis's categories in their natural order."""
+    known = {"variant": ["base generator", "HARE", "Multi-HARE"],
+             "bps": ["base generator", "every candidate", "chosen candidate only"],
+             "scale": ["near", "intermediate", "far"]}.get(view.x)
+    present = list(dict.fromkeys(frame["x"].dropna()))
+    if view.x == "noise":  # noiseless first, then each noise model by its parameter
+        ranked = frame.assign(kind=frame["noise"] != "none").sort_values(
+            ["kind", "noise", "noise_param"])
+        return list(dict.fromkeys(ranked["x"]))
+    if known is None:
+        return sorted(present)
+    return [v for v in known if v in present] + [v for v in present if v not in known]
+
+
+def filter_options(cells: pd.DataFrame) -> dict[str, list[str]]:
     """Choices for the dataset / model / generator filters: ours and the paper's."""
-    paper = paper_results()
-    return {column: sorted(set(paper[column].astype(str)) | set(ours[column].dropna().astype(str)))
+    paper = select(cells, ("table1",))
+    return {column: sorted(set(paper[column].dropna().astype(str))
+                           | set(cells[column].dropna().astype(str)))
             for column in ("dataset", "model", "generator")}

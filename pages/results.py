@@ -1,93 +1,121 @@
-"""Results: our stored runs beside the paper's numbers, one chart per paper table, each with
-the table behind it as CSV. Reads the database read-only; with no results yet it shows the
-paper's numbers and offers a small demo grid.
+"""Results: the verdict computed from a store, the full report, and one view per paper table and
+study (ours beside the paper's numbers), each with the rows behind it as CSV. Two stores: the
+paper reproduction as shipped, and the runs you launched; both read-only here.
 """
 
 import duckdb
-import pandas as pd
 import streamlit as st
 
+from hare.bench.names import VALUE_NAMES, readable
+from hare.bench.report import verdict
+from hare.errors import HareError
 from hare_app import cached
-from hare_app.charts import table_chart
-from hare_app.paths import results_db_path
-from hare_app.results import TABLE_VIEWS, Filters, filter_options, ours_long, table_frame
+from hare_app.charts import view_chart
+from hare_app.paths import results_db_path, shipped_db_path
+from hare_app.results import VIEWS, Filters, chart_frame, filter_options, view_rows
 from hare_app.sweep import DEMO_GRID, check_grid
 from hare_app.shell import enter_page
 from hare_app.views import sweep_progress, sweep_running, visitor_id
-from hare.errors import HareError
 
 enter_page()
 
-db = results_db_path()
+STORES = {"the paper reproduction as shipped": shipped_db_path(), "your runs": results_db_path()}
 registry = cached.sweep_registry()
 demo = check_grid(DEMO_GRID)
 
 
 def launch_demo() -> None:
     try:
-        registry.launch(demo, db, visitor_id())
+        registry.launch(demo, results_db_path(), visitor_id())
         st.session_state["results_error"] = ""
     except HareError as exc:
         st.session_state["results_error"] = str(exc)
 
 
 st.title("Results")
-st.caption(f"Our runs from `{db}` (noiseless simulated users; each run's mean over its users, "
-           "then mean ± std over seeds) drawn "
-           "beside the paper's published numbers. Hover a mark for mean ± std.")
+which = st.segmented_control("Store", list(STORES), default=list(STORES)[0], key="res_store",
+                             persist_state="session", label_visibility="collapsed") \
+    or list(STORES)[0]
+db = STORES[which]
+st.caption(f"Reading `{db}`. Each run is one seed: a classifier, its simulated users and "
+           "their recourses; a cell is every setting but the seed, shown as the mean ± std over "
+           "its seeds (the bars' whiskers). Different settings, such as the number of users, are "
+           "never pooled.")
 
 try:
-    ours = ours_long(cached.result_cells(str(db)))
-except (duckdb.Error, HareError) as exc:  # e.g. not a results store, or another DuckDB version
+    cells = cached.result_cells(str(db), cached.stamp(str(db)))
+except (duckdb.Error, HareError) as exc:  # not a results store, another DuckDB version, ...
     st.error(f"Could not read `{db}` ({exc}); showing the paper's numbers only.")
-    ours = ours_long(pd.DataFrame())
-if ours.empty:
-    st.info(f"No benchmark results in `{db}` yet, so the charts show the paper's numbers alone. "
-            f"Run a small demo grid ({len(demo.configs)} cells: Adult, ANN, Growing Spheres; base, "
-            f"HARE and Multi-HARE; {DEMO_GRID['users']} users, one seed; about a minute) to see ours "
-            "beside them, or launch any grid from the Benchmark page.")
-    st.button("Run a small demo grid", type="primary", on_click=launch_demo,
-              disabled=sweep_running(registry))
-    if st.session_state.get("results_error"):
-        st.error(st.session_state["results_error"], icon="⚠️")
-if sweep_running(registry) or (ours.empty and registry.job(visitor_id()) is not None):
+    cells = cached.result_cells("", (0.0, 0))
+has_runs = bool((cells["seeds"] > 0).any()) if len(cells) else False
+
+if has_runs:
+    lines = verdict(cells)
+    if lines:
+        st.success("**Verdict.** " + " ".join(lines), icon=":material/fact_check:")
+    else:
+        st.info("This store has no Table 1 cell (base, HARE and Multi-HARE at B = 30), so there "
+                "is no verdict; the views below show what it holds.")
+    with st.expander("Read the full report (`python -m hare report`)"):
+        text = cached.report_text(str(db), cached.stamp(str(db)))
+        st.download_button("Download the report (markdown)", text, file_name="REPORT.md",
+                           mime="text/markdown", on_click="ignore", key="report_download")
+        st.markdown(text)
+else:
+    st.info(f"No runs in `{db}` yet, so the charts show the paper's numbers alone.")
+    if db == results_db_path():
+        st.write(f"Run a small demo grid ({len(demo.configs)} cells: Adult, neural network, "
+                 f"Growing Spheres; base, HARE and Multi-HARE; {DEMO_GRID['users']} users, one seed; "
+                 "about a minute) to see ours beside them, or launch any grid from the Benchmark "
+                 "page.")
+        st.button("Run a small demo grid", type="primary", on_click=launch_demo,
+                  disabled=sweep_running(registry))
+        if st.session_state.get("results_error"):
+            st.error(st.session_state["results_error"], icon="⚠️")
+if db == results_db_path() and (sweep_running(registry)
+                                or (not has_runs and registry.job(visitor_id()) is not None)):
     st.subheader("Sweep in progress")
     sweep_progress(registry, on_finish=st.cache_data.clear)
-else:
-    n_runs = int(ours[ours["metric"] == "gtp"]["seeds"].sum()) if not ours.empty else 0
-    if n_runs:
-        st.caption(f"{n_runs} noiseless runs stored.")
+elif has_runs:
+    n_runs = int(cells.drop_duplicates("cell_id")["seeds"].sum())
+    st.caption(f"{n_runs} runs stored in {cells['cell_id'].nunique()} cells.")
 
-options = filter_options(ours)
+options = filter_options(cells)
 with st.sidebar:
     st.header("Filters")
     datasets = st.multiselect("Datasets", options["dataset"], key="res_datasets",
+                              format_func=lambda v: readable("dataset", v),
                               persist_state="session", placeholder="all")
     models = st.multiselect("Models", options["model"], default=["ann"], key="res_models",
+                            format_func=lambda v: readable("model", v),
                             persist_state="session", placeholder="all")
     generators = st.multiselect("Generators", options["generator"], key="res_generators",
+                                format_func=lambda v: readable("generator", v),
                                 persist_state="session", placeholder="all")
-    metric = st.radio("Metric", ["gtp", "gtd"], format_func=str.upper, horizontal=True,
-                      key="res_metric", persist_state="session",
-                      help="GTP: distance from the recourse to the user's preferred one. GTD: "
-                           "1 − cosine between the change made and the change preferred. Lower "
-                           "is better for both.")
 filters = Filters(tuple(datasets), tuple(models), tuple(generators))
 
-# Only the open tab is drawn: five faceted charts at once made the page slow to load.
-tabs = st.tabs([f"Table {v.number} · {v.title}" for v in TABLE_VIEWS], key="res_table",
-               on_change="rerun")
-for tab, view in zip(tabs, TABLE_VIEWS):
+# Only the open tab is drawn: eight faceted charts at once made the page slow to load.
+tabs = st.tabs([v.label for v in VIEWS], key="res_table", on_change="rerun")
+for number, (tab, view) in enumerate(zip(tabs, VIEWS)):
     if not tab.open:
         continue
     with tab:
         st.caption(view.caption)
-        frame = table_frame(view, ours, filters)
-        chart = table_chart(view, frame, metric)
+        metric = st.radio("Metric", view.metrics, horizontal=True, key=f"res_metric{number}",
+                          format_func=lambda m: VALUE_NAMES["metric"].get(m, m),
+                          help="GTP: distance from the recourse to the one the user prefers. "
+                               "GTD: 1 − cosine between the change made and the change "
+                               "preferred. Lower is better for both.")
+        rows = view_rows(view, cells, metric, filters)
+        chart = view_chart(view, chart_frame(view, rows), metric)
         if chart is None:
-            st.info("Nothing to draw for these filters.")
+            st.info("Nothing to draw: this store has no runs for this view with these filters.")
         else:
             st.altair_chart(chart, width="content")
-        st.download_button(f"Download the table behind this chart (CSV, {len(frame)} rows)",
-                           frame.to_csv(index=False), file_name=f"hare-table{view.number}.csv",
-                           mime="text/csv", on_click="ignore", key=f"csv{view.number}")
+        presets = " ".join(view.presets)
+        st.download_button(
+            f"Download the rows behind this chart (CSV, {len(rows)} rows)", rows.to_csv(index=False),
+            file_name=f"hare-{view.presets[0]}-{metric}.csv", mime="text/csv", on_click="ignore",
+            key=f"csv{number}",
+            help=f"The same rows as `python -m hare cells --db {db.name} --preset {presets} "
+                 f"--metric {metric}{'' if view.paper else ' --no-paper'}` with these filters.")

@@ -1,22 +1,19 @@
 """The app's helper logic without a server: formatting, profile and grid checks, the live
-session wrapper, the answer store and the results tables."""
+session wrapper and the answer store (the results views: test_app_results.py)."""
 
 from __future__ import annotations
 
 import json
 
-import numpy as np
-import pandas as pd
 import pytest
 import torch
 
 from hare.live.answers import AnswerStore
-from hare_app.charts import changes_chart, table_chart
+from hare_app.charts import changes_chart
 from hare.live.formatting import changes, changes_frame, format_value
 from hare.live.run import LiveRun, LiveSetup
 from hare.live.profile import (check_preferences, check_profile, encode_profile, profile_from_row,
                               typical_profile)
-from hare_app.results import TABLE_VIEWS, Filters, ours_long, paper_long, table_frame
 from hare_app.sweep import FORM_DEFAULTS, check_grid, parse_numbers
 from hare.generators import make_generator
 from hare.rng import user_keys
@@ -167,34 +164,6 @@ def test_answer_store_keeps_sessions_and_answers(adult, adult_ann, tmp_path):
     assert list(answers["kind"]) == ["compare", "accept"]
     assert len(answers["current_option"].iloc[0]) == adult.n_features
     assert "text" not in " ".join(answers.columns)  # no free text is stored
-
-
-def test_results_tables_put_ours_beside_the_paper():
-    cell = dict(dataset="adult", model="ann", generator="gs", scale="far", seeds=2, users=40,
-                gtp_std=0.2, gtd_std=0.1)
-    cells = pd.DataFrame([
-        dict(cell, variant="base", budget=None, iterations=None, bps=None, gtp_mean=0.7, gtd_mean=0.8),
-        dict(cell, variant="hare", budget=30, iterations=1, bps="every", gtp_mean=0.4, gtd_mean=0.1),
-        dict(cell, variant="hare", budget=10, iterations=1, bps="every", gtp_mean=0.5, gtd_mean=0.2),
-    ])
-    ours = ours_long(cells)
-    assert len(ours) == 6 and set(ours["source"]) == {"ours"}
-    filters = Filters(datasets=("adult",), models=("ann",), generators=("gs",))
-    views = {v.number: v for v in TABLE_VIEWS}
-    t1 = table_frame(views[1], ours, filters)
-    mine = t1[t1["source"] == "ours"]
-    assert set(mine["variant"]) == {"base", "hare"} and set(mine["budget"].dropna()) == {30}
-    assert (t1["source"] == "paper").any()
-    t2 = table_frame(views[2], ours, filters)
-    assert set(t2[(t2["source"] == "ours") & (t2["variant"] == "hare")]["budget"]) == {10, 30}
-    for view in TABLE_VIEWS:
-        frame = table_frame(view, ours, filters)
-        chart = table_chart(view, frame, "gtp")
-        assert chart is not None
-        chart.to_dict()  # valid spec with NaN-free data
-    empty = table_frame(views[1], ours_long(pd.DataFrame()), Filters(datasets=("nowhere",)))
-    assert table_chart(views[1], empty, "gtp") is None
-    assert len(paper_long(6)) > 0 and np.isfinite(paper_long(6)["mean"]).all()
 
 
 def test_a_runner_error_reaches_the_page(tmp_path):

@@ -1,151 +1,268 @@
-"""The reproduction report: every cell of the paper's Tables 1–6 beside ours, from the store.
-
-A cell is a run config without its seed; ours is mean ± std over the stored seeds. A cell is
-"within" when |ours − paper| ≤ max(paper std, 0.10). The ordering check asks, per (table, model,
-dataset, generator, metric), whether base > HARE ≥ Multi-HARE holds for GTP and GTD.
+"""The reproduction report, every number and verdict computed from the store it reads: a claim
+the store does not support (no runs for a table, no complete base/HARE/Multi-HARE group) is
+left out, not printed with made-up counts.
 """
 
 from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from importlib import resources
 
 import pandas as pd
 
-from hare.bench.paper import paper_results
+from hare.bench.cells import (KEY, PAPER_TABLES, TOLERANCE, config_of, in_setting, preset_rows,
+                              setting_label, settings, store_cells)
+from hare.bench.names import SHORT_METRIC, readable
+from hare.bench.presets import PRESETS
 from hare.bench.store import ResultStore
 
-TOLERANCE = 0.10
-CELL_FIELDS = ["model", "dataset", "generator", "variant", "budget", "iterations", "bps", "scale"]
-# paper metric -> our column
-OUR_METRIC = {"gtp": "gtp", "gtd": "gtd", "success_rate": "success_rate",
-              "constraint_violations": "constraint_violations", "redundancy": "redundancy",
-              "proximity": "proximity_sq", "sparsity": "sparsity"}
-TABLE_TITLES = {1: "Table 1: user satisfaction, far ground truth, B 30, T 5",
-                2: "Table 2: budget B (HARE, T = 1)", 3: "Table 3: iterations T at B 30",
-                4: "Table 4: classical recourse metrics (ANN)",
-                5: "Table 5: BoundaryPointSearch on the chosen candidate (best) or every one",
-                6: "Table 6: ground-truth scale"}
+ORDERED = ("base", "hare", "multi_hare")
+HEADLINE = ("gtp", "gtd")
+# One cell of a comparison group: the config less the fields the group compares across.
+GROUP = [f for f in KEY if f not in ("variant", "budget", "iterations", "bps")] + ["metric"]
+
+
+def ours(rows: pd.DataFrame) -> pd.DataFrame:
+    return rows[rows["seeds"] > 0]
+
+
+def ordering(rows: pd.DataFrame) -> pd.DataFrame:
+    """Per group with exactly one base, HARE and Multi-HARE cell (GTP and GTD): does
+    base > HARE ≥ Multi-HARE hold, ours and the paper's, and are both below the base (ours)?"""
+    rows = ours(rows)
+    rows = rows[rows["metric"].isin(HEADLINE) & rows["variant"].isin(ORDERED)]
+    out = []
+    for key, group in rows.groupby(GROUP, dropna=False, sort=False):
+        if sorted(group["variant"]) != sorted(ORDERED):
+            continue
+        by = group.set_index("variant")
+
+        def holds(column):
+            b, h, m = (by.at[v, column] for v in ORDERED)
+            return None if any(math.isnan(x) for x in (b, h, m)) else bool(b > h >= m)
+
+        below = bool(by.at["base", "mean"] > max(by.at["hare", "mean"], by.at["multi_hare", "mean"]))
+        out.append(dict(zip(GROUP, key), ours_holds=holds("mean"), paper_holds=holds("paper_mean"),
+                        ours_below_base=below))
+    return pd.DataFrame(out, columns=GROUP + ["ours_holds", "paper_holds", "ours_below_base"])
 
 
 @dataclass(frozen=True)
-class Comparison:
-    """Every paper cell with ours beside it (``ours`` NaN where we have no run)."""
+class Rate:
+    hits: int
+    total: int
 
-    cells: pd.DataFrame
-
-    def within_rate(self, table: int | None = None) -> tuple[int, int]:
-        rows = self.cells if table is None else self.cells[self.cells["table"] == table]
-        rows = rows[rows["ours"].notna()]
-        return int(rows["within"].sum()), len(rows)
+    def __str__(self) -> str:
+        return f"{self.hits} of {self.total}" + (f" ({self.hits / self.total:.0%})" if self.total else "")
 
 
-def our_cells(store: ResultStore, users: int = 150) -> pd.DataFrame:
-    """Mean and std over seeds per cell of the paper's kind (noiseless ground-truth users)."""
-    runs = store.runs()
-    if runs.empty:
-        return pd.DataFrame(columns=CELL_FIELDS + ["metric", "ours", "ours_std", "seeds"])
-    runs = runs[(runs["noise"] == "none") & (runs["user_model"] == "ground_truth")
-                & (runs["users"] == users)]
-    frames = []
-    for paper_metric, column in OUR_METRIC.items():
-        keyed = runs[CELL_FIELDS + [column]].copy()
-        for field in ("budget", "iterations", "bps"):
-            keyed[field] = keyed[field].astype(object).where(keyed[field].notna(), "-")
-        grouped = keyed.groupby(CELL_FIELDS, dropna=False)[column]
-        stats = grouped.agg(ours="mean", ours_std=lambda v: v.std(ddof=0), seeds="count")
-        stats = stats.reset_index()
-        stats["metric"] = paper_metric
-        frames.append(stats)
-    return pd.concat(frames, ignore_index=True)
+def within_rate(rows: pd.DataFrame) -> Rate:
+    compared = ours(rows)[ours(rows)["within"].notna()]
+    return Rate(int(compared["within"].astype(bool).sum()), len(compared))
 
 
-def compare(store: ResultStore, users: int = 150) -> Comparison:
-    paper = paper_results().copy()
-    for field in ("budget", "iterations"):
-        paper[field] = paper[field].map(lambda v: "-" if pd.isna(v) else int(v))
-    paper["bps"] = paper["bps"].fillna("-")
-    ours = our_cells(store, users)
-    if not ours.empty:
-        for field in ("budget", "iterations"):
-            ours[field] = ours[field].map(lambda v: v if v == "-" else int(v))
-    merged = paper.merge(ours, how="left", on=CELL_FIELDS + ["metric"])
-    merged["diff"] = merged["ours"] - merged["mean"]
-    bound = merged["std"].fillna(0).clip(lower=TOLERANCE)
-    merged["within"] = merged["diff"].abs() <= bound
-    return Comparison(merged)
-
-
-def ordering(comparison: Comparison) -> pd.DataFrame:
-    """Per (table, model, dataset, generator, scale, metric) with base, HARE and Multi-HARE at
-    the default B 30 / T 5 / every: does base > HARE ≥ Multi-HARE hold, ours and the paper's?"""
-    cells = comparison.cells
-    cells = cells[cells["metric"].isin(["gtp", "gtd"]) & cells["ours"].notna()]
-    default = ((cells["variant"] == "base")
-               | ((cells["variant"] == "hare") & (cells["budget"] == 30))
-               | ((cells["variant"] == "multi_hare") & (cells["budget"] == 30)
-                  & (cells["iterations"] == 5) & (cells["bps"] == "every")))
-    cells = cells[default]
-    keys = ["table", "model", "dataset", "generator", "scale", "metric"]
-    rows = []
-    for key, group in cells.groupby(keys):
-        by = group.set_index("variant")
-        if not {"base", "hare", "multi_hare"} <= set(by.index):
-            continue
-        def holds(col):
-            return bool(by.at["base", col] > by.at["hare", col] >= by.at["multi_hare", col])
-        def hare_below_base(col):
-            return bool(by.at["base", col] > max(by.at["hare", col], by.at["multi_hare", col]))
-        rows.append(dict(zip(keys, key), ours_holds=holds("ours"), paper_holds=holds("mean"),
-                         ours_below_base=hare_below_base("ours")))
-    return pd.DataFrame(rows)
+def verdict(frame: pd.DataFrame) -> list[str]:
+    """One sentence per setting (e.g. users) that has Table 1 cells: the page's and the report's
+    headline. Empty when the store has no Table 1 cell."""
+    table1 = preset_rows(frame, "table1", with_paper_only=False)
+    lines = []
+    for setting in settings(table1):
+        rows = in_setting(table1, setting)
+        order = ordering(rows)
+        parts = []
+        if len(order):
+            below = int(order["ours_below_base"].sum())
+            parts.append(f"HARE and Multi-HARE end below the base generator in {below} of "
+                         f"{len(order)} Table 1 groups (GTP and GTD)")
+        rate = within_rate(rows[rows["metric"].isin(HEADLINE)])
+        if rate.total:
+            parts.append(f"{rate.hits / rate.total:.0%} of Table 1 ({rate.hits} of {rate.total} "
+                         "cells) within the paper's tolerance")
+        if parts:
+            lines.append(f"{setting_label(setting)}: " + "; ".join(parts) + ".")
+    return lines
 
 
 def _fmt(mean, std) -> str:
     if mean is None or (isinstance(mean, float) and math.isnan(mean)):
         return "—"
-    return f"{mean:.2f} ± {std:.2f}" if std == std else f"{mean:.2f}"
+    return f"{mean:.2f} ± {std:.2f}" if not math.isnan(std) else f"{mean:.2f}"
 
 
-def render(store: ResultStore, users: int = 150) -> str:
+def _value(v) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return "-"
+    return str(int(v)) if isinstance(v, float) else str(v)
+
+
+def _table_lines(headers: list[str], rows: list[list]) -> list[str]:
+    return ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers),
+            *("| " + " | ".join(map(str, r)) + " |" for r in rows), ""]
+
+
+def _ablations(preset: str, rows: pd.DataFrame) -> list[str]:
+    """Sentences about how a table's axis moves GTP/GTD, counted over its groups."""
+    rows = ours(rows)[ours(rows)["metric"].isin(HEADLINE)]
+    if preset == "table2":
+        return [_trend(rows[rows["variant"] == "hare"], "budget",
+                       "GTP and GTD fall at every budget step")]
+    if preset == "table3":
+        return [_lowest(rows[rows["variant"] != "base"], "iterations", "T")]
+    if preset == "table5":
+        multi = rows[rows["variant"] == "multi_hare"]
+        pairs = multi.pivot_table(index=GROUP, columns="bps", values=["mean", "paper_mean"],
+                                  dropna=False)
+        if not {("mean", "every"), ("mean", "best")} <= set(pairs.columns):
+            return []
+        both = pairs.dropna(subset=[("mean", "every"), ("mean", "best")])
+        hits = int((both[("mean", "every")] < both[("mean", "best")]).sum())
+        paper = both.dropna(subset=[("paper_mean", "every"), ("paper_mean", "best")])
+        paper_hits = int((paper[("paper_mean", "every")] < paper[("paper_mean", "best")]).sum())
+        return [f"Calibrating every candidate gives a lower value than calibrating only the "
+                f"chosen one in {hits} of {len(both)} groups (the paper's numbers: {paper_hits} "
+                f"of {len(paper)})."] if len(both) else []
+    return []
+
+
+def _trend(rows: pd.DataFrame, axis: str, claim: str) -> str:
+    groups = [g.sort_values(axis) for _, g in rows.groupby(GROUP, dropna=False) if len(g) > 1]
+    if not groups:
+        return ""
+    hits = sum(bool((g["mean"].diff().dropna() < 0).all()) for g in groups)
+    paper = [g for g in groups if g["paper_mean"].notna().all()]
+    paper_hits = sum(bool((g["paper_mean"].diff().dropna() < 0).all()) for g in paper)
+    return (f"{claim} in {hits} of {len(groups)} (dataset, generator, metric) groups "
+            f"(the paper's numbers: {paper_hits} of {len(paper)}).")
+
+
+def _lowest(rows: pd.DataFrame, axis: str, name: str) -> str:
+    groups = [g for _, g in rows.groupby(GROUP, dropna=False) if g[axis].nunique() > 1]
+    if not groups:
+        return ""
+
+    def count(column):
+        best = [g.loc[g[column].idxmin(), axis] for g in groups if g[column].notna().all()]
+        return ", ".join(f"{name} = {int(v)} in {n}" for v, n in
+                         sorted(pd.Series(best).value_counts().items())), len(best)
+
+    mine, total = count("mean")
+    paper, paper_total = count("paper_mean")
+    return (f"Where the lowest value over {name} falls, per (dataset, generator, metric) group: "
+            f"{mine} (of {total}); the paper's numbers: {paper or '—'} (of {paper_total}).")
+
+
+def _fewer_users(frame: pd.DataFrame) -> list[str]:
+    short = ours(frame)
+    short = short[short["n_users"] < short["users"]].drop_duplicates(list(KEY))
+    if short.empty:
+        return []
+    parts = []
+    for (d, m), g in short.groupby(["dataset", "model"]):
+        low, high = int(g["n_users"].min()), int(g["n_users"].max())
+        span = f"{low}" if low == high else f"{low}–{high}"
+        parts.append(f"{readable('dataset', d)} {m.upper()} ({span} of {int(g['users'].max())})")
+    return [f"In {len(short)} cells at least one seed's classifier refuses fewer test rows than "
+            f"the users asked for, and its runs use every row it refuses: {', '.join(parts)} "
+            "(`n_users`, the fewest over the seeds).", ""]
+
+
+def _paper_table(preset: str, rows: pd.DataFrame) -> list[str]:
+    table = PAPER_TABLES[preset]
+    mine = ours(rows)
+    lines = [f"## Table {table} (preset `{preset}`)", ""]
+    for setting in settings(rows):
+        part = in_setting(rows, setting)
+        order = ordering(part)
+        sentence = f"{setting_label(setting)}: {within_rate(part)} compared cells within"
+        if len(order):
+            paper = order.dropna(subset=["paper_holds"])
+            sentence += (f"; base > HARE ≥ Multi-HARE in {int(order['ours_holds'].sum())} of "
+                         f"{len(order)} groups (the paper's numbers: "
+                         f"{int(paper['paper_holds'].astype(bool).sum())} of {len(paper)}); "
+                         f"HARE and Multi-HARE below the base in "
+                         f"{int(order['ours_below_base'].sum())} of {len(order)}")
+        lines += [sentence + ".", ""]
+        lines += [s + "\n" for s in _ablations(preset, part) if s]
+    missing = rows[rows["seeds"] == 0]
+    if len(missing):
+        lines += [f"{len(missing)} numbers of the paper's Table {table} have no run in this "
+                  "store (not listed).", ""]
+    body = []
+    for row in mine[mine["paper_mean"].notna()].to_dict("records"):
+        delta = row["mean"] - row["paper_mean"]
+        mark = "—" if row["within"] is None else ("yes" if row["within"] else "**no**")
+        body.append([row["model"], row["dataset"], row["generator"], row["variant"],
+                     _value(row["budget"]), _value(row["iterations"]), _value(row["bps"]),
+                     row["scale"], row["users"], row["metric"], _fmt(row["mean"], row["std"]),
+                     _fmt(row["paper_mean"], row["paper_std"]),
+                     "—" if math.isnan(delta) else f"{delta:+.2f}", mark])
+    return lines + _table_lines(["model", "dataset", "generator", "variant", "B", "T", "BPS",
+                                 "scale", "users", "metric", "ours", "paper", "Δ", "within"], body)
+
+
+def _study(preset: str, rows: pd.DataFrame) -> list[str]:
+    """A study beyond the paper: ours only, one row per cell, the metrics it has."""
+    mine = ours(rows)
+    metrics = [m for m in ("gtp", "gtd", "user_cost") if mine[mine["metric"] == m]["mean"].notna().any()]
+    body = []
+    for _, cell in mine.groupby(list(KEY), dropna=False, sort=False):
+        first = cell.iloc[0].to_dict()
+        by = cell.set_index("metric")
+        label = config_of(first).label().rsplit(" seed", 1)[0]
+        body.append([label, int(first["seeds"]), first["users"],
+                     *(_fmt(by.at[m, "mean"], by.at[m, "std"]) if m in by.index else "—"
+                       for m in metrics)])
+    return [f"## Beyond the paper: preset `{preset}`", ""] + _table_lines(
+        ["cell", "seeds", "users", *(SHORT_METRIC[m] for m in metrics)], body)
+
+
+def _summary(frame: pd.DataFrame) -> list[str]:
+    """One row per (paper table, setting) that has runs of ours."""
+    body = []
+    for preset, table in PAPER_TABLES.items():
+        rows = preset_rows(frame, preset, with_paper_only=False)
+        for setting in settings(rows):
+            part = in_setting(rows, setting)
+            order = ordering(part)
+            paper = order.dropna(subset=["paper_holds"])
+            held = (f"{int(order['ours_holds'].sum())} of {len(order)} / "
+                    f"{int(paper['paper_holds'].astype(bool).sum())} of {len(paper)}"
+                    if len(order) else "—")
+            below = f"{int(order['ours_below_base'].sum())} of {len(order)}" if len(order) else "—"
+            body.append([table, setting_label(setting), within_rate(part), held, below])
+    if not body:
+        return []
+    return ["## Summary", ""] + _table_lines(
+        ["table", "setting", "within (of compared cells)",
+         "base > HARE ≥ Multi-HARE (ours / paper)", "HARE and Multi-HARE below base (ours)"],
+        body)
+
+
+def render(store: ResultStore) -> str:
     """The report as markdown."""
-    comparison = compare(store, users)
-    order = ordering(comparison)
-    cells = comparison.cells
+    frame = store_cells(store)
+    runs = int(ours(frame).drop_duplicates(list(KEY))["seeds"].sum()) if len(frame) else 0
+    n_cells = len(ours(frame).drop_duplicates(list(KEY)))
     lines = ["# Reproduction report", "",
-             f"Generated by `python -m hare report` from `{store.path}`: every number of the "
-             "paper's Tables 1–6 beside ours (mean ± std over 5 seeds, 150 users). A cell is "
-             f"*within* when |ours − paper| ≤ max(paper std, {TOLERANCE:.2f}).", "", "## Summary", ""]
-    lines.append("| table | cells compared | within | base > HARE ≥ Multi-HARE (ours / paper) "
-                 "| HARE and Multi-HARE below base (ours) |")
-    lines.append("|---|---|---|---|---|")
-    for table in sorted(cells["table"].unique()):
-        within, total = comparison.within_rate(table)
-        part = order[order["table"] == table] if not order.empty else order
-        held = f"{int(part['ours_holds'].sum())} / {int(part['paper_holds'].sum())} of {len(part)}" if len(part) else "—"
-        below = f"{int(part['ours_below_base'].sum())} of {len(part)}" if len(part) else "—"
-        rate = f"{within} ({within / total:.0%})" if total else "—"
-        lines.append(f"| {table} | {total} | {rate} | {held} | {below} |")
-    within, total = comparison.within_rate()
-    missing = int(cells["ours"].isna().sum())
-    lines += ["", f"Overall: {within} of {total} compared cells within"
-              + (f" ({within / total:.0%})" if total else "")
-              + (f"; {missing} paper cells have no run of ours in this store." if missing else "."), ""]
-    notes = resources.files("hare.bench").joinpath("report_notes.md")
-    if notes.is_file():
-        lines += [notes.read_text().strip(), ""]
-    for table in sorted(cells["table"].unique()):
-        part = cells[cells["table"] == table]
-        lines += [f"## {TABLE_TITLES.get(int(table), f'Table {table}')}", "",
-                  "| model | dataset | generator | variant | B | T | BPS | scale | metric | ours | paper | Δ | within |",
-                  "|---|---|---|---|---|---|---|---|---|---|---|---|---|"]
-        for row in part.itertuples(index=False):
-            ours = _fmt(row.ours, row.ours_std)
-            delta = "—" if row.ours != row.ours else f"{row.diff:+.2f}"
-            mark = "—" if row.ours != row.ours else ("yes" if row.within else "**no**")
-            lines.append(f"| {row.model} | {row.dataset} | {row.generator} | {row.variant} | "
-                         f"{row.budget} | {row.iterations} | {row.bps} | {row.scale} | {row.metric} | "
-                         f"{ours} | {_fmt(row.mean, row.std)} | {delta} | {mark} |")
-        lines.append("")
-    return "\n".join(lines)
+             f"Generated by `python -m hare report` from `{store.path}`: {runs} runs in {n_cells} "
+             "cells. A cell is one setting of every run field but the seed (users included; "
+             "different settings are never pooled); ours is the mean ± std over its seeds. It is "
+             f"*within* when |ours − paper| ≤ max(paper std, {TOLERANCE:.2f}).", ""]
+    if not n_cells:
+        return "\n".join(lines + ["The store holds no runs.", ""])
+    found = verdict(frame)
+    if found:
+        lines += ["## Verdict", "", *(f"- {line}" for line in found), ""]
+    lines += _summary(frame)
+    lines += _fewer_users(frame)
+    sections = []
+    for preset in PRESETS:
+        rows = preset_rows(frame, preset)
+        if ours(rows).empty:
+            continue
+        sections += _paper_table(preset, rows) if preset in PAPER_TABLES else _study(preset, rows)
+    elsewhere = ours(frame)[ours(frame)["presets"] == ""].drop_duplicates(list(KEY))
+    if len(elsewhere):
+        sections += [f"{len(elsewhere)} cells belong to no preset; `python -m hare cells` lists "
+                     "them.", ""]
+    return "\n".join(lines + sections)

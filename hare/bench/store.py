@@ -11,18 +11,19 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from hare.errors import StoreError
-from hare.bench.config import CONFIG_FIELDS, FIELD_TYPES
+from hare.bench.config import CONFIG_FIELDS, FIELD_TYPES, RunConfig
 
 METRICS = ("gtp", "gtd", "constraint_violations", "redundancy", "proximity_l2", "proximity_sq",
            "sparsity", "user_cost")
 
+CONFIG_DEFAULTS = {f.name: f.default for f in fields(RunConfig)}
 _SQL_TYPES = {str: "VARCHAR", int: "INTEGER", float: "DOUBLE"}
 
 # A run's summary row: its id, every RunConfig field (derived), then what the run measured.
@@ -129,6 +130,8 @@ class ResultStore:
 
     def write(self, record: RunRecord) -> bool:
         """Store one run atomically; False (and nothing written) if its id is already stored."""
+        if not self.exists():
+            self.init()
         with self._connect(read_only=False) as con:
             con.execute("BEGIN TRANSACTION")
             try:
@@ -189,8 +192,9 @@ class ResultStore:
             return con.execute(sql, params or []).df()
 
     def runs(self) -> pd.DataFrame:
-        """Every stored run, one row each, with every column of RUN_COLUMNS (a store written
-        before a column existed reads NULL there)."""
+        """Every stored run, one row each, with every column of RUN_COLUMNS: a store written
+        before a column existed reads the RunConfig field's default there (NULL for what a run
+        measured)."""
         columns = [name for name, _ in RUN_COLUMNS]
         if not self.exists():
             return pd.DataFrame(columns=columns)
@@ -200,7 +204,7 @@ class ResultStore:
             frame = con.execute("SELECT * FROM runs ORDER BY created_at").df()
         for name in columns:
             if name not in frame.columns:
-                frame[name] = None
+                frame[name] = CONFIG_DEFAULTS.get(name)
         return frame
 
 

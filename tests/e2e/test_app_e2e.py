@@ -88,8 +88,33 @@ def test_sweep_from_the_benchmark_page_shows_on_the_results_page(page, app_url, 
     assert len(ResultStore(app_dbs["db"]).stored_run_ids()) == 3
 
     page.get_by_role("link", name="Results").click()
-    page.get_by_text("3 noiseless runs stored.").wait_for()
+    page.get_by_text("your runs", exact=True).click()
+    page.get_by_text("3 runs stored in 3 cells.").wait_for()
     # the chart mounts in the browser after the script run that sends it: wait for it
     page.locator("[data-testid='stVegaLiteChart']").first.wait_for(timeout=30_000)
     wait_idle(page)
+    # your runs' own verdict: its 10-user cells, not the shipped 150-user ones
+    verdict = page.locator("[data-testid='stAlertContentSuccess']").inner_text()
+    assert "10 users: HARE and Multi-HARE end below the base generator in" in verdict
+    assert "150 users" not in verdict
+    shoot(page, "results_your_runs")
+
+
+def test_results_page_shows_the_verdict_and_every_view(page, app_url):
+    """The shipped store: the verdict, then each view's chart, with no exception on the way."""
+    from hare_app.results import VIEWS
+
+    page.set_viewport_size({"width": 1400, "height": 2400})  # a whole chart in one picture
+    page.goto(f"{app_url}/results")
+    page.get_by_text("Verdict.").wait_for()
+    assert page.get_by_text("HARE and Multi-HARE end below the base generator in").count() == 1
+    page.locator("[data-testid='stVegaLiteChart']").first.wait_for(timeout=30_000)
+    wait_idle(page)
     shoot(page, "results")
+    for number, view in enumerate(VIEWS):
+        page.get_by_role("tab", name=view.label).click()
+        page.get_by_text(view.caption[:40]).wait_for()
+        page.locator("[data-testid='stVegaLiteChart']").first.wait_for(timeout=30_000)
+        wait_idle(page)
+        assert page.locator("[data-testid='stException']").count() == 0, view.label
+        shoot(page, f"results_view{number + 1}")

@@ -1,0 +1,63 @@
+"""``python -m hare cells``: the results layer's rows (hare.bench.cells) as CSV or markdown,
+filtered by preset, metric or any run field; the rows the results page charts.
+"""
+
+from __future__ import annotations
+
+import argparse
+
+import pandas as pd
+
+from hare.bench.cells import KEY, METRICS, select, store_cells
+from hare.bench.presets import PRESETS
+from hare.bench.store import ResultStore
+from hare.bench.summary import markdown_table
+from hare.errors import ConfigError
+
+
+def add_parser(sub, default_db: str) -> argparse.ArgumentParser:
+    p = sub.add_parser("cells", help="print the stored cells (mean ± std over seeds, paper value)")
+    p.add_argument("--db", default=default_db, help=f"DuckDB file (default {default_db})")
+    p.add_argument("--format", choices=("csv", "markdown"), default="csv")
+    p.add_argument("--preset", nargs="+", default=[], choices=list(PRESETS), metavar="PRESET",
+                   help="only the cells of these presets' views (" + ", ".join(PRESETS) + "); "
+                        "a paper table's view adds its numbers we have no run for")
+    p.add_argument("--no-paper", action="store_true", help="leave the paper's numbers out")
+    p.add_argument("--metric", nargs="+", default=[], choices=list(METRICS), metavar="METRIC",
+                   help=", ".join(METRICS))
+    for field in KEY:  # every run field filters, so no field is left out of reach
+        p.add_argument(f"--{field.replace('_', '-')}", nargs="+", default=[], dest=field,
+                       metavar="VALUE", help=f"only cells with this {field} ('-' for none)")
+    p.set_defaults(func=run)
+    return p
+
+
+def run(args) -> int:
+    store = ResultStore(args.db)
+    if not store.exists():
+        raise ConfigError(f"no results database at {args.db}; run a sweep first")
+    rows = select(store_cells(store), tuple(args.preset), paper=not args.no_paper,
+                  metrics=tuple(args.metric), **{f: tuple(getattr(args, f)) for f in KEY})
+    if args.format == "csv":
+        print(rows.to_csv(index=False), end="")
+    else:
+        print(markdown_table(_readable(rows)))
+    return 0
+
+
+def _readable(rows: pd.DataFrame) -> pd.DataFrame:
+    """Numbers to two decimals and missing values as "-", for a markdown table."""
+    out = rows.drop(columns=["cell_id"]).astype(object)
+    for column in out.columns:
+        out[column] = [_cell(v, column) for v in out[column]]
+    return out
+
+
+def _cell(value, column: str) -> str:
+    if value is None or (not isinstance(value, str) and pd.isna(value)):
+        return "-"
+    if column in ("mean", "std", "paper_mean", "paper_std"):
+        return f"{value:.3f}"
+    if isinstance(value, float) and value.is_integer() and column != "noise_param":
+        return str(int(value))
+    return str(value)

@@ -1,0 +1,107 @@
+"""The results page through AppTest and its views without a server: the verdict computed from
+the store, a chart per view on the shipped store, the two stores kept apart, and 20-user runs
+shown beside the 150-user cells, not pooled into them."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from hare.bench.cells import store_cells
+from hare.bench.report import verdict
+from hare.bench.store import ResultStore
+from hare.cli import main
+from hare_app.charts import view_chart
+from hare_app.results import VIEWS, Filters, chart_frame, view_rows
+from test_app_benchmark import chart_data, open_page
+
+SHIPPED = Path(__file__).resolve().parents[1] / "results" / "hare.duckdb"
+needs_shipped = pytest.mark.skipif(not SHIPPED.is_file(), reason="the shipped store is missing")
+
+
+@pytest.fixture
+def stores(tmp_path, monkeypatch) -> dict[str, Path]:
+    """A copy of the shipped store as "shipped" and an empty "your runs" store."""
+    shipped = tmp_path / "shipped.duckdb"
+    shutil.copy(SHIPPED, shipped)
+    monkeypatch.setenv("HARE_SHIPPED_DB", str(shipped))
+    monkeypatch.setenv("HARE_DB", str(tmp_path / "runs.duckdb"))
+    monkeypatch.setenv("HARE_ANSWERS_DB", str(tmp_path / "answers.duckdb"))
+    return {"shipped": shipped, "runs": tmp_path / "runs.duckdb"}
+
+
+@needs_shipped
+def test_the_page_opens_on_the_shipped_store_with_its_verdict_and_every_view(stores):
+    at = open_page("pages/results.py")
+    expected = verdict(store_cells(ResultStore(stores["shipped"])))
+    assert expected and expected[0].startswith("150 users: HARE and Multi-HARE end below")
+    assert [s.value for s in at.success] == ["**Verdict.** " + " ".join(expected)]
+    assert any(e.label.startswith("Read the full report") for e in at.expander)
+    assert any(m.value.startswith("# Reproduction report") for m in at.markdown)
+    for view in VIEWS:
+        at.session_state["res_table"] = view.label
+        at.run()
+        assert not at.exception, at.exception
+        frames = chart_data(at)
+        assert len(frames) == 1, view.label
+        sources = set(frames[0]["source"])
+        assert "ours" in sources and (("paper" in sources) == view.paper), view.label
+    at.session_state["res_table"] = VIEWS[3].label  # Table 4: the classical metrics
+    at.run()
+    at.radio(key="res_metric3").set_value("sparsity").run()
+    assert set(chart_data(at)[0]["metric"]) == {"sparsity"}
+
+
+def test_your_runs_when_empty_offers_the_demo_grid(stores):
+    at = open_page("pages/results.py")
+    at.session_state["res_store"] = "your runs"
+    at.run()
+    assert not at.exception
+    assert any("No runs in" in i.value for i in at.info) and not at.success
+    assert any(b.label == "Run a small demo grid" for b in at.button)
+    assert all(set(frame["source"]) == {"paper"} for frame in chart_data(at))
+
+
+@needs_shipped
+def test_a_20_user_run_is_charted_beside_the_150_user_cells_not_pooled(stores, capsys):
+    """The acceptance check on the page: the shipped cells keep their values."""
+    shipped = stores["shipped"]
+    filters = Filters(datasets=("adult",), models=("ann",), generators=("gs",))
+    before = view_rows(VIEWS[0], store_cells(ResultStore(shipped)), "gtp", filters)
+    assert main(["run", "--dataset", "adult", "--generator", "gs", "--users", "20", "--seeds", "0",
+                 "--db", str(shipped), "--workers", "1", "--quiet"]) == 0
+    capsys.readouterr()
+    at = open_page("pages/results.py")
+    assert "20 users:" in at.success[0].value and "150 users:" in at.success[0].value
+    at.multiselect(key="res_datasets").set_value(["adult"])
+    at.multiselect(key="res_generators").set_value(["gs"]).run()
+    drawn = chart_data(at)[0]
+    ours = drawn[drawn["source"].str.startswith("ours")]
+    assert set(ours["source"]) == {"ours · 150 users", "ours · 20 users"}
+    old = ours[ours["source"] == "ours · 150 users"]
+    kept = before[before["seeds"] > 0]
+    assert dict(zip(old["variant"], old["mean"])) == dict(zip(kept["variant"], kept["mean"]))
+    assert len(old) == 3
+    assert (ours[ours["source"] == "ours · 20 users"]["seeds"] == 1).all()
+
+
+@needs_shipped
+def test_every_view_charts_the_rows_the_cells_command_prints(capsys):
+    cells = store_cells(ResultStore(SHIPPED))
+    for view in VIEWS:
+        metric = view.metrics[0]
+        rows = view_rows(view, cells, metric, Filters(models=("ann",)))
+        args = ["cells", "--db", str(SHIPPED), "--preset", *view.presets, "--metric", metric,
+                "--model", "ann"] + ([] if view.paper else ["--no-paper"])
+        assert main(args) == 0
+        printed = pd.read_csv(__import__("io").StringIO(capsys.readouterr().out))
+        assert len(printed) == len(rows) and list(printed["cell_id"].fillna("")) == list(
+            rows["cell_id"]), view.label
+        chart = view_chart(view, chart_frame(view, rows), metric)
+        spec = chart.to_dict()
+        assert spec["columns"] <= 3 and spec["facet"]["field"] == "panel"
+        panels = set(chart_frame(view, rows)["panel"])
+        assert all(rows[rows["seeds"] > 0]["model"] == "ann") and panels  # no empty facet
