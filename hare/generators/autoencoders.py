@@ -8,10 +8,7 @@ immutables unchanged. Trained in float32 for speed, used in float64 like the res
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import os
 import time
 from dataclasses import asdict, dataclass, replace
 
@@ -19,7 +16,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from hare.data import Dataset, cache_dir
+from hare.cache import CacheEntry
+from hare.data import Dataset
 
 log = logging.getLogger("hare.generators")
 
@@ -303,29 +301,24 @@ def _frozen(model: nn.Module) -> nn.Module:
 def _load_or_train(kind: str, dataset: Dataset, seed: int, settings, build,
                    train) -> TrainedGenerative:
     layout = {"features": dataset.feature_names, "immutable": dataset.immutable_mask.tolist()}
-    key = hashlib.sha256(json.dumps({"settings": asdict(settings), **layout},
-                                    sort_keys=True).encode()).hexdigest()[:10]
-    base = cache_dir() / "generative" / f"{dataset.name}-{kind}-seed{seed}-{key}"
-    weights, meta_path = base.with_suffix(".pt"), base.with_suffix(".json")
-    if weights.is_file() and meta_path.is_file():
+    entry = CacheEntry.for_key("generative", f"{dataset.name}-{kind}-seed{seed}",
+                               {"settings": asdict(settings), **layout})
+
+    def from_files(state: dict, meta: dict) -> TrainedGenerative:
         model = build(dataset.immutable_mask, settings)
-        model.load_state_dict(torch.load(weights, weights_only=True))
-        meta = json.loads(meta_path.read_text())
+        model.load_state_dict(state)
         return TrainedGenerative(_frozen(model), kind, dataset.name, seed, meta["losses"],
                                  meta["train_seconds"], from_cache=True)
+
+    cached = entry.load(from_files)
+    if cached is not None:
+        return cached
     started = time.perf_counter()
     model, losses = train(dataset, seed, settings, kind)
     seconds = time.perf_counter() - started
     meta = dict(kind=kind, dataset=dataset.name, seed=seed, settings=asdict(settings),
                 losses=losses, train_seconds=seconds)
-    weights.parent.mkdir(parents=True, exist_ok=True)
-    # Temporary names then rename, so parallel workers never read half a file.
-    tmp_w = weights.with_suffix(f".pt.{os.getpid()}")
-    tmp_m = meta_path.with_suffix(f".json.{os.getpid()}")
-    torch.save(model.state_dict(), tmp_w)
-    tmp_m.write_text(json.dumps(meta, indent=1))
-    tmp_w.replace(weights)
-    tmp_m.replace(meta_path)
+    entry.save(model.state_dict(), meta)
     return TrainedGenerative(_frozen(model), kind, dataset.name, seed, losses, seconds,
                              from_cache=False)
 
