@@ -8,10 +8,12 @@ result does not depend on who else is in the batch.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
 from hare.actions import ActionSpace
-from hare.generators.base import RecourseGenerator, register
+from hare.generators.base import RecourseGenerator, check_number, register
 from hare.models import Classifier
 from hare.rng import keyed_normal, keyed_uniform
 
@@ -55,15 +57,29 @@ def growing_spheres_search(model: Classifier, center: torch.Tensor, origin: torc
     return result
 
 
+@dataclass(frozen=True)
+class GrowingSpheresSettings:
+    """The paper's samples a shell and shell width; ``max_shells`` bounds the search."""
+
+    samples: int = 1000
+    step: float = 0.2
+    max_shells: int = 50
+
+    def __post_init__(self):
+        check_number("gs", "samples", self.samples, int, low=1)
+        check_number("gs", "step", self.step, float, low=0, low_open=True)
+        check_number("gs", "max_shells", self.max_shells, int, low=1)
+
+
 @register
 class GrowingSpheres(RecourseGenerator):
     """GS: L1 shells of width ``step`` around the factual, ``samples`` draws a shell (paper: 1000,
     step 0.2); returns the positive draw nearest to the factual in L1."""
 
     name = "gs"
+    Settings = GrowingSpheresSettings
 
     def _search(self, x: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
-        return growing_spheres_search(
-            self.model, x, x, self.space, keys,
-            samples=self.params.get("samples", 1000), step=self.params.get("step", 0.2),
-            max_shells=self.params.get("max_shells", 50), stream=1000)
+        s = self.settings
+        return growing_spheres_search(self.model, x, x, self.space, keys, stream=1000,
+                                      samples=s.samples, step=s.step, max_shells=s.max_shells)
