@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 import torch
 
+from hare import rng
 from hare.generators.autoencoders import (VAESettings, cchvae_settings, load_or_train_vae,
                                           model_overrides)
 from hare.generators.base import RecourseGenerator, check_number, register
@@ -45,7 +46,9 @@ class CCHVAESettings:
         if self.samples is not None:
             check_number("cchvae", "samples", self.samples, int, low=1)
         check_number("cchvae", "step", self.step, float, low=0, low_open=True)
-        check_number("cchvae", "max_shells", self.max_shells, int, low=1)
+        # each shell takes two random streams from the generator's range
+        check_number("cchvae", "max_shells", self.max_shells, int, low=1,
+                     high=rng.stream_capacity("cchvae") // 2)
 
 
 @register
@@ -74,9 +77,10 @@ class CCHVAE(RecourseGenerator):
                 if todo.numel() == 0:
                     break
                 xs, k = x[todo].unsqueeze(1), keys[todo]
-                direction = keyed_normal(k, 2000 + 2 * shell, (samples, latent)).to(x.dtype)
+                first = rng.stream("cchvae", 2 * shell)  # and first + 1
+                direction = keyed_normal(k, first, (samples, latent)).to(x.dtype)
                 direction = direction / direction.abs().sum(-1, keepdim=True).clamp_min(1e-12)
-                within = keyed_uniform(k, 2001 + 2 * shell, (samples, 1)).to(x.dtype)
+                within = keyed_uniform(k, first + 1, (samples, 1)).to(x.dtype)
                 radius = step * (shell + within)
                 z = z0[todo].unsqueeze(1) + radius * direction  # (M, samples, latent)
                 points = self.space.project(xs, self.vae.decode(z, xs))
