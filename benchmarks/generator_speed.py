@@ -17,6 +17,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
 
 import argparse
+import ast
 import time
 
 import torch
@@ -26,6 +27,14 @@ from hare.data import load_dataset  # noqa: E402
 from hare.generators import generator_names, make_generator  # noqa: E402
 from hare.models import load_or_train, negative_factuals  # noqa: E402
 from hare.rng import user_keys  # noqa: E402
+
+
+def _literal(text: str):
+    """A --variant value as Python reads it (10, 0.5, (64, 32)), else the text itself."""
+    try:
+        return ast.literal_eval(text)
+    except (ValueError, SyntaxError):  # a bare word such as transplant: a string setting
+        return text
 
 
 def measure(generator: str, dataset_name: str, n: int, seed: int, params: dict) -> dict:
@@ -68,7 +77,7 @@ def main() -> None:
         key, _, value = setting.partition("=")
         if not key or not value:
             parser.error(f"--variant {variant!r}: expected NAME:KEY=VALUE")
-        runs.append((generator, {key: value}))
+        runs.append((generator, {key: _literal(value)}))
     for name in args.datasets:
         for generator, params in runs:
             r = measure(generator, name, args.users, args.seed, params)

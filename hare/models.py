@@ -7,16 +7,14 @@ batch shape works, so users × candidates × d tensors go through in one call.
 
 from __future__ import annotations
 
-import hashlib
-import json
-import os
 import time
 from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
 
-from hare.data import Dataset, cache_dir
+from hare.cache import CacheEntry
+from hare.data import Dataset
 from hare.errors import ConfigError
 
 MODEL_KINDS = ("ann", "lr")
@@ -137,38 +135,34 @@ def evaluate(model: Classifier, dataset: Dataset) -> tuple[float, float, int]:
     return acc, (tpr + tnr) / 2, int((pred == 0).sum())
 
 
-def _cache_path(dataset: str, kind: str, seed: int, settings: TrainSettings):
-    key = hashlib.sha256(json.dumps(asdict(settings), sort_keys=True).encode()).hexdigest()[:10]
-    return cache_dir() / "models" / f"{dataset}-{kind}-seed{seed}-{key}"
+def _cache_entry(dataset: str, kind: str, seed: int, settings: TrainSettings) -> CacheEntry:
+    return CacheEntry.for_key("models", f"{dataset}-{kind}-seed{seed}", asdict(settings))
 
 
 def load_or_train(dataset: Dataset, kind: str, seed: int,
                   settings: TrainSettings = TrainSettings()) -> TrainedModel:
-    """The cached classifier for (dataset, kind, seed), training and caching it if absent."""
+    """The cached classifier for (dataset, kind, seed), training and caching it if absent
+    (or unreadable; a cache folder that cannot be written only costs the saving)."""
     if kind not in MODEL_KINDS:
         raise ConfigError(f"unknown model {kind!r} (valid: {', '.join(MODEL_KINDS)})")
-    base = _cache_path(dataset.name, kind, seed, settings)
-    weights, meta_path = base.with_suffix(".pt"), base.with_suffix(".json")
-    if weights.is_file() and meta_path.is_file():
+    entry = _cache_entry(dataset.name, kind, seed, settings)
+
+    def build(state: dict, meta: dict) -> TrainedModel:
         model = make_classifier(kind, dataset.n_features)
-        model.load_state_dict(torch.load(weights, weights_only=True))
-        _frozen(model)
-        meta = json.loads(meta_path.read_text())
-        return TrainedModel(model=model, from_cache=True, **meta)
+        model.load_state_dict(state)
+        return TrainedModel(model=_frozen(model), from_cache=True, **meta)
+
+    cached = entry.load(build)
+    if cached is not None:
+        return cached
     started = time.perf_counter()
     model = train_classifier(dataset, kind, seed, settings)
     seconds = time.perf_counter() - started
     acc, bacc, negatives = evaluate(model, dataset)
     meta = dict(dataset=dataset.name, kind=kind, seed=seed, test_accuracy=acc,
                 balanced_accuracy=bacc, n_test_negatives=negatives, train_seconds=seconds)
-    weights.parent.mkdir(parents=True, exist_ok=True)
-    # Write to temporary names and rename, so parallel workers never read half a file.
-    tmp_w, tmp_m = weights.with_suffix(f".pt.{os.getpid()}"), meta_path.with_suffix(f".json.{os.getpid()}")
-    torch.save(model.float().state_dict(), tmp_w)
-    model.double()
-    tmp_m.write_text(json.dumps(meta, indent=1))
-    tmp_w.replace(weights)
-    tmp_m.replace(meta_path)
+    # Stored in float32, as trained; the float64 copy in use holds the same values.
+    entry.save({k: v.float() for k, v in model.state_dict().items()}, meta)
     return TrainedModel(model=model, from_cache=False, **meta)
 
 

@@ -17,6 +17,7 @@ from hare.actions import ActionSpace
 from hare.candidates import SamplingSettings, actionable_sampling, boundary_point_search
 from hare.errors import ConfigError
 from hare.models import Classifier
+from hare.rng import stream
 
 BPS_MODES = ("every", "best")
 
@@ -118,7 +119,8 @@ class HareSession:
         s = self.settings
         x, incumbent = self.x[users], self.winner[users]
         samples = actionable_sampling(self.model, x, incumbent, self.space, s.k - 1,
-                                      self.keys[users], stream=iteration, settings=s.sampling)
+                                      self.keys[users], stream=stream("sampling", iteration - 1),
+                                      settings=s.sampling)
         pool = torch.cat([incumbent.unsqueeze(1), samples], dim=1)  # (M, k, d)
         if s.bps == "every":
             return boundary_point_search(self.model, x, pool, self.space, s.eps)

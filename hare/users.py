@@ -17,13 +17,12 @@ from hare.candidates import boundary_point_search
 from hare.errors import ConfigError
 from hare.generators.growing_spheres import growing_spheres_search
 from hare.models import Classifier
+from hare import rng
 from hare.rng import keyed_normal, keyed_uniform
 from hare.session import Question
 
 SCALES = {"near": 0.2, "intermediate": 0.8, "far": 1.5}
 NOISE_MODELS = ("none", "bernoulli", "logistic")
-_GT_STREAM = 7_000_000
-_NOISE_STREAM = 9_000_000
 
 
 @dataclass(frozen=True)
@@ -41,7 +40,7 @@ def simulate_ground_truth(model: Classifier, x: torch.Tensor, space: ActionSpace
     n, d = x.shape
     mask = space.continuous_mutable.to(x.dtype)
     with torch.no_grad():
-        u = keyed_normal(keys, _GT_STREAM, (max_draws, d)) * mask
+        u = keyed_normal(keys, rng.stream("ground_truth"), (max_draws, d)) * mask
         u = u / u.norm(dim=-1, keepdim=True).clamp_min(1e-12)
         p = space.project(x.unsqueeze(1), x.unsqueeze(1) + SCALES[scale] * u)  # (N, R, d)
         negative = model(p) < 0.5
@@ -54,7 +53,7 @@ def simulate_ground_truth(model: Classifier, x: torch.Tensor, space: ActionSpace
         if bool(has_negative.any()):
             idx = torch.nonzero(has_negative).squeeze(-1)
             found = growing_spheres_search(model, chosen[idx], x[idx], space, keys[idx],
-                                           stream=_GT_STREAM + 1000)
+                                           stream=rng.stream("ground_truth_gs"))
             recourse[idx] = found
             # GS from a negative point inside the box always finds the box's positive region in
             # practice; if it did not, fall back to the boundary point toward the draw.
@@ -116,7 +115,7 @@ class SimulatedUser:
                 return torch.zeros(len(users), dtype=torch.bool)
             return current <= self.tolerance
         challenger = self.score(question.challenger, users)
-        stream = _NOISE_STREAM + 1000 * question.iteration + question.step
+        stream = rng.stream("noise", 1000 * question.iteration + question.step)
         if self.noise == "logistic":
             p = torch.sigmoid(self.noise_param * (current - challenger))
             return keyed_uniform(self.keys[users], stream, ()) < p

@@ -1,11 +1,16 @@
-"""Wachter and Growing Spheres: valid, actionable recourses or a marked failure; the registry."""
+"""Wachter and Growing Spheres: valid, actionable recourses or a marked failure; the registry
+and every generator's typed settings."""
+
+import dataclasses
 
 import pytest
 import torch
 
 from hare.actions import ActionSpace
 from hare.errors import ConfigError
-from hare.generators import generator_names, make_generator
+from hare.generators import generator_names, make_generator, settings_class
+from hare.generators.autoencoders import (CSVAESettings, VAESettings, cchvae_settings,
+                                          clue_settings)
 
 from conftest import refused
 
@@ -41,3 +46,53 @@ def test_unknown_generator_lists_valid_names():
     for name in generator_names():
         assert name in str(err.value)
     assert {"wachter", "gs"} <= set(generator_names())
+
+
+@pytest.mark.parametrize("name", ["wachter", "gs", "face", "cchvae", "clue", "cruds"])
+def test_unknown_parameter_is_refused_naming_the_valid_ones(name):
+    valid = [f.name for f in dataclasses.fields(settings_class(name))]
+    assert valid, f"{name} has no parameters"
+    with pytest.raises(ConfigError) as err:
+        make_generator(name, no_such_parameter=1)
+    assert "no_such_parameter" in str(err.value)
+    for field in valid:
+        assert field in str(err.value)
+
+
+@pytest.mark.parametrize("name,params", [
+    ("wachter", {"steps": 0}), ("wachter", {"lr": "fast"}), ("gs", {"samples": 2.5}),
+    ("gs", {"step": -0.1}), ("face", {"fraction": 1.5}), ("face", {"immutables": "ignore"}),
+    ("cchvae", {"samples": 0}), ("cchvae", {"epochs": 0}), ("cchvae", {"hidden": ()}),
+    ("clue", {"patience": True}), ("cruds", {"w_prior_var": 0.0}), ("cruds", {"lr": 0})])
+def test_invalid_parameter_value_is_refused_when_built(name, params):
+    (field,) = params
+    with pytest.raises(ConfigError, match=field):
+        make_generator(name, **params)
+
+
+def test_settings_are_frozen_dataclasses_and_can_be_passed_whole():
+    for name in generator_names():
+        cls = settings_class(name)
+        assert dataclasses.is_dataclass(cls) and cls.__dataclass_params__.frozen
+    settings = settings_class("gs")(samples=10)
+    assert make_generator("gs", settings=settings).settings == make_generator("gs", samples=10).settings
+    with pytest.raises(ConfigError):
+        make_generator("gs", settings=settings, step=0.1)
+    with pytest.raises(ConfigError):
+        make_generator("gs", settings=settings_class("wachter")())
+
+
+def test_generative_generators_take_their_models_fields():
+    """Every autoencoder setting is a parameter (but lr where the search has its own), and a
+    given one replaces only that field of the dataset's defaults."""
+    vae = {f.name for f in dataclasses.fields(VAESettings)}
+    csvae = {f.name for f in dataclasses.fields(CSVAESettings)}
+    fields = {name: {f.name for f in dataclasses.fields(settings_class(name))}
+              for name in ("cchvae", "clue", "cruds")}
+    assert vae <= fields["cchvae"] and vae - {"lr"} <= fields["clue"]
+    assert csvae - {"lr"} <= fields["cruds"]
+    base = cchvae_settings("compas")
+    changed = make_generator("cchvae", epochs=2, samples=7).settings.model_settings(base)
+    assert changed == dataclasses.replace(base, epochs=2)
+    clue = make_generator("clue", lr=0.1).settings.model_settings(clue_settings("compas"))
+    assert clue == clue_settings("compas")  # the search's lr is not the VAE's

@@ -25,7 +25,7 @@ from hare.data import Dataset, load_dataset
 from hare.generators import make_generator
 from hare.metrics import compute_metrics
 from hare.models import TrainedModel, load_or_train, negative_factuals
-from hare.rng import keyed_uniform, user_keys
+from hare.rng import keyed_uniform, stream, user_keys
 from hare.session import HareSession, run_to_end
 from hare.users import GroundTruth, SimulatedUser, simulate_ground_truth
 
@@ -90,7 +90,7 @@ class RunContext:
 
 def _preference_weights(keys: torch.Tensor, space: ActionSpace) -> torch.Tensor:
     """Per-user feature weights for weighted-cost users: uniform in (0, 1] per mutable feature."""
-    w = keyed_uniform(keys, 11_000_000, (space.mutable.shape[0],)).double()
+    w = keyed_uniform(keys, stream("preference_weights"), (space.mutable.shape[0],)).double()
     return torch.where(space.mutable, w, 0.0)
 
 

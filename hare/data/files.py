@@ -13,6 +13,7 @@ import urllib.request
 from functools import lru_cache
 from pathlib import Path
 
+from hare.cache import cache_dir
 from hare.errors import DataFileError
 
 DATA_URL = "https://raw.githubusercontent.com/carla-recourse/cf-data/main/{file}"
@@ -29,15 +30,6 @@ SHA256: dict[str, str] = {
     "give_me_some_credit_test.csv": "3654b651e0bc5ce46c7ef3f807974a6e91c6669c8f5f0b5348556179d1f6df5e",
     "give_me_some_credit_train.csv": "9aa26fb182edc4b665c37ec26219ff02a5b3496e1082d441b2f67c1dd7774f89",
 }
-
-
-def cache_dir() -> Path:
-    """Where downloaded data and trained models live: ``HARE_CACHE_DIR`` or ``~/.cache/hare``."""
-    root = os.environ.get("HARE_CACHE_DIR")
-    if root:
-        return Path(root).expanduser()
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "hare"
 
 
 def _sha256(path: Path) -> str:

@@ -8,18 +8,18 @@ immutables unchanged. Trained in float32 for speed, used in float64 like the res
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import os
 import time
-from dataclasses import asdict, dataclass, replace
+from dataclasses import asdict, dataclass, field, fields, make_dataclass, replace
 
 import torch
 import torch.nn.functional as F
 from torch import nn
 
-from hare.data import Dataset, cache_dir
+from hare.cache import CacheEntry
+from hare.data import Dataset
+from hare.errors import ConfigError
+from hare.generators.base import check_number
 
 log = logging.getLogger("hare.generators")
 
@@ -36,6 +36,16 @@ class VAESettings:
     lr: float = 1e-3
     beta: float = 0.3  # weight of the KL term, reached by a linear ramp over the first epoch(s)
     anneal_epochs: float = 1.0
+
+    def __post_init__(self):
+        _check_hidden("VAE", self)
+        for name in ("latent", "epochs", "batch_size"):
+            check_number("VAE", name, getattr(self, name), int, low=1)
+        if not isinstance(self.residual, bool):
+            raise ConfigError(f"VAE: residual must be True or False, not {self.residual!r}")
+        check_number("VAE", "lr", self.lr, float, low=0, low_open=True)
+        check_number("VAE", "beta", self.beta, float, low=0)
+        check_number("VAE", "anneal_epochs", self.anneal_epochs, float, low=0)
 
 
 @dataclass(frozen=True)
@@ -55,6 +65,58 @@ class CSVAESettings:
     kl_z_weight: float = 0.2
     adversary_weight: float = 10.0  # pushes z towards an adversary that cannot tell y
     adversary_train_weight: float = 1.0
+
+    def __post_init__(self):
+        _check_hidden("CSVAE", self)
+        for name in ("latent", "w_dim", "epochs", "batch_size"):
+            check_number("CSVAE", name, getattr(self, name), int, low=1)
+        check_number("CSVAE", "w_prior_mean", self.w_prior_mean, float)
+        for name in ("w_prior_var", "lr"):
+            check_number("CSVAE", name, getattr(self, name), float, low=0, low_open=True)
+        for name in ("recon_weight", "kl_w_weight", "kl_z_weight", "adversary_weight",
+                     "adversary_train_weight"):
+            check_number("CSVAE", name, getattr(self, name), float, low=0)
+
+
+def _check_hidden(owner: str, settings) -> None:
+    """Hidden widths: a non-empty sequence of positive ints, stored as a tuple (a list from a
+    config file gives the same cache key, since both are JSON arrays)."""
+    hidden = settings.hidden
+    if (isinstance(hidden, (str, bytes)) or not hasattr(hidden, "__len__") or not hidden
+            or not all(isinstance(h, int) and not isinstance(h, bool) and h >= 1 for h in hidden)):
+        raise ConfigError(f"{owner}: hidden must be a non-empty tuple of positive layer widths, "
+                          f"not {hidden!r}")
+    object.__setattr__(settings, "hidden", tuple(hidden))
+
+
+def model_overrides(model_cls: type, exclude: tuple[str, ...] = ()):
+    """Class decorator for a generator's frozen settings dataclass: adds every field of
+    ``model_cls`` (VAESettings or CSVAESettings) but ``exclude`` as an optional parameter,
+    None meaning "the authors' value for the dataset", and checks the given ones at once.
+    ``settings.model_settings(base)`` is ``base`` with the given fields replaced."""
+
+    def decorate(search_cls: type) -> type:
+        own = {f.name for f in fields(search_cls)}
+        extra = [(f.name, f"{f.type} | None", field(default=None)) for f in fields(model_cls)
+                 if f.name not in exclude and f.name not in own]
+
+        def overrides(self) -> dict:
+            return {name: getattr(self, name) for name, _, _ in extra
+                    if getattr(self, name) is not None}
+
+        def model_settings(self, base):
+            return replace(base, **overrides(self))
+
+        def __post_init__(self):
+            search_cls.__post_init__(self)
+            model_settings(self, model_cls())  # validates the overrides now, not at fit
+
+        return make_dataclass(search_cls.__name__, extra, bases=(search_cls,), frozen=True,
+                              namespace={"__post_init__": __post_init__, "__doc__":
+                                         search_cls.__doc__, "__module__": search_cls.__module__,
+                                         "model_settings": model_settings})
+
+    return decorate
 
 
 def cchvae_settings(dataset: str) -> VAESettings:
@@ -76,12 +138,6 @@ def clue_settings(dataset: str) -> VAESettings:
 
 def cruds_settings(dataset: str) -> CSVAESettings:
     return CSVAESettings(lr=1e-2 if dataset == "compas" else 1e-3)
-
-
-def with_overrides(settings, params: dict):
-    """``settings`` with the fields named in ``params`` (e.g. a generator's kwargs) replaced."""
-    fields = asdict(settings)
-    return replace(settings, **{k: v for k, v in params.items() if k in fields})
 
 
 class MLP(nn.Module):
@@ -303,29 +359,24 @@ def _frozen(model: nn.Module) -> nn.Module:
 def _load_or_train(kind: str, dataset: Dataset, seed: int, settings, build,
                    train) -> TrainedGenerative:
     layout = {"features": dataset.feature_names, "immutable": dataset.immutable_mask.tolist()}
-    key = hashlib.sha256(json.dumps({"settings": asdict(settings), **layout},
-                                    sort_keys=True).encode()).hexdigest()[:10]
-    base = cache_dir() / "generative" / f"{dataset.name}-{kind}-seed{seed}-{key}"
-    weights, meta_path = base.with_suffix(".pt"), base.with_suffix(".json")
-    if weights.is_file() and meta_path.is_file():
+    entry = CacheEntry.for_key("generative", f"{dataset.name}-{kind}-seed{seed}",
+                               {"settings": asdict(settings), **layout})
+
+    def from_files(state: dict, meta: dict) -> TrainedGenerative:
         model = build(dataset.immutable_mask, settings)
-        model.load_state_dict(torch.load(weights, weights_only=True))
-        meta = json.loads(meta_path.read_text())
+        model.load_state_dict(state)
         return TrainedGenerative(_frozen(model), kind, dataset.name, seed, meta["losses"],
                                  meta["train_seconds"], from_cache=True)
+
+    cached = entry.load(from_files)
+    if cached is not None:
+        return cached
     started = time.perf_counter()
     model, losses = train(dataset, seed, settings, kind)
     seconds = time.perf_counter() - started
     meta = dict(kind=kind, dataset=dataset.name, seed=seed, settings=asdict(settings),
                 losses=losses, train_seconds=seconds)
-    weights.parent.mkdir(parents=True, exist_ok=True)
-    # Temporary names then rename, so parallel workers never read half a file.
-    tmp_w = weights.with_suffix(f".pt.{os.getpid()}")
-    tmp_m = meta_path.with_suffix(f".json.{os.getpid()}")
-    torch.save(model.state_dict(), tmp_w)
-    tmp_m.write_text(json.dumps(meta, indent=1))
-    tmp_w.replace(weights)
-    tmp_m.replace(meta_path)
+    entry.save(model.state_dict(), meta)
     return TrainedGenerative(_frozen(model), kind, dataset.name, seed, losses, seconds,
                              from_cache=False)
 

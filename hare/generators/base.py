@@ -1,15 +1,17 @@
 """One interface for every base recourse generator, and a registry by name (SPEC §8).
 
-scikit-learn style: the constructor only stores parameters, ``fit(dataset, model, space, seed)``
-prepares (e.g. trains an autoencoder), ``generate(x, keys)`` returns one recourse per factual or
-a NaN row where the generator found none. ``generate`` re-checks every result, so a generator can
-never hand back a point that is not positive or not actionable.
+scikit-learn style: the constructor only stores parameters (a frozen ``Settings`` dataclass per
+generator, validated when built; an unknown name is an error), ``fit(dataset, model, space,
+seed)`` prepares (e.g. trains an autoencoder), ``generate(x, keys)`` returns one recourse per
+factual or a NaN row where the generator found none. ``generate`` re-checks every result, so a
+generator can never hand back a point that is not positive or not actionable.
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from typing import ClassVar
+from dataclasses import dataclass, fields
+from typing import Any, ClassVar
 
 import torch
 
@@ -31,22 +33,71 @@ def generator_names() -> tuple[str, ...]:
     return tuple(REGISTRY)
 
 
-def make_generator(name: str, **params) -> "RecourseGenerator":
-    """A new, unfitted generator by name, or a ConfigError listing the valid names."""
+def _generator_class(name: str) -> type["RecourseGenerator"]:
     try:
-        cls = REGISTRY[name]
+        return REGISTRY[name]
     except KeyError:
         raise ConfigError(f"unknown generator {name!r} (valid: {', '.join(REGISTRY)})") from None
-    return cls(**params)
+
+
+def settings_class(name: str) -> type:
+    """The frozen settings dataclass of the generator ``name`` (its fields are its parameters)."""
+    return _generator_class(name).Settings
+
+
+def make_generator(name: str, **params) -> "RecourseGenerator":
+    """A new, unfitted generator by name, or a ConfigError listing the valid names.
+
+    ``params`` are fields of the generator's ``Settings``; an unknown one is a ConfigError."""
+    return _generator_class(name)(**params)
+
+
+@dataclass(frozen=True)
+class NoSettings:
+    """For a generator without parameters."""
+
+
+def build_settings(owner: str, settings_cls: type, params: dict[str, Any]):
+    """``settings_cls(**params)``, with an unknown name reported as a ConfigError."""
+    valid = [f.name for f in fields(settings_cls)]
+    unknown = sorted(set(params) - set(valid))
+    if unknown:
+        raise ConfigError(f"{owner}: unknown parameter {', '.join(map(repr, unknown))} "
+                          f"(valid: {', '.join(valid) or 'none'})")
+    return settings_cls(**params)
+
+
+def check_number(owner: str, field: str, value, kind: type, low=None, high=None,
+                 low_open: bool = False) -> None:
+    """ConfigError unless ``value`` is a ``kind`` (int, or float accepting ints) in the bounds."""
+    ok_type = (isinstance(value, (int, float)) if kind is float else isinstance(value, int))
+    if isinstance(value, bool) or not ok_type:
+        raise ConfigError(f"{owner}: {field} must be {'an integer' if kind is int else 'a number'}"
+                          f", not {value!r}")
+    too_low = low is not None and (value <= low if low_open else value < low)
+    if too_low or (high is not None and value > high):
+        lower = "" if low is None else f"{'>' if low_open else '≥'} {low}"
+        upper = "" if high is None else f"≤ {high}"
+        raise ConfigError(f"{owner}: {field} must be {' and '.join(filter(None, [lower, upper]))}"
+                          f" (got {value!r})")
 
 
 class RecourseGenerator(ABC):
-    """Base class. Subclasses set ``name`` and implement ``_search``."""
+    """Base class. Subclasses set ``name`` and ``Settings`` and implement ``_search``."""
 
     name: ClassVar[str] = ""
+    Settings: ClassVar[type] = NoSettings
 
-    def __init__(self, **params):
-        self.params = params
+    def __init__(self, settings=None, **params):
+        if settings is not None:
+            if params:
+                raise ConfigError(f"{self.name}: pass settings or keyword parameters, not both")
+            if not isinstance(settings, self.Settings):
+                raise ConfigError(f"{self.name}: settings must be a {self.Settings.__name__}, "
+                                  f"not {type(settings).__name__}")
+            self.settings = settings
+        else:
+            self.settings = build_settings(self.name, self.Settings, params)
         self.dataset: Dataset | None = None
         self.model: Classifier | None = None
         self.space: ActionSpace | None = None

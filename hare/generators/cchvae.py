@@ -19,33 +19,54 @@ Departures from the authors' (CARLA's) version:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
-from hare.generators.autoencoders import cchvae_settings, load_or_train_vae, with_overrides
-from hare.generators.base import RecourseGenerator, register
+from hare import rng
+from hare.generators.autoencoders import (VAESettings, cchvae_settings, load_or_train_vae,
+                                          model_overrides)
+from hare.generators.base import RecourseGenerator, check_number, register
 from hare.generators.growing_spheres import nearest_hits
 from hare.rng import keyed_normal, keyed_uniform
 
 
+@model_overrides(VAESettings)
+@dataclass(frozen=True)
+class CCHVAESettings:
+    """The latent search: ``samples`` draws a shell (None: the authors' 300, 100 on COMPAS),
+    shell width ``step`` and at most ``max_shells`` shells; any VAESettings field (``epochs``,
+    ``hidden``, ``latent``, ...) changes the VAE (None: the authors' value for the dataset)."""
+
+    samples: int | None = None
+    step: float = 0.1
+    max_shells: int = 100
+
+    def __post_init__(self):
+        if self.samples is not None:
+            check_number("cchvae", "samples", self.samples, int, low=1)
+        check_number("cchvae", "step", self.step, float, low=0, low_open=True)
+        # each shell takes two random streams from the generator's range
+        check_number("cchvae", "max_shells", self.max_shells, int, low=1,
+                     high=rng.stream_capacity("cchvae") // 2)
+
+
 @register
 class CCHVAE(RecourseGenerator):
-    """Params: ``samples`` (300; 100 on COMPAS), ``step`` (0.1), ``max_shells`` (100), and any
-    VAESettings field (``epochs``, ``hidden``, ``latent``, ...) to change the VAE."""
-
     name = "cchvae"
+    Settings = CCHVAESettings
 
     def fit(self, dataset, model, space, seed: int = 0):
         super().fit(dataset, model, space, seed)
-        settings = with_overrides(cchvae_settings(dataset.name), self.params)
+        settings = self.settings.model_settings(cchvae_settings(dataset.name))
         self.trained = load_or_train_vae(dataset, seed, settings, kind="cchvae-vae")
         self.vae = self.trained.model
         return self
 
     def _search(self, x: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
-        default_samples = 100 if self.dataset.name == "compas" else 300
-        samples = self.params.get("samples", default_samples)
-        step = self.params.get("step", 0.1)
-        max_shells = self.params.get("max_shells", 100)
+        s = self.settings
+        samples = s.samples or (100 if self.dataset.name == "compas" else 300)
+        step, max_shells = s.step, s.max_shells
         n = x.shape[0]
         result = torch.full_like(x, torch.nan)
         todo = torch.arange(n)
@@ -56,9 +77,10 @@ class CCHVAE(RecourseGenerator):
                 if todo.numel() == 0:
                     break
                 xs, k = x[todo].unsqueeze(1), keys[todo]
-                direction = keyed_normal(k, 2000 + 2 * shell, (samples, latent)).to(x.dtype)
+                first = rng.stream("cchvae", 2 * shell)  # and first + 1
+                direction = keyed_normal(k, first, (samples, latent)).to(x.dtype)
                 direction = direction / direction.abs().sum(-1, keepdim=True).clamp_min(1e-12)
-                within = keyed_uniform(k, 2001 + 2 * shell, (samples, 1)).to(x.dtype)
+                within = keyed_uniform(k, first + 1, (samples, 1)).to(x.dtype)
                 radius = step * (shell + within)
                 z = z0[todo].unsqueeze(1) + radius * direction  # (M, samples, latent)
                 points = self.space.project(xs, self.vae.decode(z, xs))

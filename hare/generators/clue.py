@@ -22,11 +22,14 @@ Departures from the authors' (CARLA's) version:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 
-from hare.generators.autoencoders import clue_settings, load_or_train_vae, with_overrides
-from hare.generators.base import RecourseGenerator, register
+from hare.generators.autoencoders import (VAESettings, clue_settings, load_or_train_vae,
+                                          model_overrides)
+from hare.generators.base import RecourseGenerator, check_number, register
 
 
 def _entropy(logits: torch.Tensor) -> torch.Tensor:
@@ -35,27 +38,43 @@ def _entropy(logits: torch.Tensor) -> torch.Tensor:
     return p * F.softplus(-logits) + (1 - p) * F.softplus(logits)
 
 
+# "lr" names the search's step size here; the VAE's lr stays the authors'.
+@model_overrides(VAESettings, exclude=("lr",))
+@dataclass(frozen=True)
+class CLUESettings:
+    """The search: λ, Adam's lr, at most ``steps`` steps, a row stopping after ``patience`` steps
+    without a loss improvement of ``tol``; any VAESettings field but ``lr`` (``epochs``,
+    ``latent``, ...) changes the VAE (None: the authors' value for the dataset)."""
+
+    lam: float = 4.0
+    lr: float = 0.5
+    steps: int = 400
+    patience: int = 20
+    tol: float = 1e-4
+
+    def __post_init__(self):
+        check_number("clue", "lam", self.lam, float, low=0)
+        check_number("clue", "lr", self.lr, float, low=0, low_open=True)
+        check_number("clue", "steps", self.steps, int, low=1)
+        check_number("clue", "patience", self.patience, int, low=1)
+        check_number("clue", "tol", self.tol, float, low=0)
+
+
 @register
 class CLUE(RecourseGenerator):
-    """Params: ``lam`` (4), ``lr`` (0.5), ``steps`` (400), ``patience`` (20), ``tol`` (1e-4),
-    and any VAESettings field (``epochs``, ``latent``, ...) to change the VAE."""
-
     name = "clue"
+    Settings = CLUESettings
 
     def fit(self, dataset, model, space, seed: int = 0):
         super().fit(dataset, model, space, seed)
-        # "lr" names the search's step size here; the VAE's lr stays the authors'.
-        vae_params = {k: v for k, v in self.params.items() if k != "lr"}
-        settings = with_overrides(clue_settings(dataset.name), vae_params)
+        settings = self.settings.model_settings(clue_settings(dataset.name))
         self.trained = load_or_train_vae(dataset, seed, settings, kind="clue-vae")
         self.vae = self.trained.model
         return self
 
     def _search(self, x: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
-        lam = self.params.get("lam", 4.0)
-        steps = self.params.get("steps", 400)
-        patience = self.params.get("patience", 20)
-        tol = self.params.get("tol", 1e-4)
+        lam, steps = self.settings.lam, self.settings.steps
+        patience, tol = self.settings.patience, self.settings.tol
         n, d = x.shape
         space = self.space
         result = torch.full_like(x, torch.nan)
@@ -64,7 +83,7 @@ class CLUE(RecourseGenerator):
         stale = torch.zeros(n, dtype=torch.long)
         done = torch.zeros(n, dtype=torch.bool)
         z = torch.zeros(n, self.vae.mu.out_features, dtype=x.dtype, requires_grad=True)
-        optimizer = torch.optim.Adam([z], lr=self.params.get("lr", 0.5))
+        optimizer = torch.optim.Adam([z], lr=self.settings.lr)
         for _ in range(steps):
             decoded = self.vae.decode(z, x)
             # Differentiable stand-in for the projection: frozen columns from x, values clipped.

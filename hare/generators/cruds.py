@@ -22,40 +22,57 @@ Departures from the authors' (CARLA's) version:
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 
-from hare.generators.autoencoders import cruds_settings, load_or_train_csvae, with_overrides
-from hare.generators.base import RecourseGenerator, register
+from hare.generators.autoencoders import (CSVAESettings, cruds_settings, load_or_train_csvae,
+                                          model_overrides)
+from hare.generators.base import RecourseGenerator, check_number, register
+
+
+# "lr" names the search's step size here; the CSVAE's lr stays the authors'.
+@model_overrides(CSVAESettings, exclude=("lr",))
+@dataclass(frozen=True)
+class CRUDSSettings:
+    """The search: λ, RMSprop's lr, at most ``steps`` steps, a row stopping ``patience`` steps
+    after its best valid iterate last improved; any CSVAESettings field but ``lr`` (``epochs``,
+    ``latent``, ...) changes the CSVAE (None: the authors' value for the dataset)."""
+
+    lam: float = 0.001
+    lr: float = 0.008
+    steps: int = 2000
+    patience: int = 50
+
+    def __post_init__(self):
+        check_number("cruds", "lam", self.lam, float, low=0)
+        check_number("cruds", "lr", self.lr, float, low=0, low_open=True)
+        check_number("cruds", "steps", self.steps, int, low=1)
+        check_number("cruds", "patience", self.patience, int, low=1)
 
 
 @register
 class CRUDS(RecourseGenerator):
-    """Params: ``lam`` (0.001), ``lr`` (0.008), ``steps`` (2000), ``patience`` (50), and any
-    CSVAESettings field except ``lr`` (``epochs``, ``latent``, ...) to change the CSVAE."""
-
     name = "cruds"
+    Settings = CRUDSSettings
 
     def fit(self, dataset, model, space, seed: int = 0):
         super().fit(dataset, model, space, seed)
-        # "lr" names the search's step size here; the CSVAE's lr stays the authors'.
-        csvae_params = {k: v for k, v in self.params.items() if k != "lr"}
-        settings = with_overrides(cruds_settings(dataset.name), csvae_params)
+        settings = self.settings.model_settings(cruds_settings(dataset.name))
         self.trained = load_or_train_csvae(dataset, seed, settings, kind="cruds-csvae")
         self.csvae = self.trained.model
         return self
 
     def _search(self, x: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
-        lam = self.params.get("lam", 0.001)
-        steps = self.params.get("steps", 2000)
-        patience = self.params.get("patience", 50)
+        lam, steps, patience = self.settings.lam, self.settings.steps, self.settings.patience
         n = x.shape[0]
         space = self.space
         with torch.no_grad():
             z = self.csvae.encode_z(x)[0]
             label = (self.model(x) >= 0.5).to(x.dtype)
             w = self.csvae.encode_w(x, label)[0].clone().requires_grad_(True)
-        optimizer = torch.optim.RMSprop([w], lr=self.params.get("lr", 0.008))
+        optimizer = torch.optim.RMSprop([w], lr=self.settings.lr)
         result = torch.full_like(x, torch.nan)
         best_cost = torch.full((n,), torch.inf, dtype=x.dtype)
         stale = torch.zeros(n, dtype=torch.long)

@@ -29,10 +29,12 @@ depend on who else is in the batch; path lengths count hops (no density weightin
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
 from hare.errors import ConfigError
-from hare.generators.base import RecourseGenerator, register
+from hare.generators.base import RecourseGenerator, check_number, register
 
 try:
     from scipy.sparse import csr_matrix
@@ -102,37 +104,54 @@ def _bfs(rows: torch.Tensor, cols: torch.Tensor, size: int, sources: int) -> tor
     return hops.T
 
 
+@dataclass(frozen=True)
+class FACESettings:
+    """The kNN graph's k, the pool's share of the training rows, how many hops beyond the
+    nearest positive node still count, how immutables are kept (module docstring), and how
+    many factuals share one batched classifier call (memory only; results do not change)."""
+
+    k: int = 50
+    fraction: float = 0.1
+    extra_hops: int = 3
+    immutables: str = "transplant"
+    chunk: int = 32
+
+    def __post_init__(self):
+        check_number("face", "k", self.k, int, low=1)
+        check_number("face", "fraction", self.fraction, float, low=0, high=1, low_open=True)
+        check_number("face", "extra_hops", self.extra_hops, int, low=0)
+        if self.immutables not in MODES:
+            raise ConfigError(f"face: immutables must be one of {', '.join(MODES)}, "
+                              f"not {self.immutables!r}")
+        check_number("face", "chunk", self.chunk, int, low=1)
+
+
 @register
 class FACE(RecourseGenerator):
-    """Params: ``k`` (50), ``fraction`` (0.1), ``extra_hops`` (3), ``immutables`` ("transplant"
-    or "match"), ``chunk`` (factuals per batched classifier call, 32)."""
-
     name = "face"
+    Settings = FACESettings
 
     def fit(self, dataset, model, space, seed: int = 0):
         super().fit(dataset, model, space, seed)
-        mode = self.params.get("immutables", "transplant")
-        if mode not in MODES:
-            raise ConfigError(f"face: immutables must be one of {', '.join(MODES)}, not {mode!r}")
-        self.mode = mode
+        self.mode = mode = self.settings.immutables
         n = len(dataset.x_train)
-        size = max(1, round(self.params.get("fraction", 0.1) * n))
+        size = max(1, round(self.settings.fraction * n))
         order = torch.randperm(n, generator=torch.Generator().manual_seed(seed))
         self.pool = dataset.x_train[order[:size]]
         with torch.no_grad():
             self.pool_positive = model(self.pool) >= 0.5
         if mode == "transplant":  # the same graph for everyone: build it once
-            self.pool_edges = knn_edges(self.pool[:, space.mutable], self.params.get("k", 50))
+            self.pool_edges = knn_edges(self.pool[:, space.mutable], self.settings.k)
         return self
 
     def _search(self, x: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
-        k = self.params.get("k", 50)
+        k = self.settings.k
         mutable, frozen = self.space.mutable, ~self.space.mutable
         result = torch.full_like(x, torch.nan)
         with torch.no_grad():
             if self.mode == "transplant":
                 hops = hop_counts(self.pool_edges, self.pool[:, mutable], x[:, mutable], k)
-                chunk = self.params.get("chunk", 32)
+                chunk = self.settings.chunk
                 for start in range(0, len(x), chunk):  # bounds the (chunk, S, d) tensor
                     xs = x[start:start + chunk].unsqueeze(1)
                     nodes = torch.where(mutable, self.pool, xs)
@@ -161,7 +180,7 @@ class FACE(RecourseGenerator):
         nodes = nodes.expand(xs.shape[0], -1, -1)
         ok = positive & torch.isfinite(hops) & self.space.is_actionable(xs, nodes)
         nearest_hop = torch.where(ok, hops, torch.inf).min(dim=1, keepdim=True).values
-        ok &= hops <= nearest_hop + self.params.get("extra_hops", 3)
+        ok &= hops <= nearest_hop + self.settings.extra_hops
         distance = torch.where(ok, (nodes - xs).abs().sum(-1), torch.inf)
         best = distance.argmin(dim=1)
         chosen = nodes[torch.arange(len(nodes)), best]

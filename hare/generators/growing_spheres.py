@@ -8,11 +8,14 @@ result does not depend on who else is in the batch.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 
 from hare.actions import ActionSpace
-from hare.generators.base import RecourseGenerator, register
+from hare.generators.base import RecourseGenerator, check_number, register
 from hare.models import Classifier
+from hare import rng
 from hare.rng import keyed_normal, keyed_uniform
 
 
@@ -28,14 +31,18 @@ def nearest_hits(points: torch.Tensor, ok: torch.Tensor, reference: torch.Tensor
 
 
 def growing_spheres_search(model: Classifier, center: torch.Tensor, origin: torch.Tensor,
-                           space: ActionSpace, keys: torch.Tensor, samples: int = 1000,
-                           step: float = 0.2, max_shells: int = 50, stream: int = 0) -> torch.Tensor:
+                           space: ActionSpace, keys: torch.Tensor, *, stream: int,
+                           samples: int = 1000, step: float = 0.2,
+                           max_shells: int = 50) -> torch.Tensor:
     """Nearest (L1) positive point to each ``center`` found by growing L1 shells.
 
     center: (N, d) where the search starts; origin: (N, d) the factuals the action space is
     relative to (the same as center for a recourse). Samples move only the action space's
-    mutable continuous columns. Returns (N, d), NaN rows where no shell held a positive point.
+    mutable continuous columns. Shell s draws from streams ``stream`` + 2s and + 2s + 1, which
+    must lie in the caller's range of hare.rng.STREAMS. Returns (N, d), NaN rows where no shell
+    held a positive point.
     """
+    rng.check_streams(stream, 2 * max_shells)
     n, d = center.shape
     mask = space.continuous_mutable.to(center.dtype)
     result = torch.full_like(center, torch.nan)
@@ -55,15 +62,31 @@ def growing_spheres_search(model: Classifier, center: torch.Tensor, origin: torc
     return result
 
 
+@dataclass(frozen=True)
+class GrowingSpheresSettings:
+    """The paper's samples a shell and shell width; ``max_shells`` bounds the search."""
+
+    samples: int = 1000
+    step: float = 0.2
+    max_shells: int = 50
+
+    def __post_init__(self):
+        check_number("gs", "samples", self.samples, int, low=1)
+        check_number("gs", "step", self.step, float, low=0, low_open=True)
+        # each shell takes two random streams from the generator's range
+        check_number("gs", "max_shells", self.max_shells, int, low=1,
+                     high=rng.stream_capacity("gs") // 2)
+
+
 @register
 class GrowingSpheres(RecourseGenerator):
     """GS: L1 shells of width ``step`` around the factual, ``samples`` draws a shell (paper: 1000,
     step 0.2); returns the positive draw nearest to the factual in L1."""
 
     name = "gs"
+    Settings = GrowingSpheresSettings
 
     def _search(self, x: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
-        return growing_spheres_search(
-            self.model, x, x, self.space, keys,
-            samples=self.params.get("samples", 1000), step=self.params.get("step", 0.2),
-            max_shells=self.params.get("max_shells", 50), stream=1000)
+        s = self.settings
+        return growing_spheres_search(self.model, x, x, self.space, keys, stream=rng.stream("gs"),
+                                      samples=s.samples, step=s.step, max_shells=s.max_shells)

@@ -11,21 +11,38 @@ results do not depend on machine speed.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import torch
 import torch.nn.functional as F
 
-from hare.generators.base import RecourseGenerator, register
+from hare.generators.base import RecourseGenerator, check_number, register
+
+
+@dataclass(frozen=True)
+class WachterSettings:
+    """The authors' λ, learning rate and step limit; ``rounds`` replaces their time limit."""
+
+    lam: float = 0.1  # starting λ, halved after each round for the rows still invalid
+    steps: int = 2500  # Adam steps a round
+    rounds: int = 4
+    lr: float = 0.01
+
+    def __post_init__(self):
+        check_number("wachter", "lam", self.lam, float, low=0)
+        check_number("wachter", "steps", self.steps, int, low=1)
+        check_number("wachter", "rounds", self.rounds, int, low=1)
+        check_number("wachter", "lr", self.lr, float, low=0, low_open=True)
 
 
 @register
 class Wachter(RecourseGenerator):
     name = "wachter"
+    Settings = WachterSettings
 
     def _search(self, x: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:
-        lam0 = self.params.get("lam", 0.1)
-        steps = self.params.get("steps", 2500)
-        rounds = self.params.get("rounds", 4)
-        lr = self.params.get("lr", 0.01)
+        s = self.settings
+        lam0, steps, rounds, lr = s.lam, s.steps, s.rounds, s.lr
         mask = self.space.continuous_mutable.to(x.dtype)
         result = torch.full_like(x, torch.nan)
         done = torch.zeros(x.shape[0], dtype=torch.bool)

@@ -1,0 +1,97 @@
+"""The random-stream registry: disjoint ranges, and every caller draws only from its own range."""
+
+import pytest
+import torch
+
+from hare import rng
+from hare.actions import ActionSpace
+from hare.errors import ConfigError
+from hare.generators import make_generator
+from hare.session import HareSession, HareSettings, run_to_end
+from hare.users import SimulatedUser, simulate_ground_truth
+
+from conftest import refused
+
+
+def purpose_of(stream: int) -> str | None:
+    found = [p for p, (start, stop) in rng.STREAMS.items() if start <= stream < stop]
+    return found[0] if found else None
+
+
+@pytest.fixture
+def streams_used(monkeypatch):
+    """Records the stream of every keyed draw made while the test runs."""
+    used: list[int] = []
+    bits = rng._bits
+
+    def recording(keys, stream, shape):
+        used.append(int(stream))
+        return bits(keys, stream, shape)
+
+    monkeypatch.setattr(rng, "_bits", recording)
+    return used
+
+
+def test_ranges_are_well_formed_and_pairwise_disjoint():
+    ranges = sorted(rng.STREAMS.values())
+    assert all(start < stop for start, stop in ranges)
+    assert all(a_stop <= b_start for (_, a_stop), (b_start, _) in zip(ranges, ranges[1:]))
+
+
+def test_stream_outside_its_range_is_refused():
+    start, stop = rng.STREAMS["gs"]
+    assert rng.stream("gs", stop - start - 1) == stop - 1
+    with pytest.raises(ConfigError, match="gs"):
+        rng.stream("gs", stop - start)
+    with pytest.raises(ConfigError):
+        rng.check_streams(stop - 2, 4)  # straddles the end of the range
+
+
+def test_shell_limits_follow_the_registry():
+    capacity = rng.stream_capacity("gs") // 2
+    make_generator("gs", max_shells=capacity)
+    with pytest.raises(ConfigError, match="max_shells"):
+        make_generator("gs", max_shells=capacity + 1)
+    with pytest.raises(ConfigError, match="max_shells"):
+        make_generator("cchvae", max_shells=rng.stream_capacity("cchvae") // 2 + 1)
+
+
+def test_growing_spheres_generator_draws_from_its_range(streams_used, compas, compas_ann):
+    x, keys = refused(compas_ann, compas, 5)
+    make_generator("gs").fit(compas, compas_ann, ActionSpace.for_dataset(compas)).generate(x, keys)
+    assert streams_used and {purpose_of(s) for s in streams_used} == {"gs"}
+
+
+def test_cchvae_draws_from_its_range(streams_used, compas, compas_ann, tmp_path, monkeypatch):
+    monkeypatch.setenv("HARE_CACHE_DIR", str(tmp_path))  # a small VAE, trained for this test
+    x, keys = refused(compas_ann, compas, 5)
+    make_generator("cchvae", epochs=1, hidden=(16, 8)).fit(
+        compas, compas_ann, ActionSpace.for_dataset(compas)).generate(x, keys)
+    assert streams_used and {purpose_of(s) for s in streams_used} == {"cchvae"}
+
+
+def test_ground_truth_draws_from_its_ranges(streams_used, compas, compas_ann):
+    x, keys = refused(compas_ann, compas, 10)
+    simulate_ground_truth(compas_ann, x, ActionSpace.for_dataset(compas), "intermediate", keys)
+    assert {purpose_of(s) for s in streams_used} == {"ground_truth", "ground_truth_gs"}
+
+
+def test_session_and_noisy_user_draw_from_their_ranges(compas, compas_ann):
+    x, keys = refused(compas_ann, compas, 6)
+    space = ActionSpace.for_dataset(compas)
+    r0 = make_generator("gs").fit(compas, compas_ann, space).generate(x, keys)
+    truth = simulate_ground_truth(compas_ann, x, space, "near", keys).recourse
+    session = HareSession(compas_ann, x, r0, space, HareSettings(budget=6, iterations=3), keys)
+    user = SimulatedUser(truth, keys, noise="bernoulli", noise_param=0.2)
+    used: list[int] = []
+    bits = rng._bits
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(rng, "_bits", lambda k, s, shape: used.append(int(s)) or bits(k, s, shape))
+        run_to_end(session, user)
+    assert {purpose_of(s) for s in used} == {"sampling", "noise"}
+
+
+def test_weighted_cost_users_draw_from_their_range(streams_used, compas):
+    from hare.bench.runner import _preference_weights
+    _preference_weights(rng.user_keys(0, torch.arange(4)), ActionSpace.for_dataset(compas))
+    assert {purpose_of(s) for s in streams_used} == {"preference_weights"}
