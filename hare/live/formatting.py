@@ -97,3 +97,33 @@ def profile_table(dataset: Dataset, x, r) -> pd.DataFrame:
         rows.append({"feature": label(dataset, column), "before": b, "after": a, "changed": b != a})
     frame = pd.DataFrame(rows)
     return frame.sort_values("changed", ascending=False, kind="stable").reset_index(drop=True)
+
+
+# The base generators as a visitor reads them: how the first option is found.
+GENERATOR_TEXT = {
+    "gs": ("Nearest change", "Growing spheres: the smallest change the model accepts (fast)"),
+    "wachter": ("Gradient search", "Wachter et al.: follows the model's gradient to a yes"),
+    "face": ("Path through real people", "FACE: a path through similar people the model accepts"),
+    "cchvae": ("Realistic profiles (VAE)", "CCHVAE: searches among profiles that look like real ones"),
+    "clue": ("Confident profiles (VAE)", "CLUE: profiles the model is sure about"),
+    "cruds": ("Realistic profiles (CSVAE)", "CRUDS: a model of how profiles differ between outcomes"),
+}
+
+
+def generator_label(name: str) -> str:
+    return GENERATOR_TEXT.get(name, (name, ""))[0]
+
+
+def generator_help(name: str) -> str:
+    return GENERATOR_TEXT.get(name, ("", name))[1]
+
+
+def people_frame(dataset: Dataset, rows: list[int], limit: int = 6) -> pd.DataFrame:
+    """The refused people as a picker reads them: number, then the main features a person
+    would recognise (asked ones, readable names, formatted values)."""
+    columns = [c for c in dataset.feature_names if dataset.spec.fact(c).ask][:limit]
+    test = dataset.test.iloc[rows]
+    frame = pd.DataFrame({"#": range(len(rows))})
+    for column in columns:
+        frame[label(dataset, column)] = [format_value(dataset, column, v) for v in test[column]]
+    return frame

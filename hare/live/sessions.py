@@ -34,6 +34,9 @@ class LiveState:
     profile_key: str = ""  # which source the profile came from (test row / entered)
     profile_errors: dict[str, str] = field(default_factory=dict)
     store_error: str = ""  # why saving the answers failed, shown to the person
+    # what the person ticked when starting: store the answers / also the profile
+    store_answers: bool = False
+    store_profile: bool = False
     touched: float = field(default_factory=time.monotonic)
 
 
