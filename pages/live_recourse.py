@@ -291,7 +291,7 @@ with st.expander("Profile", expanded=run is None):
     test_row = None
     if source == PICK:
         rows = cached.refused_rows(name, setup.model)
-        st.caption(f"{len(rows)} people the model refused (search with the table's 🔍).")
+        st.caption(f"{len(rows)} people the model refused (search: the magnifier at the table's top right).")
         picked = st.dataframe(people_frame(ds, rows), hide_index=True, on_select="rerun",
                               selection_mode="single-row", key=key("picker", name, setup.model),
                               height=210)
@@ -340,8 +340,13 @@ with st.expander("Profile", expanded=run is None):
 x = encode_profile(ds, st_.profile)
 p_now = float(probability(trained.model, x)[0])
 c1, c2 = st.columns(2)
-c1.metric("The model's decision now", words.no if p_now < 0.5 else words.yes)
-c2.metric(f"The model's {words.probability}", f"{p_now:.0%}")
+if run is not None and run.done and run.approved:  # the header follows the card
+    p_after = run.probability_after()
+    c1.metric("The model's decision with your changes", words.yes)
+    c2.metric(f"The model's {words.probability}", f"{p_after:.0%}", delta=f"{p_after - p_now:+.0%}")
+else:
+    c1.metric("The model's decision now", words.no if p_now < 0.5 else words.yes)
+    c2.metric(f"The model's {words.probability}", f"{p_now:.0%}")
 if p_now >= setup.target and run is None:
     st.success(f"The model already says {words.yes.lower()} at or above your target: nothing to change.")
     st.stop()
