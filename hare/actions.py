@@ -26,6 +26,9 @@ class ActionSpace:
     upper: torch.Tensor  # (d,) float: highest allowed encoded value
     direction: torch.Tensor  # (d,) int8: +1 only up, -1 only down, 0 either
     sample_binary: bool = False  # sample binary columns too (rounded), SPEC §3
+    # At most this many features changed (None: no limit, the paper's space). A person can act
+    # on two or three changes; a recourse that moves every feature is not advice.
+    max_changes: int | None = None
 
     @classmethod
     def for_dataset(cls, dataset: Dataset) -> "ActionSpace":
@@ -50,15 +53,20 @@ class ActionSpace:
         return self.mutable & ~self.binary
 
     def restrict(self, frozen: torch.Tensor | None = None, lower: torch.Tensor | None = None,
-                 upper: torch.Tensor | None = None, direction: torch.Tensor | None = None) -> "ActionSpace":
-        """A narrower space: extra frozen features, tighter ranges, monotone directions."""
+                 upper: torch.Tensor | None = None, direction: torch.Tensor | None = None,
+                 max_changes: int | None = None) -> "ActionSpace":
+        """A narrower space: extra frozen features, tighter ranges, monotone directions, at most
+        ``max_changes`` features changed."""
+        if max_changes is not None and max_changes < 1:
+            raise InputError(f"at most k features changed needs k of at least 1 (got {max_changes})")
         mutable = self.mutable & ~frozen if frozen is not None else self.mutable
         new_lower = torch.maximum(self.lower, lower) if lower is not None else self.lower
         new_upper = torch.minimum(self.upper, upper) if upper is not None else self.upper
         if bool((new_lower > new_upper).any()):
             raise InputError("a feature's lowest allowed value is above its highest")
         return replace(self, mutable=mutable, lower=new_lower, upper=new_upper,
-                       direction=direction if direction is not None else self.direction)
+                       direction=direction if direction is not None else self.direction,
+                       max_changes=max_changes if max_changes is not None else self.max_changes)
 
     def project(self, x: torch.Tensor, r: torch.Tensor) -> torch.Tensor:
         """Closest point of A(u) to ``r`` coordinate-wise: frozen columns back to the factual
@@ -73,7 +81,15 @@ class ActionSpace:
         out = torch.where(up, torch.maximum(out, x), out)
         out = torch.where(down, torch.minimum(out, x), out)
         out = torch.where(self.binary, torch.round(out), out)
-        return torch.where(self.mutable, out, x)
+        out = torch.where(self.mutable, out, x)
+        if self.max_changes is None or self.max_changes >= int(self.mutable.sum()):
+            return out
+        # Keep the max_changes largest moves (in encoded units, a share of each range) and put
+        # every other feature back: the nearest point of A(u) that changes at most k features.
+        size = (out - x).abs()
+        keep = torch.zeros_like(size, dtype=torch.bool).scatter_(
+            -1, size.topk(self.max_changes, dim=-1).indices, True)
+        return torch.where(keep, out, x)
 
     def is_actionable(self, x: torch.Tensor, r: torch.Tensor, atol: float = 1e-6) -> torch.Tensor:
         """(...,) bool: frozen columns equal x, values in range and direction, binaries 0/1."""
@@ -83,4 +99,7 @@ class ActionSpace:
         up_ok = torch.where(self.direction > 0, r >= x - atol, True).all(-1)
         down_ok = torch.where(self.direction < 0, r <= x + atol, True).all(-1)
         binary_ok = torch.where(self.binary, (r == 0) | (r == 1), True).all(-1)
-        return frozen_ok & range_ok & up_ok & down_ok & binary_ok
+        ok = frozen_ok & range_ok & up_ok & down_ok & binary_ok
+        if self.max_changes is not None:
+            ok &= ((r - x).abs() > atol).sum(-1) <= self.max_changes
+        return ok

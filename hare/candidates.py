@@ -75,11 +75,12 @@ def actionable_sampling(model: Classifier, x: torch.Tensor, r0: torch.Tensor, sp
 
 
 def boundary_point_search(model: Classifier, x: torch.Tensor, c: torch.Tensor, space: ActionSpace,
-                          eps: float = 1e-6, with_bracket: bool = False):
-    """Move each valid candidate along [x, c] to just inside the decision boundary.
+                          eps: float = 1e-6, with_bracket: bool = False, target: float = 0.5):
+    """Move each valid candidate along [x, c] to just inside the boundary g = ``target``.
 
     x: (N, d), c: (N, k, d). Returns (points (N, k, d), valid (N, k)) where valid means
-    g(c) ≥ 0.5; invalid candidates are returned unchanged for the caller to drop or replace.
+    g(c) ≥ target; invalid candidates are returned unchanged for the caller to drop or replace.
+    ``target`` is 0.5 for the paper; for people it is τ > 0.5 (SPEC §4), a safety margin.
     ``with_bracket=True`` also returns the other end of the final segment (negative unless the
     segment's start was already positive), for checking the ε bound.
     Bisection keeps the positive end and stops when the segment is shorter than ``eps``, so a
@@ -95,17 +96,40 @@ def boundary_point_search(model: Classifier, x: torch.Tensor, c: torch.Tensor, s
     """
     with torch.no_grad():
         x1 = x.unsqueeze(1)
-        valid = model(c) >= 0.5
+        valid = model(c) >= target
         reverted = torch.where(space.binary, x1, c)
-        drop = (model(reverted) >= 0.5).unsqueeze(-1)
+        drop = (model(reverted) >= target).unsqueeze(-1)
         end = torch.where(drop, reverted, c)
         start = space.project(x1, torch.where(space.binary, end, x1))
         length = float((end - start).norm(dim=-1).max()) if c.numel() else 0.0
         steps = max(0, math.ceil(math.log2(length / eps)) + 1) if length > eps else 0
         for _ in range(steps):
             mid = (start + end) / 2
-            positive = (model(mid) >= 0.5).unsqueeze(-1)
+            positive = (model(mid) >= target).unsqueeze(-1)
             end = torch.where(positive, mid, end)
             start = torch.where(positive, start, mid)
         points = torch.where(valid.unsqueeze(-1), end, c)
         return (points, valid, start) if with_bracket else (points, valid)
+
+
+def reach_target(model: Classifier, x: torch.Tensor, r: torch.Tensor, space: ActionSpace,
+                 target: float, eps: float = 1e-6, scales: int = 8) -> torch.Tensor:
+    """Each recourse r (N, d) moved to g ≥ ``target``: kept if it already clears it, else
+    pushed further along the ray from x through r (factors 2, 4, …, 2^scales, each projected
+    into the space) to the first point that clears it, then calibrated back by BPS. A row
+    that no point on the ray lifts to the target comes back NaN (no recourse at this margin).
+    """
+    with torch.no_grad():
+        ok = ~torch.isnan(r).any(-1)
+        safe = torch.where(ok.unsqueeze(-1), r, x)
+        factors = 2.0 ** torch.arange(0, scales + 1, dtype=x.dtype)  # 1 = r itself
+        ray = space.project(x.unsqueeze(1), x.unsqueeze(1)
+                            + factors.view(1, -1, 1) * (safe - x).unsqueeze(1))  # (N, S, d)
+        clears = model(ray) >= target
+        first = clears.float().argmax(dim=1)
+        end = ray[torch.arange(x.shape[0]), first]
+        calibrated, valid = boundary_point_search(model, x, end.unsqueeze(1), space, eps,
+                                                  target=target)
+        keep = torch.where(clears[torch.arange(x.shape[0]), 0].unsqueeze(-1), safe, calibrated[:, 0])
+        found = ok & clears.any(dim=1) & valid[:, 0]
+        return torch.where(found.unsqueeze(-1), keep, torch.nan)

@@ -250,6 +250,8 @@ def main(argv: list[str] | None = None) -> int:
     compact.add_argument("--runs-only", action="store_true",
                          help="keep the per-run summaries, drop the per-user rows")
     compact.set_defaults(func=cmd_compact)
+    from hare.live.terminal import add_recourse_command
+    add_recourse_command(sub)
     args = parser.parse_args(argv)
     # SIGTERM (the app's cancel, a cluster's stop) ends a sweep like Ctrl-C: finished runs kept.
     signal.signal(signal.SIGTERM, _interrupt)

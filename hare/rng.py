@@ -21,6 +21,8 @@ STREAMS: dict[str, tuple[int, int]] = {
     "sampling": (1, 1_000),  # ActionableSampling in session iteration t (1-based): stream t
     "gs": (1_000, 2_000),  # the Growing Spheres generator: 2 streams a shell
     "cchvae": (2_000, 3_000),  # CCHVAE's latent shells: 2 streams a shell
+    # people's sessions: redraw a (1-based) of iteration t: offset 1000·(a − 1) + t − 1
+    "redraw": (1_000_000, 1_010_000),
     "ground_truth": (7_000_000, 7_000_001),  # simulated users' draws around the factual
     "ground_truth_gs": (7_001_000, 7_002_000),  # Growing Spheres from a draw: 2 streams a shell
     "noise": (9_000_000, 10_000_000),  # noisy answers: 1000·iteration + query number

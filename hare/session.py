@@ -14,23 +14,47 @@ from dataclasses import dataclass, field
 import torch
 
 from hare.actions import ActionSpace
-from hare.candidates import SamplingSettings, actionable_sampling, boundary_point_search
+from hare.candidates import (SamplingSettings, actionable_sampling, boundary_point_search,
+                             reach_target)
 from hare.errors import ConfigError
 from hare.models import Classifier
 from hare.rng import stream
 
 BPS_MODES = ("every", "best")
+# "paper": an invalid sample is replaced by the incumbent and still asked about (the
+# reproduction); "people": it is redrawn, and a comparison with nothing new is skipped without
+# charging the budget, so every question is a real choice (SPEC §5).
+COUNTING = ("paper", "people")
+MAX_REDRAWS = 10
+
+
+def _sampling_stream(iteration: int, attempt: int) -> int:
+    """The first draw of an iteration uses the paper's stream; redraws get their own."""
+    if attempt == 0:
+        return stream("sampling", iteration - 1)
+    return stream("redraw", 1000 * (attempt - 1) + iteration - 1)
 
 
 @dataclass(frozen=True)
 class HareSettings:
-    """Budget B, iterations T (HARE: T = 1; Multi-HARE: T > 1) and the BPS mode."""
+    """Budget B, iterations T (HARE: T = 1; Multi-HARE: T > 1), the BPS mode, the counting
+    rule and the target probability τ. The defaults are the paper's."""
 
     budget: int = 30
     iterations: int = 1
     bps: str = "every"  # calibrate every candidate, or only the chosen one (Table 5)
     eps: float = 1e-6
     sampling: SamplingSettings = field(default_factory=SamplingSettings)
+    counting: str = "paper"  # see COUNTING
+    target: float = 0.5  # τ: BPS calibrates to g = τ (people: above 0.5, a safety margin)
+    redraws: int = 3  # "people" only: rounds of fresh samples for invalid or repeated ones
+
+    @classmethod
+    def for_people(cls, budget: int = 10, iterations: int = 2, target: float = 0.6,
+                   **kwargs) -> "HareSettings":
+        """The rules for a person (the app, ``hare recourse``): real choices only, τ > 0.5."""
+        return cls(budget=budget, iterations=iterations, counting="people", target=target,
+                   **kwargs)
 
     def __post_init__(self):
         if self.budget < 2:
@@ -47,6 +71,12 @@ class HareSettings:
                 "iteration needs the incumbent and one new candidate")
         if self.bps not in BPS_MODES:
             raise ConfigError(f"unknown bps mode {self.bps!r} (valid: {', '.join(BPS_MODES)})")
+        if self.counting not in COUNTING:
+            raise ConfigError(f"unknown counting {self.counting!r} (valid: {', '.join(COUNTING)})")
+        if not 0.5 <= self.target < 1.0:
+            raise ConfigError(f"target probability must be in [0.5, 1) (got {self.target})")
+        if not 0 <= self.redraws <= MAX_REDRAWS:
+            raise ConfigError(f"redraws must be from 0 to {MAX_REDRAWS} (got {self.redraws})")
 
     @property
     def k(self) -> int:
@@ -77,8 +107,11 @@ class SessionResult:
     recourse: torch.Tensor  # (N, d)
     queries: torch.Tensor  # (N,) long: questions answered
     accepted: torch.Tensor  # (N,) bool: said "good enough" before the budget ran out
-    invalid_candidates: torch.Tensor  # (N,) long: samples with g < 0.5, replaced by the incumbent
+    invalid_candidates: torch.Tensor  # (N,) long: samples with g < τ, replaced by the incumbent
     iterations: torch.Tensor  # (N,) long: iterations started
+    # (N,) long: comparisons skipped because no new option was found ("people" counting; these
+    # cost nothing). Under "paper" counting they are asked, with two identical options.
+    skipped: torch.Tensor | None = None
 
 
 class HareSession:
@@ -86,14 +119,21 @@ class HareSession:
 
     x, r0: (N, d) factuals and base recourses (NaN rows: the base generator failed, so HARE
     fails too and asks that user nothing). keys: (N,) per-user random keys (hare.rng).
+    ``shown``: for "people" counting, maps points (..., d) to what a person sees (e.g. whole
+    units, display rounding), so two options that would look the same count as one; by default
+    points are compared to 1e-6. With τ > 0.5, a base recourse below τ is first pushed past it
+    (``reach_target``); one that cannot be is a failure for that user.
     """
 
     def __init__(self, model: Classifier, x: torch.Tensor, r0: torch.Tensor, space: ActionSpace,
-                 settings: HareSettings, keys: torch.Tensor):
+                 settings: HareSettings, keys: torch.Tensor, shown=None):
         self.model, self.space, self.settings = model, space, settings
         self.x = x
         self.keys = keys
+        self.shown = shown if shown is not None else (lambda r: torch.round(r * 1e6))
         n = x.shape[0]
+        if settings.target > 0.5:
+            r0 = reach_target(model, x, r0, space, settings.target, settings.eps)
         self.failed = torch.isnan(r0).any(dim=-1)
         self.winner = torch.where(self.failed.unsqueeze(-1), torch.nan, r0).clone()
         self.active = ~self.failed
@@ -101,10 +141,13 @@ class HareSession:
         self.accepted = torch.zeros(n, dtype=torch.bool)
         self.invalid = torch.zeros(n, dtype=torch.long)
         self.iterations_run = torch.zeros(n, dtype=torch.long)
+        self.skipped = torch.zeros(n, dtype=torch.long)
+        self.new_options = torch.zeros(n, dtype=torch.long)  # real new options this iteration
         self.iteration = 0  # 1-based once started
         self.step = 0  # queries asked in the current iteration
         self._users = torch.zeros(0, dtype=torch.long)  # users in the current iteration
         self._candidates: torch.Tensor | None = None  # (M, k, d)
+        self._real: torch.Tensor | None = None  # (M, k) bool: slot holds a real new option
         self._prefetched: tuple | None = None  # (users, pool, valid) for the next iteration
         self._pending: Question | None = None
 
@@ -117,15 +160,66 @@ class HareSession:
         samples around it, calibrated by BPS in "every" mode. Depends only on each user's
         incumbent, factual and key, so it can be computed ahead (``prefetch``)."""
         s = self.settings
+        pool, valid = self._draw(users, iteration, 0)
+        if s.counting == "people":
+            pool, valid = self._real_options(users, iteration, pool, valid)
+        return pool, valid
+
+    def _draw(self, users: torch.Tensor, iteration: int, attempt: int):
+        """One draw of (pool (M, k, d), valid (M, k)): the incumbent and k − 1 samples."""
+        s = self.settings
         x, incumbent = self.x[users], self.winner[users]
         samples = actionable_sampling(self.model, x, incumbent, self.space, s.k - 1,
-                                      self.keys[users], stream=stream("sampling", iteration - 1),
+                                      self.keys[users], stream=_sampling_stream(iteration, attempt),
                                       settings=s.sampling)
         pool = torch.cat([incumbent.unsqueeze(1), samples], dim=1)  # (M, k, d)
         if s.bps == "every":
-            return boundary_point_search(self.model, x, pool, self.space, s.eps)
+            return boundary_point_search(self.model, x, pool, self.space, s.eps, target=s.target)
         with torch.no_grad():
-            return pool, self.model(pool) >= 0.5
+            return pool, self.model(pool) >= s.target
+
+    def _distinct(self, pool: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
+        """(M, k) bool: slot j is valid and shows differently from the incumbent and from every
+        valid slot before it (so any two real options, whichever wins, differ)."""
+        seen = self.shown(pool)  # (M, k, d)
+        equal = (seen.unsqueeze(2) == seen.unsqueeze(1)).all(-1)  # (M, k, k)
+        keep = valid.clone()
+        keep[:, 0] = True
+        earlier = torch.ones_like(equal).tril(-1)  # [j, i]: i < j
+        repeats = (equal & earlier & keep.unsqueeze(1)).any(-1)
+        # a repeat of an invalid-but-kept slot cannot happen: only valid slots are compared
+        return keep & ~repeats
+
+    def _real_options(self, users: torch.Tensor, iteration: int, pool: torch.Tensor,
+                      valid: torch.Tensor):
+        """"people" counting: redraw invalid or repeated samples (at most ``redraws`` rounds,
+        all users at once), then move the real options to the front of each row. Returns
+        (pool, real) where real[:, j] says slot j is a new option (slot 0: the incumbent)."""
+        real = self._distinct(pool, valid)
+        for attempt in range(1, self.settings.redraws + 1):
+            missing = (~real[:, 1:]).any(dim=1)
+            if not bool(missing.any()):
+                break
+            rows = torch.nonzero(missing).squeeze(-1)
+            fresh, fresh_valid = self._draw(users[rows], iteration, attempt)
+            # candidates for the rows: kept real slots first, then the fresh draw (minus its
+            # incumbent copy); dedupe again and keep the first k
+            both = torch.cat([pool[rows], fresh[:, 1:]], dim=1)
+            ok = torch.cat([real[rows], fresh_valid[:, 1:]], dim=1)
+            ok[:, 0] = True
+            order = torch.sort((~ok).to(torch.int8), dim=1, stable=True).indices
+            both = torch.gather(both, 1, order.unsqueeze(-1).expand_as(both))
+            ok = torch.gather(ok, 1, order)
+            k = pool.shape[1]
+            distinct = self._distinct(both, ok)
+            order = torch.sort((~distinct).to(torch.int8), dim=1, stable=True).indices[:, :k]
+            pool = pool.clone()
+            real = real.clone()
+            pool[rows] = torch.gather(both, 1, order.unsqueeze(-1).expand(-1, -1, both.shape[-1]))
+            real[rows] = torch.gather(distinct, 1, order)
+        order = torch.sort((~real).to(torch.int8), dim=1, stable=True).indices
+        pool = torch.gather(pool, 1, order.unsqueeze(-1).expand_as(pool))
+        return pool, torch.gather(real, 1, order)
 
     def prefetch(self) -> None:
         """While the "good enough?" question waits, compute the next iteration's candidates for
@@ -152,11 +246,14 @@ class HareSession:
         else:
             pool, valid = self._candidate_pool(users, self.iteration)
         # An invalid sample would be a recourse that does not work: show the incumbent instead,
-        # so every iteration still asks exactly k questions (SPEC §4), and count it.
+        # so every iteration still asks exactly k questions (SPEC §4), and count it. Under
+        # "people" counting ``valid`` marks real new options, and slots without one are skipped.
         valid[:, 0] = True
         pool = torch.where(valid.unsqueeze(-1), pool, pool[:, :1])
         self.invalid[users] += (~valid).sum(dim=1)
         self._candidates = pool
+        self._real = valid
+        self.new_options[users] = valid[:, 1:].sum(dim=1)
         self.winner[users] = pool[:, 0]
 
     def next_question(self) -> Question | None:
@@ -168,16 +265,27 @@ class HareSession:
         k = self.settings.k
         if self.iteration == 0 or self.step == k:
             self._start_iteration()
+        if self.settings.counting == "people":
+            # a comparison with nothing new is skipped, and costs no one a question
+            while self.step < k - 1 and not bool(self._real[:, self.step + 1].any()):
+                self.skipped[self._users] += 1
+                self.step += 1
         users = self._users
         current = self.winner[users]
         if self.step < k - 1:
+            challenger = self._candidates[:, self.step + 1]
+            if self.settings.counting == "people":
+                asked = self._real[:, self.step + 1]
+                self.skipped[users[~asked]] += 1
+                users, current, challenger = users[asked], current[asked], challenger[asked]
             question = Question("compare", users, self.iteration, self.step + 1, current,
-                                self._candidates[:, self.step + 1])
+                                challenger)
         else:
             if self.settings.bps == "best":
                 calibrated, _ = boundary_point_search(self.model, self.x[users],
                                                       current.unsqueeze(1), self.space,
-                                                      self.settings.eps)
+                                                      self.settings.eps,
+                                                      target=self.settings.target)
                 self.winner[users] = calibrated[:, 0]
                 current = calibrated[:, 0]
             question = Question("accept", users, self.iteration, self.step + 1, current, None)
@@ -208,7 +316,8 @@ class HareSession:
 
     def result(self) -> SessionResult:
         return SessionResult(self.winner.clone(), self.queries.clone(), self.accepted.clone(),
-                             self.invalid.clone(), self.iterations_run.clone())
+                             self.invalid.clone(), self.iterations_run.clone(),
+                             self.skipped.clone())
 
 
 def run_to_end(session: HareSession, oracle) -> SessionResult:

@@ -10,7 +10,9 @@ from pathlib import Path
 import pandas as pd
 import streamlit as st
 
-from hare.live.profile import Preferences
+from hare.live.profile import Preferences, refused_people
+from hare.live.sessions import SessionRegistry
+from hare.live.shipped import install_shipped_models
 from hare_app.sweep import SweepRegistry
 from hare.bench.cells import cells, store_cells
 from hare.bench.report import render
@@ -25,9 +27,22 @@ def dataset(name: str) -> Dataset:
     return load_dataset(name)
 
 
-@st.cache_resource(show_spinner="Loading the classifier (trained once, then cached)…")
+@st.cache_resource(show_spinner=False)
+def shipped_models() -> list[str]:
+    """Once per server: the demo's checked model files into the cache (no training on a click)."""
+    return install_shipped_models()
+
+
+@st.cache_resource(show_spinner="Loading the classifier…")
 def trained_model(dataset_name: str, kind: str, seed: int = 0) -> TrainedModel:
+    shipped_models()
     return load_or_train(dataset(dataset_name), kind, seed)
+
+
+@st.cache_resource
+def live_sessions() -> SessionRegistry:
+    """One registry per server: a live session outlives a reload of the page."""
+    return SessionRegistry()
 
 
 @st.cache_resource(max_entries=32, show_spinner="Preparing the recourse generator…")
@@ -84,8 +99,6 @@ def stored_runs(db: str) -> pd.DataFrame:
 
 
 @st.cache_resource(show_spinner=False)
-def refused_rows(dataset_name: str, kind: str, seed: int = 0, n: int = 200) -> list[int]:
+def refused_rows(dataset_name: str, kind: str, seed: int = 0, n: int = 300) -> list[int]:
     """Test rows the classifier refuses (the people recourse is for), the first ``n``."""
-    from hare.models import negative_factuals
-    model = trained_model(dataset_name, kind, seed).model
-    return [int(i) for i in negative_factuals(model, dataset(dataset_name), n)]
+    return refused_people(dataset(dataset_name), trained_model(dataset_name, kind, seed).model, n)

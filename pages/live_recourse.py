@@ -1,8 +1,8 @@
-"""Live recourse: a refused person picks or enters a profile, says what they will not change,
-then answers HARE's questions until a recourse is good enough.
+"""Live recourse: a refused person picks who they are (or types their profile), says what they
+can change, then chooses between options until one suits them, and keeps a card.
 
-State lives in st.session_state["live"] (hare.live.run.LiveState) and is advanced only in
-button callbacks, so a rerun, a reload or a trip to another page never replays an answer.
+State lives in a LiveState kept by the server under a token in the URL (?s=…), so a reload or
+Back returns to the same question; answers are applied only in button callbacks.
 """
 
 import secrets
@@ -10,323 +10,405 @@ import time
 
 import duckdb
 import streamlit as st
-import torch
 
-from hare_app import cached
-from hare.live.answers import AnswerStore
-from hare_app.charts import changes_chart
-from hare.live.formatting import changes_frame, profile_table
-from hare.live.run import LiveRun, LiveSetup, LiveState, Option, probability
-from hare_app.paths import answers_db_path
-from hare.live.profile import (DIRECTIONS, check_preferences, check_profile, encode_profile,
-                              field_specs, profile_from_row, typical_profile)
-from hare_app.shell import enter_page
-from hare_app.views import field_error
 from hare.data import DATASETS
 from hare.errors import HareError
 from hare.generators import generator_names
+from hare.live.answers import AnswerStore
+from hare.live.formatting import (changes_frame, format_value, generator_help, generator_label,
+                                  label, people_frame, profile_table)
+from hare.live.profile import (Preferences, check_preferences, check_profile, encode_profile,
+                               field_specs, profile_from_row, typical_profile)
+from hare.live.run import MAX_BUDGET, MAX_ROUNDS, LiveRun, LiveSetup, Option, probability, start_live_run
+from hare.live.sessions import Busy, LiveState
 from hare.models import MODEL_KINDS
-from hare.rng import user_keys
+from hare_app import cached
+from hare_app.charts import changes_chart
+from hare_app.paths import answers_db_path
+from hare_app.shell import enter_page
+from hare_app.views import field_error
 
 enter_page()
 
-MODEL_NAMES = {"ann": "Neural network (ANN)", "lr": "Logistic regression (LR)"}
-FROM_TEST, ENTERED = "A refused person from the test set", "Enter my own profile"
+MODEL_NAMES = {"ann": "Neural network", "lr": "Logistic regression"}
+PICK, ENTERED = "Pick a refused person", "Enter my own profile"
+RULES = {"free": "can change", "up": "only up", "down": "only down", "history": "won't change"}
+SETUP_DEFAULTS = {"dataset": "adult", "model": "ann", "generator": "gs", "budget": "10",
+                  "rounds": "2", "target": "60", "source": PICK}
+
+
+def key(*parts: str) -> str:
+    """Every widget key of this page, from one place."""
+    return "live:" + ":".join(parts)
 
 
 def state() -> LiveState:
-    return st.session_state.setdefault("live", LiveState())
+    """This visitor's state: from st.session_state, else from the server by the URL's token
+    (a reload), else new, with its token put in the URL."""
+    s = st.session_state.get(key("state"))
+    if s is None:
+        s = cached.live_sessions().get(st.query_params.get("s"))
+        if s is None:
+            s = LiveState(setup=dict(SETUP_DEFAULTS))
+            cached.live_sessions().put(s)
+        for name, value in s.setup.items():  # restore the sidebar's choices before drawing it
+            st.session_state[key(name)] = value
+        st.session_state[key("state")] = s
+    if st.query_params.get("s") != s.token:
+        st.query_params["s"] = s.token
+    return s
 
 
-def reset_run() -> None:
-    state().run = None
+def remember_setup() -> None:
+    st_ = state()
+    st_.setup = {name: st.session_state.get(key(name), default)
+                 for name, default in SETUP_DEFAULTS.items()}
+    st_.run = None
 
 
-def reset_all() -> None:
-    st.session_state["live"] = LiveState()
+def change_dataset() -> None:
+    remember_setup()
+    st_ = state()
+    st_.profile, st_.profile_key, st_.profile_errors = None, "", {}
 
-
-# --- callbacks -----------------------------------------------------------------------------
 
 def read_setup() -> tuple[LiveSetup, dict[str, str]]:
-    s = st.session_state
-    setup = LiveSetup(s["live_dataset"], s["live_model"], s["live_generator"],
-                      int(s.get("live_budget") or 0), int(s.get("live_iterations") or 0))
-    try:
-        setup.settings()
-    except HareError as exc:
-        field = "live_iterations" if "iterations" in str(exc) else "live_budget"
-        return setup, {field: str(exc)}
-    return setup, {}
+    """The sidebar's typed numbers, checked: a message per bad field, nothing silently changed."""
+    s, errors, numbers = st.session_state, {}, {}
+    for name, whole in (("budget", True), ("rounds", True), ("target", False)):
+        text = str(s.get(key(name), SETUP_DEFAULTS[name])).strip().rstrip("%")
+        try:
+            value = float(text)
+            if whole and not value.is_integer():
+                raise ValueError
+            numbers[name] = value
+        except ValueError:
+            errors[name] = f"{text!r} is not a {'whole ' if whole else ''}number"
+    setup = LiveSetup(s.get(key("dataset"), "adult"), s.get(key("model"), "ann"),
+                      s.get(key("generator"), "gs"), int(numbers.get("budget", 10)),
+                      int(numbers.get("rounds", 2)), target=numbers.get("target", 60) / 100)
+    checked = setup.check()
+    for name, field in (("budget", "budget"), ("iterations", "rounds"), ("target", "target")):
+        if name in checked and field not in errors:
+            errors[field] = checked[name]
+    return setup, errors
 
 
-def read_preferences(ds, profile: dict):
-    """The constraints as entered in the widgets below (read again in the start callback, so a
-    value typed just before clicking Start is not missed)."""
-    s, name = st.session_state, ds.name
-    frozen = list(s.get(f"live_frozen:{name}", []))
-    ranges, directions = {}, {}
+def read_rules(ds, profile: dict):
+    """The person's rules as entered below (read again in the start callback, so a value typed
+    just before clicking is not missed)."""
+    s, frozen, ranges, directions = st.session_state, [], {}, {}
     for spec in field_specs(ds):
-        if spec.numeric and not spec.immutable and spec.name not in frozen:
-            ranges[spec.name] = (s.get(f"lo:{name}:{spec.name}", spec.minimum),
-                                 s.get(f"hi:{name}:{spec.name}", spec.maximum))
-            directions[spec.name] = s.get(f"dir:{name}:{spec.name}", "either way")
-    return check_preferences(ds, profile, frozen, ranges, directions)
+        if spec.immutable:
+            continue
+        rule = s.get(key("rule", ds.name, spec.name), ds.spec.fact(spec.name).people)
+        if rule == "history":
+            frozen.append(spec.name)
+        elif spec.numeric:
+            directions[spec.name] = {"up": "only up", "down": "only down"}.get(rule, "either way")
+            lo, hi = default_range(ds, spec, profile)
+            ranges[spec.name] = (s.get(key("lo", ds.name, spec.name), lo),
+                                 s.get(key("hi", ds.name, spec.name), hi))
+    return check_preferences(ds, profile, frozen, ranges, directions,
+                             s.get(key("max_changes", ds.name), ""))
 
 
-def apply_profile(profile_key: str) -> None:
-    st_, ds = state(), cached.dataset(st.session_state["live_dataset"])
-    raw = {spec.name: st.session_state.get(f"pf:{profile_key}:{spec.name}") for spec in field_specs(ds)}
+def default_range(ds, spec, profile: dict) -> tuple[str, str]:
+    """The range a person starts from: the spec's realistic one (around their value) or the
+    data's, as text in original units."""
+    people = dict((n, (lo, hi)) for n, lo, hi in Preferences.for_people(ds, profile).ranges)
+    lo, hi = people.get(spec.name, (spec.minimum, spec.maximum))
+    return f"{lo:g}", f"{hi:g}"
+
+
+def use_profile(profile_key: str) -> None:
+    st_, ds = state(), cached.dataset(st.session_state[key("dataset")])
+    raw = typical_profile(ds)  # fields a person is not asked keep the data's typical value
+    raw |= {spec.name: st.session_state.get(key("pf", profile_key, spec.name))
+            for spec in field_specs(ds) if ds.spec.fact(spec.name).ask}
     check = check_profile(ds, raw)
     st_.profile_key, st_.profile_errors, st_.run = profile_key, check.errors, None
     if check.ok:
         st_.profile = check.values
 
 
-def start_run(test_row: int | None) -> None:
+def start(test_row: int | None) -> None:
     st_ = state()
     setup, errors = read_setup()
     ds = cached.dataset(setup.dataset)
-    check = read_preferences(ds, st_.profile)
+    check = read_rules(ds, st_.profile)
     if errors or not check.ok:
         return  # the messages are already beside the fields
-    trained = cached.trained_model(setup.dataset, setup.model, setup.model_seed)
-    generator = cached.fitted_generator(setup.dataset, setup.model, setup.model_seed,
-                                        setup.generator, check.preferences)
-    x = encode_profile(ds, st_.profile)
-    # A fresh draw of candidates for every session; tests and benchmarks pin it with
-    # st.session_state["live_seed"] to replay a session exactly.
-    seed = st.session_state.get("live_seed")
+    s = st.session_state
+    st_.store_answers = bool(s.get(key("optin")))
+    st_.store_profile = st_.store_answers and bool(s.get(key("optin_profile")))
+    # A fresh draw for every session; tests and benchmarks pin it with key("seed").
+    seed = st.session_state.get(key("seed"))
     seed = secrets.randbelow(2**31) if seed is None else int(seed)
-    r0 = generator.generate(x, user_keys(seed, torch.arange(1)))
-    st_.run = LiveRun(setup, ds, trained.model, x, r0, generator.space, check.preferences,
-                      "test_row" if test_row is not None else "entered", test_row, seed)
-    st_.store_error = ""
+    try:
+        with cached.live_sessions().work():
+            model = cached.trained_model(setup.dataset, setup.model, setup.model_seed).model
+            generator = cached.fitted_generator(setup.dataset, setup.model, setup.model_seed,
+                                                setup.generator, check.preferences)
+            st_.run = start_live_run(setup, ds, model, generator, encode_profile(ds, st_.profile),
+                                     check.preferences, seed, test_row)
+        st_.store_error = ""
+    except Busy as exc:
+        st_.store_error = str(exc)
 
 
 def answer(number: int, choice: bool) -> None:
-    # Server time from an answer to the next pair drawn: taken here, closed at the page's end
+    # Server time from an answer to the next pair drawn, closed at the page's end
     # (benchmarks/app_latency.py reads it).
-    st.session_state["live_answer_t0"] = time.perf_counter()
+    st.session_state[key("answer_t0")] = time.perf_counter()
     st_ = state()
     run = st_.run
-    # A stale button (double click, or a page restored from history) must not answer the
-    # next question by accident.
+    # A stale button (double click, a page restored from history) must not answer the next one.
     if run is None or run.done or run.used + 1 != number:
         return
     run.answer(choice)
-    if run.done and st.session_state.get("live_optin") and not run.saved:
+    if run.done and st_.store_answers and not run.saved:
         try:
-            AnswerStore(answers_db_path()).save(run)
+            AnswerStore(answers_db_path()).save(run, with_profile=st_.store_profile)
             run.saved = True
         except duckdb.Error as exc:
             st_.store_error = f"Your answers could not be stored ({exc}); your recourse is unaffected."
 
 
+def start_over() -> None:
+    state().run = None
+
+
 # --- drawing -------------------------------------------------------------------------------
 
-def show_option(title: str, option: Option) -> None:
+def show_option(title: str, option: Option, words) -> None:
     with st.container(border=True):
         st.markdown(f"**{title}**")
         if option.changes:
             st.markdown("\n".join(f"- {c.feature}: **{c.before} → {c.after}**" for c in option.changes))
         else:
-            st.markdown("- no change you could see in these units")
-        st.caption(f"Model's probability of approval: {option.probability:.0%}")
+            st.markdown("- no change")
+        st.caption(f"The model's {words.probability}: {option.probability:.0%}")
 
 
-def answer_button(where, label: str, number: int, choice: bool, primary: bool = True) -> None:
-    """A button that answers question ``number``; its key names the question, so a button left
-    over from an earlier question is a different widget."""
-    where.button(label, type="primary" if primary else "secondary", on_click=answer,
-                 args=(number, choice), key=f"q{number}-{label}")
+def answer_button(where, text: str, number: int, choice: bool, primary: bool = True) -> None:
+    """A button that answers question ``number`` (its key names the question)."""
+    where.button(text, type="primary" if primary else "secondary", on_click=answer,
+                 args=(number, choice), key=key("q", str(number), text))
 
 
-def show_question(run: LiveRun) -> None:
+def show_question(run: LiveRun, words) -> None:
     q = run.question()
-    st.progress(run.used / run.budget,
-                text=f"Question {q.number} of {run.budget}: {run.used} used, {run.left} left · "
-                     f"round {q.iteration} of {run.setup.iterations}")
-    if q.kind == "compare" and q.same:
-        st.info("No new alternative could be found this time (every sampled option failed the "
-                "model or your constraints), so there is nothing to compare: continue with your "
-                "current best.")
-        show_option("Your current best", q.current)
-        answer_button(st, "Continue", q.number, False)
-    elif q.kind == "compare":
+    st.progress(min(1.0, run.used / run.budget),
+                text=f"Question {q.number} of at most {run.budget} · round {q.iteration} of "
+                     f"{run.setup.iterations}")
+    if q.kind == "compare":
         st.subheader("Which of these two would you rather do?")
-        st.caption("Each option is just enough for a yes (the model's probability sits near 50%): "
-                   "pick the changes you would find easier to make.")
+        st.caption(f"Both would get the model to at least {run.setup.target:.0%}. Pick the changes "
+                   "you would find easier to make.")
         left, right = st.columns(2)
         with left:
-            show_option("Option A: your current best", q.current)
+            show_option("Option A", q.current, words)
             answer_button(st, "I prefer A", q.number, False)
         with right:
-            show_option("Option B: a new alternative", q.challenger)
+            show_option("Option B", q.challenger, words)
             answer_button(st, "I prefer B", q.number, True)
-        frame = changes_frame({"A (current)": list(q.current.changes),
-                               "B (new)": list(q.challenger.changes)})
+        frame = changes_frame({"A": list(q.current.changes), "B": list(q.challenger.changes)})
         if not frame.empty:
             st.altair_chart(changes_chart(frame), width="stretch")
-    else:
-        st.subheader("Is this good enough?")
-        show_option("Your best option so far", q.current)
-        if q.last_round:
-            st.caption("This is the last round: either answer ends the session with this option.")
-        yes, no = st.columns(2)
-        answer_button(yes, "Yes, I can do this", q.number, True)
-        answer_button(no, "No, keep looking", q.number, False, primary=False)
+        return
+    st.subheader("Is this good enough?")
+    if q.new_options == 0:
+        st.info("The search ran out of new options this round: this is the best one found.")
+    show_option("Your best option so far", q.current, words)
+    if q.last_round:
+        st.caption("This is the last round: either answer ends with this option.")
+    yes, no = st.columns(2)
+    answer_button(yes, "Yes, I can do this", q.number, True)
+    answer_button(no, "No, keep looking", q.number, False, primary=False)
 
 
-def show_card(run: LiveRun) -> None:
-    st.subheader("Your recourse")
+def show_card(run: LiveRun, words) -> None:
     after = run.probability_after()
+    st.subheader("Your recourse")
+    verdict = words.yes if run.approved else words.no
+    st.success(f"With these changes the model's decision would be **{verdict}: {after:.0%}** "
+               f"(target {run.setup.target:.0%}; now {run.probability_before():.0%}).")
     with st.container(border=True):
         table = profile_table(run.dataset, run.x[0].numpy(), run.recourse.numpy())
         st.dataframe(table[table["changed"]][["feature", "before", "after"]], hide_index=True)
-        c1, c2 = st.columns(2)
-        c1.metric("Model's probability before", f"{run.probability_before():.0%}")
-        c2.metric("… and after these changes", f"{after:.0%}",
-                  delta=f"{after - run.probability_before():+.0%}")
-        ended = "you said it is good enough" if run.accepted else "the question budget ran out"
-        st.caption(f"You answered {run.used} of {run.budget} questions; the session ended "
-                   f"because {ended}.")
+        ended = "you said it is good enough" if run.accepted else "the questions ran out"
+        st.caption(f"You answered {run.used} questions (at most {run.budget}); it ended because "
+                   f"{ended}.")
         with st.expander("Every feature, before → after"):
             st.dataframe(table[["feature", "before", "after"]], hide_index=True)
-        st.download_button("Download (JSON)", run.card_json(), file_name="hare-recourse.json",
+        st.download_button("Download the card (JSON)", run.card_json(), file_name="recourse.json",
                            mime="application/json", on_click="ignore")
     if run.saved:
-        st.success(f"Your answers were stored (anonymously) in `{answers_db_path().name}`. Thank you.")
+        st.success("Your answers were stored for research, as the box said. Thank you.")
 
 
 # --- page ----------------------------------------------------------------------------------
 
-st.title("Live recourse")
-st.caption("For someone the model refused: find changes that would get a yes, and choose "
-           "between them until one suits you.")
-
+st_ = state()
 with st.sidebar:
-    st.header("Setup")
-    name = st.selectbox("Dataset", list(DATASETS), key="live_dataset", on_change=reset_all,
-                        persist_state="session", help="The data the classifier was trained on")
-    st.selectbox("Classifier", MODEL_KINDS, format_func=MODEL_NAMES.get, key="live_model",
-                 on_change=reset_run, persist_state="session")
-    names = generator_names()
-    # Growing Spheres by default: no training and a fast search, so the first pair shows at once.
-    st.selectbox("Base generator", names, index=names.index("gs") if "gs" in names else 0,
-                 key="live_generator", on_change=reset_run, persist_state="session",
-                 help="Finds the first recourse HARE then refines; some train a model on first use")
-    st.number_input("Questions you will answer (budget B)", value=10, step=1, key="live_budget",
-                    on_change=reset_run, persist_state="session")
-    budget_error = st.empty()  # filled below, once both numbers are known
-    st.number_input("Rounds (iterations T)", value=2, step=1, key="live_iterations",
-                    on_change=reset_run, persist_state="session",
-                    help="HARE is T = 1; Multi-HARE restarts around the winner T times")
+    st.header("Settings")
+    name = st.selectbox("Dataset", list(DATASETS), key=key("dataset"), on_change=change_dataset,
+                        format_func=lambda n: DATASETS[n].title or n)
+    st.selectbox("Model", MODEL_KINDS, format_func=MODEL_NAMES.get, key=key("model"),
+                 on_change=remember_setup)
+    names = list(generator_names())
+    st.selectbox("How the first option is found", names, key=key("generator"),
+                 format_func=generator_label, on_change=remember_setup,
+                 help="\n\n".join(f"**{generator_label(n)}**: {generator_help(n)}" for n in names))
+    st.caption(generator_help(st.session_state[key("generator")]))
     setup, setup_errors = read_setup()
-    with budget_error:
-        field_error(setup_errors, "live_budget")
-    field_error(setup_errors, "live_iterations")
+    st.text_input(f"Questions you will answer, at most (2–{MAX_BUDGET})", key=key("budget"),
+                  on_change=remember_setup)
+    field_error(setup_errors, "budget")
+    st.text_input(f"Rounds (1–{MAX_ROUNDS})", key=key("rounds"), on_change=remember_setup,
+                  help="Each round looks for new options around your favourite so far")
+    field_error(setup_errors, "rounds")
+    st.text_input("Target chance of a yes (%)", key=key("target"), on_change=remember_setup,
+                  help="A recourse must clear this, not sit at a coin flip")
+    field_error(setup_errors, "target")
 
 try:
     ds = cached.dataset(name)
     trained = cached.trained_model(name, setup.model)
-except HareError as exc:  # a missing or corrupt data file: the message says which and where
+except HareError as exc:  # a missing or corrupt data file: the message says which
     st.error(str(exc))
     st.stop()
-st_ = state()
-st.markdown(f"*{ds.spec.description}*")
+words = ds.spec.outcome
+st.title("What would change the decision?")
+st.caption(f"{words.meaning} If it said no, this page finds changes that would get a yes, and "
+           "lets you choose between them until one suits you.")
 
 st.subheader("1. Who")
-# While a session runs the profile folds away, so the questions sit near the top.
-with st.expander("Profile", expanded=st_.run is None):
-    source = st.radio("Profile", [FROM_TEST, ENTERED], horizontal=True, key="live_source",
-                      persist_state="session", on_change=reset_run, label_visibility="collapsed")
+run = st_.run
+with st.expander("Profile", expanded=run is None):
+    source = st.radio("Profile", [PICK, ENTERED], horizontal=True, key=key("source"),
+                      on_change=remember_setup, label_visibility="collapsed")
     test_row = None
-    if source == FROM_TEST:
-        test_row = st.selectbox("Refused person (row of the test set)",
-                                cached.refused_rows(name, setup.model),
-                                key=f"live_row:{name}:{setup.model}", persist_state="session",
-                                on_change=reset_run)
-        profile_key, start = f"{name}:row:{test_row}", profile_from_row(ds, test_row)
-        if st_.profile_key != profile_key:  # a test row needs no "use" click
-            st_.profile, st_.profile_key, st_.profile_errors = start, profile_key, {}
+    if source == PICK:
+        rows = cached.refused_rows(name, setup.model)
+        st.caption(f"{len(rows)} people the model refused (search: the magnifier at the table's top right).")
+        picked = st.dataframe(people_frame(ds, rows), hide_index=True, on_select="rerun",
+                              selection_mode="single-row", key=key("picker", name, setup.model),
+                              height=210)
+        chosen = picked.selection.rows[0] if picked.selection.rows else 0
+        if run is not None and run.test_row in rows:  # a reload mid-session: keep its person
+            chosen = rows.index(run.test_row)
+        test_row = rows[chosen]
+        profile_key = f"{name}:row:{test_row}"
+        if st_.profile_key != profile_key:
+            st_.profile, st_.profile_key, st_.profile_errors = profile_from_row(ds, test_row), profile_key, {}
+        st.caption(f"Person #{chosen}: " + "; ".join(
+            f"{label(ds, c)} {format_value(ds, c, v)}" for c, v in st_.profile.items()
+            if ds.spec.fact(c).ask))
     else:
-        profile_key, start = f"{name}:entered", typical_profile(ds)
-    defaults = st_.profile if st_.profile_key == profile_key and st_.profile else start
-    errors = st_.profile_errors if st_.profile_key == profile_key else {}
-
-    with st.form(f"profile:{profile_key}", border=True):
-        st.caption("Numbers in their real units, categories by name. 🔒 marks what nobody can change.")
-        columns = st.columns(3)
-        for i, spec in enumerate(field_specs(ds)):
-            with columns[i % 3]:
-                label = f"{spec.name} 🔒" if spec.immutable else spec.name
-                key = f"pf:{profile_key}:{spec.name}"
-                value = defaults.get(spec.name)
-                if spec.numeric:
-                    st.number_input(label, value=int(value) if spec.whole else float(value),
-                                    step=1 if spec.whole else None, format=None if spec.whole else "%g",
-                                    key=key, help=f"from {spec.range_text(ds)}")
-                else:
-                    st.selectbox(label, spec.options, index=spec.options.index(value), key=key)
-                field_error(errors, spec.name)
-        field_error(errors, "_form")
-        st.form_submit_button("Use this profile", on_click=apply_profile, args=(profile_key,))
-
-if st_.profile_key != profile_key or not st_.profile or errors:
-    st.info("Fill in the profile and press **Use this profile**.")
-    st.stop()
+        profile_key = f"{name}:entered"
+        defaults = st_.profile if st_.profile_key == profile_key and st_.profile else typical_profile(ds)
+        errors = st_.profile_errors if st_.profile_key == profile_key else {}
+        with st.form(key("form", profile_key), border=True):
+            st.caption("Numbers in their real units. 🔒 marks what nobody can change.")
+            columns = st.columns(3)
+            asked = [s for s in field_specs(ds) if ds.spec.fact(s.name).ask]
+            for i, spec in enumerate(asked):
+                fact = ds.spec.fact(spec.name)
+                with columns[i % 3]:
+                    text = f"{fact.label}{' (' + fact.unit + ')' if fact.unit else ''}"
+                    text += " 🔒" if spec.immutable else ""
+                    k = key("pf", profile_key, spec.name)
+                    if spec.numeric:
+                        st.session_state.setdefault(k, f"{defaults[spec.name]:g}")
+                        st.text_input(text, key=k, help=f"{fact.description}; from {spec.range_text(ds)}")
+                    else:
+                        st.selectbox(text, spec.options, index=spec.options.index(defaults[spec.name]),
+                                     key=k, help=fact.description)
+                    field_error(errors, spec.name)
+            for spec in field_specs(ds):
+                fact = ds.spec.fact(spec.name)
+                if not fact.ask:
+                    st.caption(f"{fact.label} is not asked ({fact.description.lower()}): "
+                               f"the data's typical value {format_value(ds, spec.name, defaults[spec.name])} is used.")
+            field_error(errors, "_form")
+            st.form_submit_button("Use this profile", on_click=use_profile, args=(profile_key,))
+        if st_.profile_key != profile_key or not st_.profile or errors:
+            st.info("Fill in your profile and press **Use this profile**.")
+            st.stop()
 
 x = encode_profile(ds, st_.profile)
 p_now = float(probability(trained.model, x)[0])
 c1, c2 = st.columns(2)
-c1.metric("The model's decision", "Refused" if p_now < 0.5 else "Approved")
-c2.metric("Probability of approval", f"{p_now:.0%}")
-if p_now >= 0.5:
-    st.success("The model already approves this profile: there is nothing to change.")
+if run is not None and run.done and run.approved:  # the header follows the card
+    p_after = run.probability_after()
+    c1.metric("The model's decision with your changes", words.yes)
+    c2.metric(f"The model's {words.probability}", f"{p_after:.0%}", delta=f"{p_after - p_now:+.0%}")
+else:
+    c1.metric("The model's decision now", words.no if p_now < 0.5 else words.yes)
+    c2.metric(f"The model's {words.probability}", f"{p_now:.0%}")
+if p_now >= setup.target and run is None:
+    st.success(f"The model already says {words.yes.lower()} at or above your target: nothing to change.")
     st.stop()
 
-run = st_.run
 if run is None:
-    st.subheader("2. What you will not or cannot change")
-    locked = [s.name for s in field_specs(ds) if s.immutable]
-    st.caption("🔒 Locked for everyone (the dataset treats them as unchangeable): " + ", ".join(locked))
-    movable = [s.name for s in field_specs(ds) if not s.immutable]
-    st.multiselect("I will not change", movable, key=f"live_frozen:{name}", persist_state="session")
-    check = read_preferences(ds, st_.profile)
-    with st.expander("Ranges and directions (optional)", expanded=bool(check.errors)):
-        for spec in field_specs(ds):
-            if not spec.numeric or spec.immutable or spec.name in check.preferences.frozen:
-                continue
-            a, b, c = st.columns([2, 1, 1])
-            a.radio(spec.name, list(DIRECTIONS), horizontal=True, key=f"dir:{name}:{spec.name}",
-                    persist_state="session")
-            b.number_input("lowest", value=spec.minimum, key=f"lo:{name}:{spec.name}", format="%g",
-                           persist_state="session")
-            c.number_input("highest", value=spec.maximum, key=f"hi:{name}:{spec.name}", format="%g",
-                           persist_state="session")
-            field_error(check.errors, spec.name)
-    st.checkbox("Store my answers to help research (the questions shown, my choices and how long "
-                "I took; nothing I type). They go to a separate file, not to the benchmark.",
-                key="live_optin", persist_state="session")
-    st.button("Find my recourse", type="primary", on_click=start_run, args=(test_row,),
+    st.subheader("2. What you can change")
+    st.caption("🔒 Nobody can change: " + ", ".join(label(ds, s.name) for s in field_specs(ds)
+                                                    if s.immutable) + ". The rules below are "
+               "our suggestions for people; change any of them.")
+    for spec in field_specs(ds):
+        if spec.immutable:
+            continue
+        fact = ds.spec.fact(spec.name)
+        a, b, c = st.columns([3, 1, 1]) if spec.numeric else (*st.columns([3, 2]), None)
+        options = list(RULES) if spec.numeric else ["free", "history"]
+        default = fact.people if fact.people in options else "free"
+        k = key("rule", name, spec.name)
+        st.session_state.setdefault(k, default)
+        a.selectbox(f"{fact.label}", options, format_func=RULES.get, key=k,
+                    help=fact.description)
+        if fact.reason:
+            a.caption(f"Suggested: {RULES[default]}: {fact.reason}.")
+        if spec.numeric and st.session_state[k] != "history":
+            lo, hi = default_range(ds, spec, st_.profile)
+            st.session_state.setdefault(key("lo", name, spec.name), lo)
+            st.session_state.setdefault(key("hi", name, spec.name), hi)
+            b.text_input("lowest", key=key("lo", name, spec.name))
+            c.text_input("highest", key=key("hi", name, spec.name))
+        check = read_rules(ds, st_.profile)
+        field_error(check.errors, spec.name)
+    st.text_input("At most this many features changed (blank: no limit)", key=key("max_changes", name))
+    check = read_rules(ds, st_.profile)
+    field_error(check.errors, "_max_changes")
+    optin = st.checkbox("Store my answers for research: the changes each question showed, my "
+                        "choices and how long I took. Not my profile.", key=key("optin"))
+    st.checkbox("Also store my profile (the values above), so the answers can be studied with it.",
+                key=key("optin_profile"), disabled=not optin)
+    st.button("Find my recourse", type="primary", on_click=start, args=(test_row,),
               disabled=bool(check.errors or setup_errors))
+    if st_.store_error:
+        st.error(st_.store_error)
     st.stop()
 
 st.subheader("2. Your options")
-st.caption(f"{run.setup.generator} on {run.setup.dataset}/{run.setup.model}; "
-           f"won't change: {', '.join(run.preferences.frozen) or 'nothing beyond the locked features'}")
+rules = [f"{label(ds, f)} won't change" for f in run.preferences.frozen]
+rules += [f"{label(ds, f)} only {'up' if s > 0 else 'down'}" for f, s in run.preferences.directions]
+rules += [f"{label(ds, f)} {format_value(ds, f, lo)}–{format_value(ds, f, hi)}"
+          for f, lo, hi in run.preferences.ranges]
+if run.preferences.max_changes:
+    rules.append(f"at most {run.preferences.max_changes} features changed")
+st.caption(f"{generator_label(run.setup.generator)} · target {run.setup.target:.0%} · your rules: "
+           + ("; ".join(rules) or "none beyond the locked features"))
 if run.failed:
-    st.warning(f"No recourse found: the {run.setup.generator} generator found no change within "
-               "your constraints that the model would approve. Allow more features to change, "
-               "widen the ranges, or try another base generator.")
+    st.warning(run.no_recourse_reason())
 elif not run.done:
-    show_question(run)
+    show_question(run, words)
 else:
-    show_card(run)
+    show_card(run, words)
 if st_.store_error:
     st.error(st_.store_error)
-st.button("Start over", on_click=reset_run)
-if "live_answer_t0" in st.session_state:
-    st.session_state.setdefault("live_latencies", []).append(
-        time.perf_counter() - st.session_state.pop("live_answer_t0"))
+st.button("Start over", on_click=start_over)
+if key("answer_t0") in st.session_state:
+    st.session_state.setdefault(key("latencies"), []).append(
+        time.perf_counter() - st.session_state.pop(key("answer_t0")))

@@ -13,23 +13,40 @@ import pandas as pd
 
 from hare.data import Dataset
 
-# Columns holding amounts of money, shown with a dollar sign.
-MONEY_COLUMNS = frozenset({"capital-gain", "capital-loss", "MonthlyIncome"})
-
-
 def format_value(dataset: Dataset, column: str, value) -> str:
-    """One value in original units, with the encoder's rounding and a $ for money columns."""
+    """One value in original units, with the encoder's rounding and a $ for money columns
+    (the spec says which)."""
     text = dataset.encoder.format_value(column, value)
-    if column in MONEY_COLUMNS:
+    if dataset.spec.fact(column).money:
         return f"-${text[1:]}" if text.startswith("-") else f"${text}"
     return text
+
+
+def label(dataset: Dataset, column: str) -> str:
+    """The column as a person reads it: "Years of education", not ``education-num``."""
+    return dataset.spec.fact(column).label
+
+
+def shown_values(dataset: Dataset, encoded: np.ndarray) -> np.ndarray:
+    """(N, d) encoded rows -> (N, d) values as shown (original units at display precision,
+    categories as 0/1), so rows that a person would read the same compare equal."""
+    decoded = dataset.encoder.decode(np.atleast_2d(encoded))
+    out = np.empty(decoded.shape, dtype=float)
+    for j, column in enumerate(dataset.feature_names):
+        if column in dataset.spec.categorical:
+            out[:, j] = np.atleast_2d(encoded)[:, j] >= 0.5
+        else:
+            values = decoded[column].to_numpy(dtype=float)
+            # the value's displayed text decides: 3 significant digits below 1, else 2 decimals
+            out[:, j] = [float(dataset.encoder.format_value(column, v).replace(",", "")) for v in values]
+    return out
 
 
 @dataclass(frozen=True)
 class Change:
     """One feature that a recourse changes."""
 
-    feature: str
+    feature: str  # the readable label
     before: str  # original units, formatted
     after: str
     delta: float  # signed change in encoded units = share of the feature's range (for charts)
@@ -57,7 +74,7 @@ def changes(dataset: Dataset, x, r) -> list[Change]:
     for j, column in enumerate(dataset.feature_names):
         b, a = format_value(dataset, column, before[column]), format_value(dataset, column, after[column])
         if b != a:
-            out.append(Change(column, b, a, float(r[j] - x[j])))
+            out.append(Change(label(dataset, column), b, a, float(r[j] - x[j])))
     return out
 
 
@@ -77,6 +94,36 @@ def profile_table(dataset: Dataset, x, r) -> pd.DataFrame:
     rows = []
     for column in dataset.feature_names:
         b, a = format_value(dataset, column, before[column]), format_value(dataset, column, after[column])
-        rows.append({"feature": column, "before": b, "after": a, "changed": b != a})
+        rows.append({"feature": label(dataset, column), "before": b, "after": a, "changed": b != a})
     frame = pd.DataFrame(rows)
     return frame.sort_values("changed", ascending=False, kind="stable").reset_index(drop=True)
+
+
+# The base generators as a visitor reads them: how the first option is found.
+GENERATOR_TEXT = {
+    "gs": ("Nearest change", "Growing spheres: the smallest change the model accepts (fast)"),
+    "wachter": ("Gradient search", "Wachter et al.: follows the model's gradient to a yes"),
+    "face": ("Path through real people", "FACE: a path through similar people the model accepts"),
+    "cchvae": ("Realistic profiles (VAE)", "CCHVAE: searches among profiles that look like real ones"),
+    "clue": ("Confident profiles (VAE)", "CLUE: profiles the model is sure about"),
+    "cruds": ("Realistic profiles (CSVAE)", "CRUDS: a model of how profiles differ between outcomes"),
+}
+
+
+def generator_label(name: str) -> str:
+    return GENERATOR_TEXT.get(name, (name, ""))[0]
+
+
+def generator_help(name: str) -> str:
+    return GENERATOR_TEXT.get(name, ("", name))[1]
+
+
+def people_frame(dataset: Dataset, rows: list[int], limit: int = 6) -> pd.DataFrame:
+    """The refused people as a picker reads them: number, then the main features a person
+    would recognise (asked ones, readable names, formatted values)."""
+    columns = [c for c in dataset.feature_names if dataset.spec.fact(c).ask][:limit]
+    test = dataset.test.iloc[rows]
+    frame = pd.DataFrame({"#": range(len(rows))})
+    for column in columns:
+        frame[label(dataset, column)] = [format_value(dataset, column, v) for v in test[column]]
+    return frame

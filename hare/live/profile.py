@@ -117,6 +117,13 @@ def profile_from_row(dataset: Dataset, row: int) -> dict[str, object]:
             for s in field_specs(dataset)}
 
 
+def refused_people(dataset: Dataset, model, n: int = 300) -> list[int]:
+    """Test rows the classifier refuses, in test-set order: the page's picker and
+    ``hare recourse --row N`` both count people in this list."""
+    from hare.models import negative_factuals
+    return [int(i) for i in negative_factuals(model, dataset, n)]
+
+
 def typical_profile(dataset: Dataset) -> dict[str, object]:
     """A starting point for a new profile: medians and the most common categories."""
     test = dataset.test
@@ -141,6 +148,27 @@ class Preferences:
     ranges: tuple[tuple[str, float, float], ...] = ()  # (feature, lowest, highest)
     directions: tuple[tuple[str, int], ...] = ()  # (feature, +1 only up / -1 only down)
     notes: tuple[str, ...] = field(default=(), compare=False)
+    max_changes: int | None = None  # at most this many features changed
+
+    @classmethod
+    def for_people(cls, dataset: Dataset, profile: Mapping[str, object] | None = None,
+                   max_changes: int | None = None) -> "Preferences":
+        """The spec's default rules for people: history held fixed, one-way features, and
+        realistic ranges (widened to include the profile's own values)."""
+        facts = [dataset.spec.fact(c) for c in dataset.feature_names
+                 if c not in dataset.spec.immutable]
+        frozen = tuple(sorted(f.column for f in facts if f.people == "history"))
+        directions = tuple(sorted((f.column, 1 if f.people == "up" else -1) for f in facts
+                                  if f.people in ("up", "down")))
+        ranges = []
+        for f in facts:
+            if f.span is not None and f.column not in frozen:
+                lo, hi = f.span
+                if profile is not None and profile.get(f.column) is not None:
+                    value = float(profile[f.column])
+                    lo, hi = min(lo, value), max(hi, value)
+                ranges.append((f.column, lo, hi))
+        return cls(frozen, tuple(sorted(ranges)), directions, max_changes=max_changes)
 
     def action_space(self, dataset: Dataset) -> ActionSpace:
         """The dataset's space narrowed by these preferences, in encoded units."""
@@ -161,7 +189,8 @@ class Preferences:
         direction = torch.zeros(d, dtype=torch.int8)
         for name, sign in self.directions:
             direction[names.index(name)] = sign
-        return base.restrict(frozen=frozen, lower=lower, upper=upper, direction=direction)
+        return base.restrict(frozen=frozen, lower=lower, upper=upper, direction=direction,
+                             max_changes=self.max_changes)
 
 
 @dataclass(frozen=True)
@@ -176,11 +205,20 @@ class PreferenceCheck:
 
 def check_preferences(dataset: Dataset, profile: Mapping[str, object], frozen: list[str],
                       ranges: Mapping[str, tuple[object, object]],
-                      directions: Mapping[str, str]) -> PreferenceCheck:
+                      directions: Mapping[str, str], max_changes: object = None) -> PreferenceCheck:
     """Check the person's constraints. ``ranges``: feature -> (lowest, highest) as entered;
-    ``directions``: feature -> a key of DIRECTIONS. Errors are keyed by feature."""
+    ``directions``: feature -> a key of DIRECTIONS; ``max_changes``: at most this many features
+    changed (None or blank: no limit). Errors are keyed by feature ("_max_changes")."""
     specs = {s.name: s for s in field_specs(dataset)}
     errors: dict[str, str] = {}
+    limit = None
+    if max_changes not in (None, ""):
+        number = _number(max_changes)
+        movable = sum(not s.immutable for s in specs.values())
+        if number is None or not float(number).is_integer() or not 1 <= number <= movable:
+            errors["_max_changes"] = f"enter a whole number from 1 to {movable}, or leave it blank"
+        else:
+            limit = int(number)
     for name in frozen:
         if name not in specs:
             errors[name] = "not a feature of this dataset"
@@ -217,5 +255,6 @@ def check_preferences(dataset: Dataset, profile: Mapping[str, object], frozen: l
                 errors[name] = (f"only down needs a lowest value at or below your current "
                                 f"{format_value(dataset, name, current)}")
         kept_directions.append((name, sign))
-    prefs = Preferences(tuple(sorted(frozen)), tuple(sorted(kept_ranges)), tuple(sorted(kept_directions)))
+    prefs = Preferences(tuple(sorted(frozen)), tuple(sorted(kept_ranges)),
+                        tuple(sorted(kept_directions)), max_changes=limit)
     return PreferenceCheck(prefs, errors)

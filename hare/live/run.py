@@ -15,13 +15,21 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 import torch
 
+import hare
 from hare.actions import ActionSpace
-from hare.live.formatting import Change, changes, decode_row, format_value
-from hare.live.profile import Preferences
 from hare.data import Dataset
+from hare.errors import InputError
+from hare.live.formatting import Change, changes, decode_row, shown_values
+from hare.live.profile import Preferences
 from hare.models import Classifier
 from hare.rng import user_keys
 from hare.session import HareSession, HareSettings, Question
+
+# What one visitor may ask of a shared demo server (item 9): more would hold a core or memory
+# long enough to slow everyone else down.
+MAX_BUDGET = 40
+MAX_ROUNDS = 10
+TARGETS = (0.5, 0.95)  # the settable range of the target probability
 
 
 @dataclass(frozen=True)
@@ -35,9 +43,29 @@ class LiveSetup:
     iterations: int = 2
     bps: str = "every"
     model_seed: int = 0  # which cached classifier (the benchmark's seed-0 model)
+    target: float = 0.6  # τ: the recourse must clear this probability, not a coin flip
+
+    def check(self) -> dict[str, str]:
+        """Messages keyed by field ("budget", "iterations", "target"); empty when valid."""
+        errors = {}
+        if not 2 <= self.budget <= MAX_BUDGET:
+            errors["budget"] = f"choose from 2 to {MAX_BUDGET} questions (this demo is shared)"
+        if not 1 <= self.iterations <= MAX_ROUNDS:
+            errors["iterations"] = f"choose from 1 to {MAX_ROUNDS} rounds"
+        elif self.budget % self.iterations or self.budget // self.iterations < 2:
+            errors["iterations"] = (f"{self.budget} questions do not split into {self.iterations} "
+                                    "equal rounds of at least 2: change one of them")
+        if not TARGETS[0] <= self.target <= TARGETS[1]:
+            errors["target"] = f"choose a target from {TARGETS[0]:.0%} to {TARGETS[1]:.0%}"
+        return errors
 
     def settings(self) -> HareSettings:
-        return HareSettings(budget=self.budget, iterations=self.iterations, bps=self.bps)
+        """The rules for a person: real choices only, calibrated to the target (SPEC §4–5)."""
+        errors = self.check()
+        if errors:
+            raise InputError("; ".join(errors.values()))
+        return HareSettings.for_people(self.budget, self.iterations, target=self.target,
+                                       bps=self.bps)
 
 
 @dataclass(frozen=True)
@@ -58,8 +86,8 @@ class QuestionView:
     number: int  # 1-based over the whole session
     current: Option
     challenger: Option | None
-    same: bool  # the challenger equals the current recourse (sampling found no alternative)
     last_round: bool
+    new_options: int  # new options found this round (0: the search ran out, said plainly)
 
 
 @dataclass(frozen=True)
@@ -70,9 +98,8 @@ class AnswerEvent:
     kind: str
     iteration: int
     step: int
-    current: list[float]
-    challenger: list[float] | None
-    same: bool
+    options: list[dict[str, float]]  # as shown: {column: value in original units}
+    changes: list[list[float]]  # per option, r − x in encoded units (no profile in it)
     choice: bool  # True = preferred the challenger / said "good enough"
     shown_at: dt.datetime
     seconds: float  # from showing the question to the answer
@@ -102,13 +129,23 @@ class LiveRun:
         self.failed = bool(torch.isnan(r0).any())
         self.events: list[AnswerEvent] = []
         self.session = HareSession(model, x, r0, space, setup.settings(),
-                                   user_keys(seed, torch.arange(1)))
+                                   user_keys(seed, torch.arange(1)), shown=self._shown_key)
+        # the base recourse may not reach the target: then the session has none either
+        self.failed = self.failed or bool(self.session.failed[0])
         self._question: Question | None = None
         self._shown = 0.0
         self._shown_at = self.started_at
         self.saved = False  # written to the answer store
         self._prefetch: threading.Thread | None = None
         self._advance()
+
+    def _shown_key(self, r: torch.Tensor) -> torch.Tensor:
+        """Points (..., d) as a person sees them (whole units, display rounding): the session
+        treats two points that look the same as one option."""
+        flat = r.reshape(-1, r.shape[-1]).numpy()
+        x = np.broadcast_to(self.x.numpy(), flat.shape)
+        snapped = self.dataset.encoder.snap_whole(x, flat)
+        return torch.from_numpy(shown_values(self.dataset, snapped)).reshape(r.shape)
 
     def _advance(self) -> None:
         self._question = None if self.failed else self.session.next_question()
@@ -123,6 +160,11 @@ class LiveRun:
     @property
     def done(self) -> bool:
         return self._question is None
+
+    @property
+    def pending(self) -> Question | None:
+        """The engine's pending question (for a simulated person answering it)."""
+        return self._question
 
     @property
     def budget(self) -> int:
@@ -145,7 +187,7 @@ class LiveRun:
             return r
         snapped = torch.from_numpy(
             self.dataset.encoder.snap_whole(self.x.numpy(), r[None].numpy())[0]).to(r.dtype)
-        ok = (float(probability(self.model, snapped)) >= 0.5
+        ok = (float(probability(self.model, snapped)) >= self.setup.target
               and bool(self.space.is_actionable(self.x[0], snapped)))
         return snapped if ok else r
 
@@ -160,13 +202,21 @@ class LiveRun:
             return None
         current = q.current[0]
         challenger = q.challenger[0] if q.challenger is not None else None
-        same = challenger is not None and bool(torch.allclose(current, challenger, atol=1e-9))
         return QuestionView(
             kind=q.kind, iteration=q.iteration, step=q.step, number=self.used + 1,
             current=self._option(current),
             challenger=self._option(challenger) if challenger is not None else None,
-            same=same, last_round=q.iteration >= self.setup.iterations,
+            last_round=q.iteration >= self.setup.iterations,
+            new_options=int(self.session.new_options[0]),
         )
+
+    def shown_row(self, r: torch.Tensor) -> dict[str, float]:
+        """(d,) a point as the person is shown it: {column: number in original units}."""
+        point = self.in_whole_units(r).numpy()
+        row = decode_row(self.dataset, point)
+        values = shown_values(self.dataset, point[None])[0]  # the numbers as displayed
+        return {c: (row[c] if c in self.dataset.spec.categorical else float(values[j]))
+                for j, c in enumerate(self.dataset.feature_names)}
 
     def answer(self, choice: bool) -> None:
         """Record the person's answer and move to the next question (no-op when done, so a
@@ -177,11 +227,12 @@ class LiveRun:
         if self._prefetch is not None:  # the session is not to be touched while it samples
             self._prefetch.join()
             self._prefetch = None
-        challenger = q.challenger[0].tolist() if q.challenger is not None else None
-        same = challenger is not None and bool(torch.allclose(q.current[0], q.challenger[0], atol=1e-9))
+        points = [q.current[0]] + ([q.challenger[0]] if q.challenger is not None else [])
+        points = [self.in_whole_units(p) for p in points]
         self.events.append(AnswerEvent(
             seq=len(self.events) + 1, kind=q.kind, iteration=q.iteration, step=q.step,
-            current=q.current[0].tolist(), challenger=challenger, same=same, choice=bool(choice),
+            options=[self.shown_row(p) for p in points],
+            changes=[(p - self.x[0]).tolist() for p in points], choice=bool(choice),
             shown_at=self._shown_at, seconds=time.perf_counter() - self._shown))
         self.session.answer(torch.tensor([bool(choice)]))
         self._advance()
@@ -203,37 +254,84 @@ class LiveRun:
         r = self.recourse
         return None if bool(torch.isnan(r).any()) else float(probability(self.model, r))
 
+    @property
+    def approved(self) -> bool:
+        after = self.probability_after()
+        return after is not None and after >= self.setup.target
+
+    def no_recourse_reason(self) -> str | None:
+        """Why there is no recourse, in plain words (None when there is one)."""
+        if not self.failed:
+            return None
+        spec = self.dataset.spec
+        held = [spec.fact(c).label for c in self.dataset.feature_names
+                if not bool(self.space.mutable[self.dataset.feature_names.index(c)])]
+        one_way = [f"{spec.fact(c).label} only {'up' if s > 0 else 'down'}"
+                   for c, s in self.preferences.directions]
+        limits = "; ".join(filter(None, [("held fixed: " + ", ".join(held)) if held else "",
+                                         ", ".join(one_way)]))
+        return (f"No change within your limits gets the model to {self.setup.target:.0%} "
+                f"(the {self.setup.generator} search found none; {limits}). Allowing more "
+                "features to change, wider ranges, a lower target or another search method "
+                "may find one.")
+
     def card(self) -> dict:
-        """The final recourse card as plain data (the JSON download)."""
+        """The recourse card as plain data (the JSON download and ``hare recourse --json``):
+        numbers in original units with the dataset's own column names, the units apart."""
+        ds, p = self.dataset, self.preferences
+        found = not self.failed
+        profile = self.shown_row(self.x[0])
         r = self.recourse
-        ds = self.dataset
-        before = decode_row(ds, self.x[0].numpy())
-        found = not bool(torch.isnan(r).any())
-        after = decode_row(ds, r.numpy()) if found else None
-        p = self.preferences
         return {
+            "version": hare.__version__,
+            "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "dataset": self.setup.dataset, "model": self.setup.model,
-            "generator": self.setup.generator,
+            "generator": self.setup.generator, "seed": self.seed,
+            "row": self.test_row, "source": self.source,
             "settings": {"budget": self.setup.budget, "iterations": self.setup.iterations,
-                         "bps": self.setup.bps},
-            "recourse_found": found,
-            "profile": {c: format_value(ds, c, before[c]) for c in ds.feature_names},
-            "recourse": ({c: format_value(ds, c, after[c]) for c in ds.feature_names}
-                         if found else None),
-            "changes": ([asdict(c) | {"text": c.text} for c in changes(ds, self.x[0].numpy(), r.numpy())]
-                        if found else []),
+                         "bps": self.setup.bps, "counting": "people",
+                         "target_probability": self.setup.target,
+                         "will_not_change": list(p.frozen),
+                         "ranges": [{"feature": f, "lowest": lo, "highest": hi}
+                                    for f, lo, hi in p.ranges],
+                         "directions": {f: ("only up" if s > 0 else "only down")
+                                        for f, s in p.directions},
+                         "max_changes": p.max_changes},
+            "approved": self.approved,
+            "target_probability": self.setup.target,
             "probability_before": self.probability_before(),
             "probability_after": self.probability_after(),
+            "profile": profile,
+            "recourse": self.shown_row(r) if found else None,
+            "changes": ({c: {"before": b, "after": a}
+                         for c, b, a in self._changed(profile, r)} if found else {}),
+            "units": {c: ds.spec.fact(c).unit or ("$" if ds.spec.fact(c).money else "")
+                      for c in ds.feature_names},
+            "no_recourse_reason": self.no_recourse_reason(),
             "questions_answered": self.used,
             "said_good_enough": self.accepted,
-            "will_not_change": list(p.frozen),
-            "ranges": [{"feature": f, "lowest": lo, "highest": hi} for f, lo, hi in p.ranges],
-            "directions": [{"feature": f, "direction": "only up" if s > 0 else "only down"}
-                           for f, s in p.directions],
+            "transcript": [{"kind": e.kind, "round": e.iteration, "options": e.options,
+                            "answer": (("B" if e.choice else "A") if e.kind == "compare"
+                                       else ("yes" if e.choice else "no"))}
+                           for e in self.events],
         }
+
+    def _changed(self, profile: dict, r: torch.Tensor):
+        """(column, before, after) for the features the recourse changes, as shown."""
+        after = self.shown_row(r)
+        shown = {c.feature for c in changes(self.dataset, self.x[0].numpy(), r.numpy())}
+        for column in self.dataset.feature_names:
+            if self.dataset.spec.fact(column).label in shown:
+                yield column, profile[column], after[column]
 
     def card_json(self) -> str:
         return json.dumps(self.card(), indent=2, default=_json_default)
+
+    def shown_changes(self) -> list[Change]:
+        """The final recourse's changes as shown (empty when there is none)."""
+        if self.failed:
+            return []
+        return changes(self.dataset, self.x[0].numpy(), self.recourse.numpy())
 
 
 def _json_default(value):
@@ -242,12 +340,11 @@ def _json_default(value):
     raise TypeError(f"cannot write {type(value).__name__} to JSON")
 
 
-@dataclass
-class LiveState:
-    """Everything the live page keeps in st.session_state between reruns."""
-
-    run: LiveRun | None = None
-    profile: dict[str, object] | None = None  # the last valid profile (original units)
-    profile_key: str = ""  # which source the profile came from (test row / entered)
-    profile_errors: dict[str, str] = field(default_factory=dict)
-    store_error: str = ""  # why saving the answers failed, shown to the person
+def start_live_run(setup: LiveSetup, dataset: Dataset, model: Classifier, generator,
+                   x: torch.Tensor, preferences: Preferences, seed: int,
+                   test_row: int | None = None) -> LiveRun:
+    """One person's session, the same for the page and ``hare recourse``: the base recourse
+    from ``generator`` (fitted to the person's space), then the people's session over it."""
+    r0 = generator.generate(x, user_keys(seed, torch.arange(1)))
+    return LiveRun(setup, dataset, model, x, r0, generator.space, preferences,
+                   "test_row" if test_row is not None else "entered", test_row, seed)

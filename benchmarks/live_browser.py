@@ -1,0 +1,119 @@
+"""The live page in headless Chromium: answer → next pair wall-clock (p50/p95) over full
+sessions on each dataset, and the server's memory (RSS) with three visitors in sessions at once.
+
+    python benchmarks/live_browser.py [--sessions 2]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+TITLES = {"adult": "Income (US census)", "compas": "Risk score (COMPAS, Broward County)",
+          "credit": "Credit (Give Me Some Credit)"}
+
+
+def rss_mb(pid: int) -> float:
+    text = Path(f"/proc/{pid}/status").read_text()
+    return int(re.search(r"VmRSS:\s+(\d+)", text).group(1)) / 1024
+
+
+def start_server(work: Path) -> tuple[subprocess.Popen, str]:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    env = dict(os.environ, HARE_DB=str(work / "h.duckdb"), HARE_ANSWERS_DB=str(work / "a.duckdb"))
+    server = subprocess.Popen([sys.executable, "-m", "streamlit", "run", "streamlit_app.py",
+                               "--server.headless", "true", "--server.fileWatcherType", "none",
+                               "--server.port", str(port), "--browser.gatherUsageStats", "false"],
+                              cwd=ROOT, env=env, stdout=subprocess.DEVNULL,
+                              stderr=subprocess.DEVNULL, start_new_session=True)
+    url = f"http://127.0.0.1:{port}"
+    for _ in range(200):
+        try:
+            urllib.request.urlopen(f"{url}/_stcore/health", timeout=2)
+            return server, url
+        except OSError:
+            time.sleep(0.3)
+    raise RuntimeError("streamlit did not start")
+
+
+def open_session(browser, url: str, dataset: str):
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(url)
+    page.get_by_role("button", name="Find my recourse").wait_for(timeout=120_000)
+    page.wait_for_selector(IDLE, state="attached")
+    if dataset != "adult":
+        page.locator("[data-testid='stSidebar'] [data-testid='stSelectbox']").first.click()
+        page.get_by_role("option", name=TITLES[dataset]).click()
+        page.wait_for_timeout(500)
+        page.wait_for_selector(IDLE, state="attached")
+    page.get_by_role("button", name="Find my recourse").click()
+    page.wait_for_selector("text=/Question 1 of at most|No change within/", timeout=120_000)
+    page.wait_for_selector(IDLE, state="attached")
+    return page
+
+
+def answer_all(page) -> list[float]:
+    out = []
+    while page.locator("[data-testid='stProgress']").count():
+        before = page.locator("[data-testid='stProgress']").inner_text()
+        button = next(b for b in (page.get_by_role("button", name=n, exact=True)
+                                  for n in ("I prefer B", "No, keep looking")) if b.count())
+        started = time.perf_counter()
+        button.click()
+        page.wait_for_function(
+            "(before) => { const p = document.querySelector(\"[data-testid='stProgress']\");"
+            " return !p || p.innerText !== before; }", arg=before, timeout=60_000)
+        out.append(time.perf_counter() - started)
+        page.wait_for_selector(IDLE, state="attached")
+    return out
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sessions", type=int, default=2, help="sessions per dataset")
+    args = parser.parse_args()
+    from playwright.sync_api import sync_playwright
+
+    with tempfile.TemporaryDirectory() as tmp:
+        server, url = start_server(Path(tmp))
+        try:
+            with sync_playwright() as p:
+                browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                            args=["--no-sandbox", "--disable-gpu",
+                                                  "--disable-background-networking"])
+                print(f"server RSS after start: {rss_mb(server.pid):.0f} MB")
+                pages = [open_session(browser, url, d) for d in TITLES]  # three visitors at once
+                print(f"server RSS with three visitors in sessions: {rss_mb(server.pid):.0f} MB")
+                latencies = []
+                for page in pages:
+                    latencies += answer_all(page)
+                for _ in range(args.sessions - 1):
+                    for dataset in TITLES:
+                        latencies += answer_all(open_session(browser, url, dataset))
+                print(f"server RSS after all sessions: {rss_mb(server.pid):.0f} MB")
+                ms = np.asarray(latencies) * 1000
+                print(f"answer -> next pair in Chromium: n={len(ms)}  p50 {np.percentile(ms, 50):.0f} ms"
+                      f"  p95 {np.percentile(ms, 95):.0f} ms  max {ms.max():.0f} ms")
+                browser.close()
+        finally:
+            os.killpg(server.pid, signal.SIGTERM)
+            server.wait(15)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,131 @@
+"""``python -m hare recourse``: the live page's engine path from a terminal, for one or more
+refused people (test rows or a profile file), answered in the terminal or by a seeded
+simulated person; prints one JSON card per person, the same card as the page's download.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+import torch
+
+from hare.errors import ConfigError, InputError
+from hare.live.run import LiveRun, LiveSetup, start_live_run
+
+
+def add_recourse_command(sub) -> None:
+    """Add the ``recourse`` subparser to ``python -m hare``'s subparsers."""
+    p = sub.add_parser("recourse", help="find a recourse for refused people, as the live page does")
+    p.add_argument("--dataset", default="adult", help="adult, compas, credit")
+    p.add_argument("--model", default="ann", help="ann, lr")
+    p.add_argument("--generator", default="gs", help="base generator, e.g. gs, wachter, cchvae")
+    who = p.add_mutually_exclusive_group(required=True)
+    who.add_argument("--row", type=int, help="the N-th refused person (0-based), as the page lists them")
+    who.add_argument("--rows", help="a range A-B of refused people, both ends included")
+    who.add_argument("--profile", help="a JSON file {column: value in original units}")
+    p.add_argument("--answers", choices=("ask", "simulated"), default="ask",
+                   help="ask in the terminal, or answer with a seeded simulated person")
+    p.add_argument("--target", type=float, default=0.6, help="target probability τ (default 0.6)")
+    p.add_argument("--budget", type=int, default=10, help="questions at most (default 10)")
+    p.add_argument("--rounds", type=int, default=2, help="rounds (default 2)")
+    p.add_argument("--seed", type=int, default=0, help="seed of the candidates and the simulated person")
+    p.add_argument("--json", action="store_true", help="one JSON card per line (else indented)")
+    p.set_defaults(func=cmd_recourse)
+
+
+def _rows(spec: str, available: int) -> list[int]:
+    try:
+        a, b = (int(v) for v in spec.split("-"))
+    except ValueError:
+        raise ConfigError(f"--rows takes A-B, e.g. 0-19 (got {spec!r})") from None
+    if not 0 <= a <= b:
+        raise ConfigError(f"--rows {spec}: need 0 ≤ A ≤ B")
+    if b >= available:
+        raise ConfigError(f"--rows {spec}: only {available} refused people are listed (0-{available - 1})")
+    return list(range(a, b + 1))
+
+
+def _people(args, dataset, model) -> list[tuple[int | None, dict]]:
+    """(test row or None, profile in original units) per person."""
+    from hare.live.profile import check_profile, profile_from_row, refused_people, typical_profile
+    if args.profile:
+        path = Path(args.profile)
+        try:
+            raw = json.loads(path.read_text())
+        except (OSError, json.JSONDecodeError) as exc:
+            raise InputError(f"cannot read the profile {path}: {exc}") from None
+        # fields a person cannot know (e.g. a census weight) are filled from the data
+        filled = typical_profile(dataset) | {c: v for c, v in raw.items()}
+        unknown = sorted(set(raw) - set(dataset.feature_names))
+        if unknown:
+            raise InputError(f"{path}: not columns of {dataset.name}: {', '.join(unknown)}")
+        check = check_profile(dataset, filled)
+        if not check.ok:
+            raise InputError(f"{path}: " + "; ".join(f"{k}: {v}" for k, v in check.errors.items()))
+        return [(None, check.values)]
+    listed = refused_people(dataset, model)
+    rows = [args.row] if args.row is not None else _rows(args.rows, len(listed))
+    for n in rows:
+        if not 0 <= n < len(listed):
+            raise ConfigError(f"--row {n}: only {len(listed)} refused people are listed")
+    return [(listed[n], profile_from_row(dataset, listed[n])) for n in rows]
+
+
+def _ask(run: LiveRun) -> bool:
+    q = run.question()
+    print(f"\nQuestion {q.number} of at most {run.budget}", file=sys.stderr)
+
+    def show(name, option):
+        items = "; ".join(c.text for c in option.changes) or "no visible change"
+        print(f"  {name}: {items}  ({option.probability:.0%})", file=sys.stderr)
+
+    if q.kind == "compare":
+        show("A", q.current)
+        show("B", q.challenger)
+        while (reply := input("Which would you rather do, A or B? ").strip().upper()) not in "AB" or not reply:
+            print("answer A or B", file=sys.stderr)
+        return reply == "B"
+    show("Best so far", q.current)
+    while (reply := input("Good enough? [y/n] ").strip().lower()) not in ("y", "n"):
+        print("answer y or n", file=sys.stderr)
+    return reply == "y"
+
+
+def cmd_recourse(args) -> int:
+    from hare.data import load_dataset
+    from hare.generators import make_generator
+    from hare.live.profile import Preferences, encode_profile
+    from hare.live.shipped import install_shipped_models
+    from hare.models import load_or_train
+    from hare.rng import user_keys
+    from hare.users import SimulatedUser, simulate_ground_truth
+
+    setup = LiveSetup(args.dataset, args.model, args.generator, args.budget, args.rounds,
+                      target=args.target)
+    errors = setup.check()
+    if errors:
+        raise ConfigError("; ".join(f"--{'rounds' if k == 'iterations' else k}: {v}"
+                                    for k, v in errors.items()))
+    install_shipped_models()
+    dataset = load_dataset(args.dataset)
+    model = load_or_train(dataset, args.model, setup.model_seed).model
+    for row, profile in _people(args, dataset, model):
+        preferences = Preferences.for_people(dataset, profile)
+        # fitted per person: the realistic ranges are widened to include their own values
+        generator = make_generator(args.generator).fit(
+            dataset, model, preferences.action_space(dataset), setup.model_seed)
+        x = encode_profile(dataset, profile)
+        run = start_live_run(setup, dataset, model, generator, x, preferences, args.seed, row)
+        if args.answers == "simulated" and not run.done:
+            keys = user_keys(args.seed, torch.arange(1))
+            truth = simulate_ground_truth(model, x, run.space, "far", keys)
+            person = SimulatedUser(truth.recourse, keys)
+        while not run.done:
+            run.answer(bool(person.answer(run.pending)[0]) if args.answers == "simulated"
+                       else _ask(run))
+        card = run.card()
+        print(json.dumps(card, default=float) if args.json else json.dumps(card, indent=2, default=float))
+    return 0
