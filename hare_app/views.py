@@ -4,6 +4,7 @@ live panel of a visitor's background sweep (the benchmark page and the results p
 
 from __future__ import annotations
 
+import re
 import uuid
 
 import pandas as pd
@@ -15,8 +16,17 @@ from hare_app.sweep import SweepJob, SweepRegistry
 
 
 def visitor_id() -> str:
-    """This browser session's id: whose sweeps are whose."""
-    return st.session_state.setdefault("hare_visitor", uuid.uuid4().hex)
+    """Whose sweeps are whose: an id kept in this browser session and in the page's URL
+    (``?v=…``), so a reload, or the same address opened again after closing the tab, finds the
+    visitor's sweep while another visitor neither sees nor controls it."""
+    visitor = st.session_state.get("hare_visitor")
+    if visitor is None:
+        given = st.query_params.get("v", "")
+        visitor = given if re.fullmatch(r"[0-9a-f]{32}", given) else uuid.uuid4().hex
+        st.session_state["hare_visitor"] = visitor
+    if st.query_params.get("v") != visitor:
+        st.query_params["v"] = visitor
+    return visitor
 
 
 def field_error(errors: dict[str, str], key: str) -> None:

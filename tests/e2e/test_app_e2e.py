@@ -138,15 +138,22 @@ def test_sweep_from_the_benchmark_page_shows_on_the_results_page(page, app_url, 
     wait_idle(page)
     users.fill("10")
     users.press("Enter")
-    page.get_by_text("3 cells: 0 already stored, 3 to run").wait_for()
+    page.get_by_text("3 runs: 0 already stored, 3 to run").wait_for()
     wait_idle(page)
     page.get_by_role("button", name="Launch").click()
     page.get_by_role("button", name="Cancel the sweep").wait_for()
-    # Close the page mid-run: the sweep goes on, and a new visit finds it.
+    # Close the page mid-run: the sweep goes on, and the same address opened again finds it
+    # (the visitor's id is in the URL); a stranger's visit does not.
+    address = page.url
+    assert "v=" in address
     page.close()
+    stranger = context.new_page()
+    stranger.goto(f"{app_url}/benchmark")
+    stranger.get_by_text("You have not launched a sweep yet.").wait_for()
+    stranger.close()
     page = context.new_page()
-    page.goto(f"{app_url}/benchmark")
-    page.get_by_text("Finished: 3 of 3 cells stored.").wait_for(timeout=180_000)
+    page.goto(address)
+    page.get_by_text("Finished: 3 of 3 runs stored.").wait_for(timeout=180_000)
     wait_idle(page)
     shoot(page, "benchmark")
     assert len(ResultStore(app_dbs["db"]).stored_run_ids()) == 3
