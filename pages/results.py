@@ -37,7 +37,7 @@ which = st.segmented_control("Store", list(STORES), default=list(STORES)[0], key
                              persist_state="session", label_visibility="collapsed") \
     or list(STORES)[0]
 db = STORES[which]
-st.caption(f"Reading `{db}`. Each run is one seed: a classifier, its simulated users and "
+st.caption(f"Reading `{db.name}`. Each run is one seed: a classifier, its simulated users and "
            "their recourses; a cell is every setting but the seed, shown as the mean ± std over "
            "its seeds (the bars' whiskers). Different settings, such as the number of users, are "
            "never pooled.")
@@ -45,7 +45,7 @@ st.caption(f"Reading `{db}`. Each run is one seed: a classifier, its simulated u
 try:
     cells = cached.result_cells(str(db), cached.stamp(str(db)))
 except (duckdb.Error, HareError) as exc:  # not a results store, another DuckDB version, ...
-    st.error(f"Could not read `{db}` ({exc}); showing the paper's numbers only.")
+    st.error(f"Could not read `{db.name}` ({exc}); showing the paper's numbers only.")
     cells = cached.result_cells("", (0.0, 0))
 has_runs = bool((cells["seeds"] > 0).any()) if len(cells) else False
 
@@ -62,7 +62,7 @@ if has_runs:
                            mime="text/markdown", on_click="ignore", key="report_download")
         st.markdown(text)
 else:
-    st.info(f"No runs in `{db}` yet, so the charts show the paper's numbers alone.")
+    st.info(f"No runs in `{db.name}` yet, so the charts show the paper's numbers alone.")
     if db == results_db_path():
         st.write(f"Run a small demo grid ({len(demo.configs)} cells: Adult, neural network, "
                  f"Growing Spheres; base, HARE and Multi-HARE; {DEMO_GRID['users']} users, one seed; "

@@ -14,7 +14,7 @@ from streamlit.testing.v1 import AppTest
 
 from hare.bench.store import ResultStore
 
-APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
+APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 
 
 @pytest.fixture

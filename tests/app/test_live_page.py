@@ -12,7 +12,7 @@ from streamlit.testing.v1 import AppTest
 
 from hare.live.answers import AnswerStore
 
-APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
+APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 
 
 def new_app(query: dict | None = None) -> AppTest:

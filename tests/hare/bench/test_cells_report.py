@@ -20,7 +20,7 @@ from hare.bench.store import RUNS_SCHEMA, ResultStore
 from hare.cli import main
 from hare.errors import ConfigError
 
-SHIPPED = Path(__file__).resolve().parents[1] / "results" / "hare.duckdb"
+SHIPPED = Path(__file__).resolve().parents[3] / "results" / "hare.duckdb"
 
 
 def test_presets_have_the_papers_grids():

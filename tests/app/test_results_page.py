@@ -16,9 +16,9 @@ from hare.bench.store import ResultStore
 from hare.cli import main
 from hare_app.charts import view_chart
 from hare_app.results import VIEWS, Filters, chart_frame, view_rows
-from test_app_benchmark import chart_data, open_page
+from test_benchmark_page import chart_data, open_page
 
-SHIPPED = Path(__file__).resolve().parents[1] / "results" / "hare.duckdb"
+SHIPPED = Path(__file__).resolve().parents[2] / "results" / "hare.duckdb"
 needs_shipped = pytest.mark.skipif(not SHIPPED.is_file(), reason="the shipped store is missing")
 
 

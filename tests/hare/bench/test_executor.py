@@ -58,7 +58,7 @@ def test_workers_exit_when_the_coordinator_is_killed(tmp_path):
 
     from benchmarks.peak_memory import children
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[3]
     proc = subprocess.Popen(
         [sys.executable, "-m", "hare", "run", "--dataset", "compas", "adult", "--model", "ann",
          "--generator", "gs", "--users", "20", "--seeds", "0", "1", "--workers", "2", "--quiet",
@@ -89,7 +89,7 @@ def _start_sweep(tmp_path, *extra):
     import sys
     from pathlib import Path
 
-    root = Path(__file__).resolve().parents[1]
+    root = Path(__file__).resolve().parents[3]
     return subprocess.Popen(
         [sys.executable, "-m", "hare", "run", "--dataset", "compas", "--model", "ann",
          "--generator", "gs", "--variant", "base", "--users", "10", "--seeds", *map(str, range(12)),

@@ -16,7 +16,7 @@ from hare.bench.store import ResultStore
 from hare.cli import main
 from hare.data import load_dataset
 
-ROOT = Path(__file__).resolve().parents[1]
+ROOT = Path(__file__).resolve().parents[2]
 # in this process: a worker pool's start-up would dominate grids this small
 SMALL = ["--dataset", "compas", "--model", "ann", "--generator", "gs", "--users", "8",
          "--quiet", "--workers", "1"]
