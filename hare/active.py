@@ -52,11 +52,13 @@ class ActiveSettings:
     rounds: int = 3
     particles: int = 256  # P, per user
     candidates: int = 24  # K particles scored as options per question (K·(K−1)/2 pairs)
-    beta: float = 20.0  # likelihood sharpness, per unit of L2 distance difference
-    lapse: float = 0.05  # probability that an answer is random: a wrong answer is not fatal
+    beta: float = 10.0  # likelihood sharpness, per unit of L2 distance difference
+    lapse: float = 0.1  # probability that an answer is random: a wrong answer is not fatal
     refresh_every: int = 3  # comparisons between particle refreshes
     refresh_fraction: float = 0.5  # share of particles replaced at a refresh
     explore_fraction: float = 0.1  # share of the replacements drawn from the prior, not locally
+    reservoir: float = 0.25  # share of the prior particles never replaced: lets the posterior
+    # come back to a region that early wrong answers pushed it away from
     min_separation: float = 0.01  # two options closer than this (L2) count as indistinguishable
     max_ray: float = 2.0  # longest step from the factual for prior particles
     eps: float = 1e-6  # BPS precision
@@ -84,6 +86,8 @@ class ActiveSettings:
             raise ConfigError(f"refresh_every must be at least 1 (got {self.refresh_every})")
         if not 0 < self.refresh_fraction < 1 or not 0 <= self.explore_fraction <= 1:
             raise ConfigError("refresh_fraction must be in (0, 1) and explore_fraction in [0, 1]")
+        if not 0 <= self.reservoir < 1 - self.refresh_fraction / 2:
+            raise ConfigError("reservoir must be in [0, 1 − refresh_fraction/2)")
         if self.min_separation <= 0 or self.max_ray <= 0 or self.eps <= 0:
             raise ConfigError("min_separation, max_ray and eps must be positive")
 
@@ -129,7 +133,6 @@ class ActiveHareSession:
         self.theta, self.alive = self._initial_particles()  # (N, P, d), (N, P)
         self.alive &= ~self.failed.unsqueeze(-1)
         self.loglik = torch.zeros(n, settings.particles, dtype=x.dtype)  # of all answers so far
-        self.asked = torch.zeros(n, settings.particles, settings.particles, dtype=torch.bool)
         t = settings.budget
         self.hist_a = torch.zeros(n, t, d, dtype=x.dtype)
         self.hist_b = torch.zeros(n, t, d, dtype=x.dtype)
@@ -218,6 +221,8 @@ class ActiveHareSession:
         self.refreshes += 1
         m, p, d = len(users), s.particles, self.x.shape[-1]
         c = max(1, int(p * s.refresh_fraction))
+        kept = int(p * s.reservoir)  # slots [0, kept): prior particles, never replaced
+        c = min(c, p - kept)
         n_explore = int(c * s.explore_fraction)
         n_local = c - n_explore
         x, keys, theta = self.x[users], self.keys[users], self.theta[users]
@@ -245,8 +250,8 @@ class ActiveHareSession:
         new, valid = self._calibrate(x, raw)
         new_ll = torch.where(valid, self._history_loglik(users, new), -torch.inf)
         # replace the c least likely slots (dead ones first) where the new point is valid
-        old_ll = torch.where(self.alive[users], self.loglik[users], -torch.inf)
-        slots = (-old_ll).topk(c, dim=1).indices  # (M, c)
+        old_ll = torch.where(self.alive[users], self.loglik[users], -torch.inf)[:, kept:]
+        slots = kept + (-old_ll).topk(c, dim=1).indices  # (M, c)
         take = valid
         rows = torch.arange(m).unsqueeze(-1)
         theta[rows, slots] = torch.where(take.unsqueeze(-1), new, theta[rows, slots])
@@ -255,13 +260,28 @@ class ActiveHareSession:
         loglik[rows, slots] = torch.where(take, new_ll, loglik[rows, slots])
         alive[rows, slots] = alive[rows, slots] | take
         self.loglik[users], self.alive[users] = loglik, alive
-        asked = self.asked[users]
-        replaced = torch.zeros(m, p, dtype=torch.bool)
-        replaced[rows, slots] = take
-        asked &= ~replaced.unsqueeze(1) & ~replaced.unsqueeze(2)
-        self.asked[users] = asked
+
+    def posterior(self) -> tuple[torch.Tensor, torch.Tensor]:
+        """(particles (N, P, d), weights (N, P)): each user's posterior over the ideal recourse
+        (weights are zero for dead particles and NaN rows for users whose base recourse failed)."""
+        weights = self._weights(torch.arange(self.x.shape[0]))
+        return self.theta.clone(), weights
 
     # -- questions -----------------------------------------------------------------------------
+
+    def _asked_before(self, users: torch.Tensor, options: torch.Tensor) -> torch.Tensor:
+        """(M, K, K) bool: options i and j (M, K, d) were already put to the user as a pair
+        (by position, so two particles at the same point count as one)."""
+        t = self.compares
+        if t == 0:
+            k = options.shape[1]
+            return torch.zeros(len(users), k, k, dtype=torch.bool)
+        tol = self.settings.min_separation / 10
+        used = self.hist_used[users, :t].unsqueeze(1)
+        is_a = ((torch.cdist(options, self.hist_a[users, :t]) < tol) & used).float()  # (M, K, T)
+        is_b = ((torch.cdist(options, self.hist_b[users, :t]) < tol) & used).float()
+        both = is_a @ is_b.transpose(1, 2)  # (M, K, K): i was a and j was b in some question
+        return (both + both.transpose(1, 2)) > 0
 
     def _pick_pair(self, users: torch.Tensor):
         """(pairs (M, 2) particle indices, has_pair (M,)): the distinguishable, not yet asked
@@ -285,7 +305,7 @@ class ActiveHareSession:
         gain = _entropy(mean) - (_entropy(lik) * wf[:, None, None, :]).sum(-1)  # (M, K, K)
         apart = torch.cdist(options, options) > s.min_separation
         alive = self.alive[users][rows, cand]
-        fresh = ~self.asked[users][rows.unsqueeze(-1), cand.unsqueeze(-1), cand.unsqueeze(1)]
+        fresh = ~self._asked_before(users, options)
         upper = torch.ones(s.candidates, s.candidates, dtype=torch.bool).triu(1)
         allowed = apart & fresh & upper & alive.unsqueeze(1) & alive.unsqueeze(2)
         gain = torch.where(allowed, gain, -torch.inf).reshape(m, -1)
@@ -357,9 +377,6 @@ class ActiveHareSession:
                                  question.challenger.unsqueeze(1), self.theta[users],
                                  self.settings.beta, self.settings.lapse)[..., 0]
             self.loglik[users] += ll
-            a, b = self._pair[:, 0], self._pair[:, 1]
-            self.asked[users, a, b] = True
-            self.asked[users, b, a] = True
         else:
             self.step += 1
             self.accepted[users] |= answers
