@@ -32,7 +32,7 @@ from hare.actions import ActionSpace
 from hare.candidates import SamplingSettings, actionable_sampling, boundary_point_search
 from hare.errors import ConfigError
 from hare.models import Classifier
-from hare.rng import keyed_normal, keyed_uniform
+from hare.rng import keyed_normal, keyed_uniform, user_keys
 from hare.session import Question, SessionResult
 
 # Keyed random streams of this module (hare.rng): 13_000_000 + 10_000·purpose + counter.
@@ -42,6 +42,12 @@ _INIT, _RAYS, _PICK, _PARENT, _JITTER, _EXPLORE = range(6)
 
 def _stream(purpose: int, counter: int = 0) -> int:
     return _STREAM + 10_000 * purpose + counter
+
+
+def _counted(keys: torch.Tensor, counter: torch.Tensor) -> torch.Tensor:
+    """(M,) keys for each user's ``counter``-th draw of a purpose: per-user counters, so a
+    user's draws never depend on which other users share the batch (hare.rng)."""
+    return user_keys(_STREAM, (keys + counter * 0x9E3779B1) & 0xFFFFFFFF)
 
 
 @dataclass(frozen=True)
@@ -138,9 +144,11 @@ class ActiveHareSession:
         self.hist_b = torch.zeros(n, t, d, dtype=x.dtype)
         self.hist_ans = torch.zeros(n, t, dtype=torch.bool)
         self.hist_used = torch.zeros(n, t, dtype=torch.bool)
-        self.compares = 0  # comparison slots used so far (a column of the history)
-        self.since_refresh = 0
-        self.refreshes = 0
+        # per-user counters: comparisons answered (the next column of the history), answers
+        # since the last particle refresh, refreshes done
+        self.compares = torch.zeros(n, dtype=torch.long)
+        self.since_refresh = torch.zeros(n, dtype=torch.long)
+        self.refreshes = torch.zeros(n, dtype=torch.long)
         self.active = ~self.failed
         self.queries = torch.zeros(n, dtype=torch.long)
         self.accepted = torch.zeros(n, dtype=torch.bool)
@@ -161,10 +169,12 @@ class ActiveHareSession:
         raw = self.space.project(x.unsqueeze(1), raw)
         return boundary_point_search(self.model, x, raw, self.space, self.settings.eps)
 
-    def _prior_rays(self, users: torch.Tensor, count: int, stream: int) -> torch.Tensor:
+    def _prior_rays(self, users: torch.Tensor, count: int, stream: int,
+                    keys: torch.Tensor | None = None) -> torch.Tensor:
         """(M, count, d) raw points x + L·u: u uniform on the sphere over the sampled columns,
         L uniform in (0, max_ray], categories from the base recourse."""
-        x, keys = self.x[users], self.keys[users]
+        x = self.x[users]
+        keys = self.keys[users] if keys is None else keys
         mask = self.space.sample_mask.to(x.dtype)
         u = keyed_normal(keys, stream, (count, x.shape[-1])).to(x.dtype) * mask
         u = u / u.norm(dim=-1, keepdim=True).clamp_min(1e-12)
@@ -207,7 +217,7 @@ class ActiveHareSession:
 
     def _history_loglik(self, users: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
         """(M, C) log-likelihood of each user's answers so far at the points theta (M, C, d)."""
-        t = self.compares
+        t = int(self.compares[users].max()) if len(users) else 0
         if t == 0:
             return torch.zeros(theta.shape[:2], dtype=theta.dtype)
         ll = _log_likelihood(self.hist_ans[users, :t], self.hist_a[users, :t],
@@ -218,7 +228,8 @@ class ActiveHareSession:
         """Replace the least likely particles by jittered copies of likely ones (and a few fresh
         prior rays), all BPS-calibrated, weighted by the whole answer history."""
         s = self.settings
-        self.refreshes += 1
+        self.refreshes[users] += 1
+        counter = self.refreshes[users]
         m, p, d = len(users), s.particles, self.x.shape[-1]
         c = max(1, int(p * s.refresh_fraction))
         kept = int(p * s.reservoir)  # slots [0, kept): prior particles, never replaced
@@ -231,10 +242,10 @@ class ActiveHareSession:
         mean = (w.unsqueeze(-1) * theta).sum(1, keepdim=True)
         spread = ((w.unsqueeze(-1) * (theta - mean) ** 2).sum(1)[:, cols].mean(-1)).sqrt()
         sigma = spread.clamp(0.01, 0.3).unsqueeze(-1).unsqueeze(-1)  # (M, 1, 1)
-        u = keyed_uniform(keys, _stream(_PARENT, self.refreshes), (n_local,)).to(w.dtype)
+        u = keyed_uniform(_counted(keys, counter), _stream(_PARENT), (n_local,)).to(w.dtype)
         parents = torch.searchsorted(w.cumsum(-1), u.contiguous()).clamp_max(p - 1)
         base = theta.gather(1, parents.unsqueeze(-1).expand(-1, -1, d))
-        noise = keyed_normal(keys, _stream(_JITTER, self.refreshes), (n_local, d)).to(x.dtype)
+        noise = keyed_normal(_counted(keys, counter), _stream(_JITTER), (n_local, d)).to(x.dtype)
         moved = base + sigma * noise * cols.to(x.dtype)
         # a jittered boundary point is invalid about half the time: try it, then further out
         # along its ray from x, and keep the first valid version
@@ -245,8 +256,8 @@ class ActiveHareSession:
             ok = self.model(tries) >= 0.5  # (M, n_local, 3)
         first = torch.where(ok.any(-1), ok.float().argmax(-1), 0)
         local = tries.gather(2, first[..., None, None].expand(-1, -1, 1, d)).squeeze(2)
-        raw = torch.cat([local, self._prior_rays(users, n_explore,
-                                                 _stream(_EXPLORE, 2 * self.refreshes))], dim=1)
+        raw = torch.cat([local, self._prior_rays(users, n_explore, _stream(_EXPLORE),
+                                                 _counted(keys, counter))], dim=1)
         new, valid = self._calibrate(x, raw)
         new_ll = torch.where(valid, self._history_loglik(users, new), -torch.inf)
         # replace the c least likely slots (dead ones first) where the new point is valid
@@ -272,7 +283,7 @@ class ActiveHareSession:
     def _asked_before(self, users: torch.Tensor, options: torch.Tensor) -> torch.Tensor:
         """(M, K, K) bool: options i and j (M, K, d) were already put to the user as a pair
         (by position, so two particles at the same point count as one)."""
-        t = self.compares
+        t = int(self.compares[users].max()) if len(users) else 0
         if t == 0:
             k = options.shape[1]
             return torch.zeros(len(users), k, k, dtype=torch.bool)
@@ -290,8 +301,8 @@ class ActiveHareSession:
         theta, w = self.theta[users], self._weights(users)
         m = len(users)
         # K candidates: a posterior sample without replacement (Gumbel top-K), dead ones last
-        g = -torch.log(-torch.log(keyed_uniform(self.keys[users], _stream(_PICK, self.compares),
-                                                (s.particles,)).double()))
+        keys = _counted(self.keys[users], self.compares[users])
+        g = -torch.log(-torch.log(keyed_uniform(keys, _stream(_PICK), (s.particles,)).double()))
         score = torch.where(self.alive[users], self.loglik[users] + g, -torch.inf)
         cand = score.topk(s.candidates, dim=1).indices  # (M, K)
         rows = torch.arange(m).unsqueeze(-1)
@@ -334,9 +345,10 @@ class ActiveHareSession:
                 self._pending = Question("accept", users, self.round, self.step + 1,
                                          self.estimate[users].clone(), None)
                 return self._pending
-            if self.since_refresh >= self.settings.refresh_every:
-                self._refresh(users)
-                self.since_refresh = 0
+            due = users[self.since_refresh[users] >= self.settings.refresh_every]
+            if len(due):
+                self._refresh(due)
+                self.since_refresh[due] = 0
             pair, has = self._pick_pair(users)
             self.skipped[users[~has]] += 1
             self.step += 1  # a slot: skipped users are not charged for it
@@ -366,13 +378,13 @@ class ActiveHareSession:
         users = question.users
         self.queries[users] += 1
         if question.kind == "compare":
-            t = self.compares
+            t = self.compares[users]
             self.hist_a[users, t] = question.current
             self.hist_b[users, t] = question.challenger
             self.hist_ans[users, t] = answers
             self.hist_used[users, t] = True
-            self.compares += 1
-            self.since_refresh += 1
+            self.compares[users] += 1
+            self.since_refresh[users] += 1
             ll = _log_likelihood(answers.unsqueeze(-1), question.current.unsqueeze(1),
                                  question.challenger.unsqueeze(1), self.theta[users],
                                  self.settings.beta, self.settings.lapse)[..., 0]
