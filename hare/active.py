@@ -15,7 +15,9 @@ asking recourse questions by expected utility).
 Budget accounting, as HARE: at most B questions in all, "is this good enough?" included. The B
 questions form ``rounds`` rounds (B split as evenly as possible, e.g. B 10 in 3 rounds: 4, 3, 3);
 each round asks its comparisons and then "good enough?" about the current estimate (one accept
-question per round, like Multi-HARE's T iterations).
+question per round, like Multi-HARE's T iterations). By default a person is asked "good
+enough?" once per 10 questions: rounds = max(1, B // 10), so B 30 asks 27 comparisons and 3
+accept questions, B 10 asks 9 and 1.
 A comparison a user has no distinguishable pair for is skipped without charging the budget, so
 B is an upper bound. The session has HareSession's protocol (``next_question`` / ``answer`` /
 ``result`` / ``done``): ``run_to_end`` and the simulated users drive it unchanged, and a person
@@ -55,9 +57,10 @@ class ActiveSettings:
     """Budget B, rounds (one "good enough?" each), and the particle posterior's settings."""
 
     budget: int = 30
-    rounds: int = 3
+    rounds: int | None = None  # None: one "good enough?" per 10 questions, max(1, B // 10)
     particles: int = 256  # P, per user
     candidates: int = 24  # K particles scored as options per question (K·(K−1)/2 pairs)
+    ig_particles: int = 128  # R most likely particles over which information gain is expected
     beta: float = 10.0  # likelihood sharpness, per unit of L2 distance difference
     lapse: float = 0.1  # probability that an answer is random: a wrong answer is not fatal
     refresh_every: int = 3  # comparisons between particle refreshes
@@ -73,6 +76,8 @@ class ActiveSettings:
     def __post_init__(self):
         if self.budget < 2:
             raise ConfigError(f"budget must be at least 2 (got {self.budget})")
+        if self.rounds is None:
+            object.__setattr__(self, "rounds", max(1, self.budget // 10))
         if self.rounds < 1:
             raise ConfigError(f"rounds must be at least 1 (got {self.rounds})")
         if self.budget < 2 * self.rounds:
@@ -84,6 +89,8 @@ class ActiveSettings:
         if not 2 <= self.candidates <= self.particles:
             raise ConfigError(f"candidates must be between 2 and particles ({self.particles}), "
                               f"got {self.candidates}")
+        if self.ig_particles < 2:
+            raise ConfigError(f"ig_particles must be at least 2 (got {self.ig_particles})")
         if self.beta <= 0:
             raise ConfigError(f"beta must be positive (got {self.beta})")
         if not 0 <= self.lapse < 0.5:
@@ -307,22 +314,22 @@ class ActiveHareSession:
         cand = score.topk(s.candidates, dim=1).indices  # (M, K)
         rows = torch.arange(m).unsqueeze(-1)
         options = theta[rows, cand]  # (M, K, d)
-        dist = torch.cdist(options, theta).float()  # (M, K, P)
-        wf = w.float()
-        # P(prefer i over j | θ_k), i, j options: (M, K, K, P)
-        lik = s.lapse + (1 - 2 * s.lapse) * torch.sigmoid(
-            s.beta * (dist.unsqueeze(1) - dist.unsqueeze(2)))
-        mean = (lik * wf[:, None, None, :]).sum(-1)
-        gain = _entropy(mean) - (_entropy(lik) * wf[:, None, None, :]).sum(-1)  # (M, K, K)
-        apart = torch.cdist(options, options) > s.min_separation
+        # the expectation over θ runs over the R most likely particles (renormalised)
+        wt, top = w.topk(min(s.ig_particles, s.particles), dim=1)  # (M, R)
+        wt = (wt / wt.sum(-1, keepdim=True)).float().unsqueeze(1)
+        dist = torch.cdist(options, theta[rows, top]).float()  # (M, K, R)
+        iu, ju = torch.triu_indices(s.candidates, s.candidates, 1)  # the K·(K − 1)/2 pairs
+        # P(prefer option i over option j | θ): (M, pairs, R)
+        lik = s.lapse + (1 - 2 * s.lapse) * torch.sigmoid(s.beta * (dist[:, ju] - dist[:, iu]))
+        gain = _entropy((lik * wt).sum(-1)) - (_entropy(lik) * wt).sum(-1)  # (M, pairs)
+        apart = (torch.cdist(options, options) > s.min_separation)[:, iu, ju]
         alive = self.alive[users][rows, cand]
-        fresh = ~self._asked_before(users, options)
-        upper = torch.ones(s.candidates, s.candidates, dtype=torch.bool).triu(1)
-        allowed = apart & fresh & upper & alive.unsqueeze(1) & alive.unsqueeze(2)
-        gain = torch.where(allowed, gain, -torch.inf).reshape(m, -1)
+        fresh = ~self._asked_before(users, options)[:, iu, ju]
+        allowed = apart & fresh & alive[:, iu] & alive[:, ju]
+        gain = torch.where(allowed, gain, -torch.inf)
         best = gain.argmax(dim=-1)
         has = torch.isfinite(gain[torch.arange(m), best])
-        i, j = best // s.candidates, best % s.candidates
+        i, j = iu[best], ju[best]
         pair = torch.stack([cand[torch.arange(m), i], cand[torch.arange(m), j]], dim=-1)
         return pair, has
 
