@@ -333,6 +333,10 @@ class ActiveHareSession:
         pair = torch.stack([cand[torch.arange(m), i], cand[torch.arange(m), j]], dim=-1)
         return pair, has
 
+    def prefetch(self) -> None:
+        """HareSession's hook for work ahead of a "no" (the live page calls it while "good
+        enough?" waits). Nothing to do here: the next comparison takes milliseconds."""
+
     @property
     def done(self) -> bool:
         return not bool(self.active.any()) and self._pending is None
