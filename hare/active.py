@@ -63,7 +63,7 @@ class ActiveSettings:
     ig_particles: int = 128  # R most likely particles over which information gain is expected
     beta: float = 10.0  # likelihood sharpness, per unit of L2 distance difference
     lapse: float = 0.1  # probability that an answer is random: a wrong answer is not fatal
-    refresh_every: int = 3  # comparisons between particle refreshes
+    refresh_every: int = 1  # comparisons between particle refreshes
     refresh_fraction: float = 0.5  # share of particles replaced at a refresh
     explore_fraction: float = 0.1  # share of the replacements drawn from the prior, not locally
     reservoir: float = 0.25  # share of the prior particles never replaced: lets the posterior
