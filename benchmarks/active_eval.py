@@ -1,14 +1,15 @@
 """Does asking well beat the tournament? active_hare against HARE (T 1) and Multi-HARE (T 5).
 
-For each (dataset, generator, seed) cell (ANN, far ground truth) it builds the run exactly as
-hare.bench.runner.execute_run does (same factuals, keys, base recourses, ground truths, oracles,
-metrics) and runs HARE B 30, Multi-HARE B 30 / T 5, active_hare B 30 and active_hare B 10, for
+For each (dataset, model, generator, seed) cell (ANN by default, far ground truth) it builds the
+run exactly as hare.bench.runner.execute_run does (same factuals, keys, base recourses, ground
+truths, oracles, metrics) and runs HARE B 30, Multi-HARE B 30 / T 5, active_hare B 30 and active_hare B 10, for
 noiseless users and, on the ``--noisy`` datasets, Bernoulli 0.1, logistic (β 10) and
 weighted-cost users. Prints one markdown row per cell and condition (GTP, GTD, the user's own
 cost, seconds) and the acceptance ratios against Multi-HARE; ``--csv`` keeps the rows.
 
     python benchmarks/active_eval.py                     # Wachter and GS, 3 datasets, seed 0
     python benchmarks/active_eval.py --seeds 0 1 --noisy compas adult --csv active.csv
+    python benchmarks/active_eval.py --models lr --noisy # the LR cells
     python benchmarks/active_eval.py --latency           # one person's server time per question
 """
 
@@ -53,11 +54,11 @@ def _session(variant: str, model, x, r0, space, keys):
     return ActiveHareSession(model, x, r0, space, ActiveSettings(budget=budget), keys)
 
 
-def run_cell(dataset_name: str, generator: str, seed: int, users: int,
+def run_cell(dataset_name: str, kind: str, generator: str, seed: int, users: int,
              conditions: list[str]) -> list[dict]:
-    """All variants × conditions of one (dataset, ANN, generator, seed) cell, far scale."""
+    """All variants × conditions of one (dataset, model kind, generator, seed) cell, far scale."""
     dataset = load_dataset(dataset_name)
-    model = load_or_train(dataset, "ann", seed).model
+    model = load_or_train(dataset, kind, seed).model
     rows = negative_factuals(model, dataset, users)
     x = dataset.x_test[rows]
     index = torch.arange(len(rows))
@@ -77,12 +78,12 @@ def run_cell(dataset_name: str, generator: str, seed: int, users: int,
             seconds = time.perf_counter() - started
             m = compute_metrics(model, x, result.recourse, truth, dataset.immutable_mask)
             cost = oracle.score(torch.nan_to_num(result.recourse), index)[m.valid]
-            out.append(dict(dataset=dataset_name, generator=generator, seed=seed,
+            out.append(dict(dataset=dataset_name, model=kind, generator=generator, seed=seed,
                             condition=condition, variant=variant, users=len(rows),
                             success=float(m.valid.float().mean()), gtp=float(m.gtp.nanmean()),
                             gtd=float(m.gtd.nanmean()), user_cost=float(cost.mean()),
                             queries=float(result.queries.float().mean()), seconds=seconds))
-            print(f"  {dataset_name} {generator} seed {seed} {condition:14s} {variant:15s} "
+            print(f"  {dataset_name} {kind} {generator} seed {seed} {condition:14s} {variant:15s} "
                   f"GTP {out[-1]['gtp']:.3f} GTD {out[-1]['gtd']:.3f} "
                   f"cost {out[-1]['user_cost']:.3f} ({seconds:.1f} s)", flush=True)
     return out
@@ -121,13 +122,13 @@ def latency(dataset_name: str, people: int = 20) -> str:
 
 def summarise(df: pd.DataFrame) -> str:
     """Per cell and condition (means over seeds) and the ratios against Multi-HARE B 30."""
-    cells = df.groupby(["condition", "dataset", "generator", "variant"])[
+    cells = df.groupby(["condition", "dataset", "model", "generator", "variant"])[
         ["gtp", "gtd", "user_cost"]].mean().unstack("variant")
-    lines = ["| condition | dataset | generator | " + " | ".join(
+    lines = ["| condition | dataset | model | generator | " + " | ".join(
         f"GTP {v}" for v in VARIANTS) + " | " + " | ".join(f"GTD {v}" for v in VARIANTS) + " |",
-        "|---" * (3 + 2 * len(VARIANTS)) + "|"]
-    for (condition, dataset, generator), row in cells.iterrows():
-        lines.append(f"| {condition} | {dataset} | {generator} | " + " | ".join(
+        "|---" * (4 + 2 * len(VARIANTS)) + "|"]
+    for (condition, dataset, kind, generator), row in cells.iterrows():
+        lines.append(f"| {condition} | {dataset} | {kind} | {generator} | " + " | ".join(
             f"{row[('gtp', v)]:.3f}" for v in VARIANTS) + " | " + " | ".join(
             f"{row[('gtd', v)]:.3f}" for v in VARIANTS) + " |")
     lines.append("")
@@ -147,6 +148,7 @@ def summarise(df: pd.DataFrame) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--datasets", nargs="+", default=["adult", "compas", "credit"])
+    parser.add_argument("--models", nargs="+", default=["ann"], choices=["ann", "lr"])
     parser.add_argument("--generators", nargs="+", default=["wachter", "gs"])
     parser.add_argument("--seeds", nargs="+", type=int, default=[0])
     parser.add_argument("--users", type=int, default=150)
@@ -165,8 +167,9 @@ def main() -> None:
     for seed in args.seeds:
         for name in args.datasets:
             conditions = list(CONDITIONS) if name in args.noisy else ["noiseless"]
-            for generator in args.generators:
-                rows += run_cell(name, generator, seed, args.users, conditions)
+            for kind in args.models:
+                for generator in args.generators:
+                    rows += run_cell(name, kind, generator, seed, args.users, conditions)
     df = pd.DataFrame(rows)
     if args.csv:
         df.to_csv(args.csv, index=False)
