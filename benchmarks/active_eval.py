@@ -132,6 +132,14 @@ def summarise(df: pd.DataFrame) -> str:
             f"{row[('gtp', v)]:.3f}" for v in VARIANTS) + " | " + " | ".join(
             f"{row[('gtd', v)]:.3f}" for v in VARIANTS) + " |")
     lines.append("")
+    if "weighted cost" in cells.index.get_level_values("condition"):
+        lines += ["Weighted-cost users, by their own cost (weighted L1 from the factual):", "",
+                  "| dataset | model | generator | " + " | ".join(VARIANTS) + " |",
+                  "|---" * (3 + len(VARIANTS)) + "|"]
+        for (dataset, kind, generator), row in cells.loc["weighted cost"].iterrows():
+            lines.append(f"| {dataset} | {kind} | {generator} | " + " | ".join(
+                f"{row[('user_cost', v)]:.4f}" for v in VARIANTS) + " |")
+        lines.append("")
     for condition, part in cells.groupby(level="condition"):
         mh = part.xs("multi_hare B30", axis=1, level="variant")
         for variant in ("active B30", "active B10"):
