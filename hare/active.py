@@ -12,6 +12,12 @@ is the pair of particles with the largest expected information gain about θ (Ca
 recourse is the posterior's Bayes choice for distance to θ (De Toni et al., TMLR 2024, PEAR, for
 asking recourse questions by expected utility).
 
+The particles start as the base recourse r0, ActionableSampling around r0 and random rays from
+the factual, all through BoundaryPointSearch; after each answer the least likely half (outside a
+reservoir of prior particles kept for recovery from wrong answers) is replaced by jittered copies
+of likely ones, calibrated again and weighted by the whole answer history. Everything shown or
+returned is a particle, so it is valid (g ≥ 0.5), actionable and on the boundary.
+
 Budget accounting, as HARE: at most B questions in all, "is this good enough?" included. The B
 questions form ``rounds`` rounds (B split as evenly as possible, e.g. B 10 in 3 rounds: 4, 3, 3);
 each round asks its comparisons and then "good enough?" about the current estimate (one accept
