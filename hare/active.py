@@ -226,7 +226,10 @@ class ActiveHareSession:
         risk = (torch.cdist(theta, theta) * w.unsqueeze(1)).sum(-1)  # (M, P)
         risk = torch.where(self.alive[users], risk, torch.inf)
         best = risk.argmin(dim=-1)
-        return theta[torch.arange(len(users)), best]
+        chosen = theta[torch.arange(len(users)), best]
+        # no valid particle at all (nothing actionable reaches the positive class): keep the
+        # base recourse, as HARE keeps its incumbent
+        return torch.where(self.alive[users].any(-1, keepdim=True), chosen, self.r0[users])
 
     def _history_loglik(self, users: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
         """(M, C) log-likelihood of each user's answers so far at the points theta (M, C, d)."""

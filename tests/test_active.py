@@ -249,3 +249,24 @@ def test_each_user_gets_what_they_would_get_alone(compas_setup, compas_ann):
                                              keys[one]), SimulatedUser(truth.recourse[one], keys[one]))
         torch.testing.assert_close(alone.recourse, batch.recourse[one], atol=1e-2, rtol=0)
         assert alone.queries.tolist() == batch.queries[one].tolist()
+
+
+def test_nothing_to_compare_asks_only_good_enough(compas_setup, compas_ann):
+    """With one free column every valid recourse is the same boundary point: no pair is
+    distinguishable, so no comparison is asked or charged, only "good enough?"; users with no
+    actionable valid point at all keep their base recourse, as HARE keeps its incumbent."""
+    x, keys, space, r0, truth = compas_setup
+    free = torch.nonzero(space.continuous_mutable).flatten()[0]
+    frozen = space.continuous_mutable.clone()
+    frozen[free] = False
+    narrow = space.restrict(frozen=frozen)
+    user = Recorder(SimulatedUser(truth.recourse, keys))
+    session = ActiveHareSession(compas_ann, x, r0, narrow, ActiveSettings(budget=10, **SMALL), keys)
+    result = run_to_end(session, user)
+    assert [q.kind for q in user.questions] == ["accept"]
+    assert result.queries.tolist() == [1] * len(x) and result.invalid_candidates.tolist() == [9] * len(x)
+    has_particle = session.alive.any(-1)
+    assert has_particle.any() and (~has_particle).any()
+    assert bool((compas_ann(result.recourse[has_particle]) >= 0.5).all())
+    assert bool(narrow.is_actionable(x[has_particle], result.recourse[has_particle]).all())
+    assert torch.equal(result.recourse[~has_particle], r0[~has_particle])
