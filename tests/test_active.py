@@ -11,7 +11,7 @@ from hare.errors import ConfigError
 from hare.generators import make_generator
 from hare.models import Classifier
 from hare.rng import user_keys
-from hare.session import run_to_end
+from hare.session import HareSession, HareSettings, run_to_end
 from hare.users import SimulatedUser, simulate_ground_truth
 
 from conftest import refused
@@ -181,6 +181,10 @@ def test_wrong_answers_are_not_fatal(flip):
         assert float(error.mean()) < 0.08
     else:
         assert int((error < 0.1).sum()) >= 4, error
+    # and it beats Multi-HARE's tournament under the same flipped answers
+    tournament = run_to_end(HareSession(model, x, r0, space, HareSettings(30, 5), keys),
+                            SimulatedUser(ideal, keys, "bernoulli", flip))
+    assert float(error.mean()) < float((tournament.recourse - ideal).norm(dim=-1).mean())
     assert bool((model(result.recourse) >= 0.5).all())
 
 
