@@ -382,8 +382,8 @@ class ActiveHareSession:
             pair = torch.where(swap.unsqueeze(-1), pair.flip(-1), pair)
             self._pair = pair
             theta = self.theta[users]
-            self._pending = Question("compare", users, self.round, self.step, theta[rows, pair[:, 0]],
-                                     theta[rows, pair[:, 1]])
+            self._pending = Question("compare", users, self.round, self.step,
+                                     theta[rows, pair[:, 0]], theta[rows, pair[:, 1]])
             return self._pending
         return None
 

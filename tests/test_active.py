@@ -40,7 +40,7 @@ class Recorder:
 
 
 class Linear3(Classifier):
-    """g(x) = σ(20·(x₁ + x₂ + x₃ − 1.2)): positive beyond the plane x₁ + x₂ + x₃ = 1.2."""
+    """g(x) = σ(20·(x₁ + x₂ + x₃ − 1.2)): positive beyond the plane x₁+x₂+x₃ = 1.2."""
 
     kind = "lr"
 
@@ -249,8 +249,9 @@ def test_each_user_gets_what_they_would_get_alone(compas_setup, compas_ann):
                        SimulatedUser(truth.recourse, keys))
     for i in (0, 7):
         one = slice(i, i + 1)
-        alone = run_to_end(ActiveHareSession(compas_ann, x[one], r0[one], space, settings,
-                                             keys[one]), SimulatedUser(truth.recourse[one], keys[one]))
+        alone = run_to_end(
+            ActiveHareSession(compas_ann, x[one], r0[one], space, settings, keys[one]),
+            SimulatedUser(truth.recourse[one], keys[one]))
         torch.testing.assert_close(alone.recourse, batch.recourse[one], atol=1e-2, rtol=0)
         assert alone.queries.tolist() == batch.queries[one].tolist()
 
@@ -268,7 +269,8 @@ def test_nothing_to_compare_asks_only_good_enough(compas_setup, compas_ann):
     session = ActiveHareSession(compas_ann, x, r0, narrow, ActiveSettings(budget=10, **SMALL), keys)
     result = run_to_end(session, user)
     assert [q.kind for q in user.questions] == ["accept"]
-    assert result.queries.tolist() == [1] * len(x) and result.invalid_candidates.tolist() == [9] * len(x)
+    assert result.queries.tolist() == [1] * len(x)
+    assert result.invalid_candidates.tolist() == [9] * len(x)
     has_particle = session.alive.any(-1)
     assert has_particle.any() and (~has_particle).any()
     assert bool((compas_ann(result.recourse[has_particle]) >= 0.5).all())
