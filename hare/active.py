@@ -40,16 +40,16 @@ from hare.actions import ActionSpace
 from hare.candidates import SamplingSettings, actionable_sampling, boundary_point_search
 from hare.errors import ConfigError
 from hare.models import Classifier
-from hare.rng import keyed_normal, keyed_uniform, user_keys
+from hare.rng import STREAMS, keyed_normal, keyed_uniform, stream, user_keys
 from hare.session import Question, SessionResult
 
-# Keyed random streams of this module (hare.rng): 13_000_000 + 10_000·purpose + counter.
-_STREAM = 13_000_000
+# Keyed random streams of this module: hare.rng's "active" range, 10,000 per purpose.
+_STREAM = STREAMS["active"][0]
 _INIT, _RAYS, _PICK, _PARENT, _JITTER, _EXPLORE = range(6)
 
 
 def _stream(purpose: int, counter: int = 0) -> int:
-    return _STREAM + 10_000 * purpose + counter
+    return stream("active", 10_000 * purpose + counter)
 
 
 def _counted(keys: torch.Tensor, counter: torch.Tensor) -> torch.Tensor:

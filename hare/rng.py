@@ -26,7 +26,8 @@ STREAMS: dict[str, tuple[int, int]] = {
     "ground_truth": (7_000_000, 7_000_001),  # simulated users' draws around the factual
     "ground_truth_gs": (7_001_000, 7_002_000),  # Growing Spheres from a draw: 2 streams a shell
     "noise": (9_000_000, 10_000_000),  # noisy answers: 1000·iteration + query number
-    "preference_weights": (11_000_000, 11_000_001),  # weighted-cost users' feature weights
+    "preference_weights": (11_000_000, 11_000_001),
+    "active": (13_000_000, 13_060_000),  # active_hare: 10,000 streams for each of 6 purposes  # weighted-cost users' feature weights
 }
 
 

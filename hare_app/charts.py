@@ -14,8 +14,8 @@ from hare_app.results import View, x_order
 
 PAPER_GREY = "#9a9a9a"
 OURS_COLOURS = ["#1f77b4", "#ff7f0e", "#2ca02c", "#9467bd"]
-VARIANT_COLOURS = alt.Scale(domain=["base generator", "HARE", "Multi-HARE"],
-                            range=["#7f7f7f", "#1f77b4", "#d62728"])
+VARIANT_COLOURS = alt.Scale(domain=["base generator", "HARE", "Multi-HARE", "Active HARE"],
+                            range=["#7f7f7f", "#1f77b4", "#d62728", "#2ca02c"])
 WIDTH = 800  # the page's main column at the app's wide layout (1400 px window), less axes
 # One panel per (dataset · model, generator) that has data, so no empty facet is drawn; the
 # header's "|" starts a second line.

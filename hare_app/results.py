@@ -59,6 +59,11 @@ VIEWS = (
          "Users who judge a recourse by their own weighted L1 cost of change, not by a hidden "
          "preferred recourse; the user's own cost is what they care about.",
          ("prefs",), "variant", metrics=("user_cost",) + HEADLINE, paper=False),
+    View("Beyond the paper · active HARE",
+         "Active HARE learns where each user's preferred recourse lies from every answer and asks "
+         "the most informative comparison next; beside HARE and Multi-HARE on Table 1's cells "
+         "(`hare sweep active`). Empty until that sweep is in the store.",
+         ("active",), "variant", paper=False),
 )
 
 

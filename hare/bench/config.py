@@ -17,13 +17,14 @@ from dataclasses import asdict, dataclass, field, fields, replace
 from typing import Callable
 
 from hare.data import DATASETS
+from hare.active import ActiveSettings
 from hare.errors import ConfigError
 from hare.generators import generator_names
 from hare.models import MODEL_KINDS
 from hare.session import BPS_MODES, HareSettings
 from hare.users import NOISE_MODELS, SCALES
 
-VARIANTS = ("base", "hare", "multi_hare")
+VARIANTS = ("base", "hare", "multi_hare", "active_hare")
 USER_MODELS = ("ground_truth", "weighted_cost")
 INT32_MAX = 2**31 - 1  # stored integers are 32-bit columns
 MAX_GRID = 5_000  # runs in one grid: table1 is 540, every preset together about 1,600
@@ -64,8 +65,10 @@ class RunConfig:
                            help="base recourse generator HARE starts from",
                            choices=generator_names)
     variant: str = _axis("base", label="Variants",
-                         help="base alone, hare (T = 1) or multi_hare (T = iterations)",
-                         choices=lambda: VARIANTS, default_sweep=VARIANTS)
+                         help="base alone, hare (T = 1), multi_hare (T = iterations) or "
+                              "active_hare (learns the user's ideal recourse; iterations = its "
+                              "rounds, one 'good enough?' each)",
+                         choices=lambda: VARIANTS, default_sweep=VARIANTS[:3])
     budget: int | None = _axis(30, label="Budgets B", help="questions per user (query budget B)",
                                minimum=2, maximum=1000, optional=True)
     iterations: int | None = _axis(5, label="Multi-HARE iterations T",
@@ -113,7 +116,8 @@ class RunConfig:
                               f"(got {self.noise_param:g})")
         if self.noise == "logistic" and self.noise_param <= 0:
             raise ConfigError(f"noise_param for logistic is β > 0 (got {self.noise_param:g})")
-        if self.variant != "base" and self.budget is not None and self.iterations is not None:
+        if self.variant != "base" and self.budget is not None and self.iterations is not None \
+                and (self.bps is not None or self.variant == "active_hare"):
             self.hare_settings()  # a budget not divisible by the iterations, ...
         return self
 
@@ -124,12 +128,17 @@ class RunConfig:
             return replace(self, budget=None, iterations=None, bps=None, noise="none",
                            noise_param=0.0, tolerance=None)
         cfg = replace(self, iterations=1) if self.variant == "hare" else self
+        if self.variant == "active_hare":
+            cfg = replace(cfg, bps=None)  # every option it shows is calibrated by BPS
         if cfg.noise == "none":
             cfg = replace(cfg, noise_param=0.0)
         return cfg
 
-    def hare_settings(self) -> HareSettings:
-        """Raises ConfigError for a budget not divisible by the iterations, etc."""
+    def hare_settings(self) -> HareSettings | ActiveSettings:
+        """The session's settings; ConfigError for a budget not divisible by the iterations,
+        too few questions per round, etc."""
+        if self.variant == "active_hare":
+            return ActiveSettings(budget=self.budget, rounds=self.iterations)
         return HareSettings(budget=self.budget, iterations=self.iterations, bps=self.bps)
 
     @property
@@ -157,7 +166,7 @@ class RunConfig:
         parts = [getattr(cfg, name) for name in ("dataset", "model", "generator", "variant")
                  if name in shown]
         if cfg.variant != "base" and shown & {"budget", "iterations", "bps"}:
-            parts.append(f"B{cfg.budget}/T{cfg.iterations}" + ("" if cfg.bps == "every" else "/bps@best"))
+            parts.append(f"B{cfg.budget}/T{cfg.iterations}" + ("/bps@best" if cfg.bps == "best" else ""))
         if "scale" in shown:
             parts.append(cfg.scale)
         if cfg.noise != "none":

@@ -9,7 +9,8 @@ import math
 VALUE_NAMES = {
     "generator": {"wachter": "Wachter", "gs": "Growing Spheres", "face": "FACE",
                   "cchvae": "CCHVAE", "clue": "CLUE", "cruds": "CRUDS"},
-    "variant": {"base": "base generator", "hare": "HARE", "multi_hare": "Multi-HARE"},
+    "variant": {"base": "base generator", "hare": "HARE", "multi_hare": "Multi-HARE",
+                "active_hare": "Active HARE"},
     "model": {"ann": "neural network", "lr": "logistic regression"},
     "dataset": {"adult": "Adult", "compas": "COMPAS", "credit": "Credit"},
     "bps": {"every": "every candidate", "best": "chosen candidate only"},

@@ -54,6 +54,34 @@ PRESETS["prefs"] = dict(dataset=ALL_DATASETS, model=["ann"], generator=ABLATION_
                         variant=["base", "hare", "multi_hare"], budget=[30], iterations=[5],
                         user_model=["weighted_cost"])
 
+# Beyond the paper (issue 10): active_hare, which learns each user's ideal recourse from the
+# answers, against HARE and Multi-HARE on every Table 1 cell; with fewer questions (B 10, 20:
+# one "good enough?" per 10 questions), with noisy and weighted-cost users, and at every scale.
+_ACTIVE_CELLS = dict(dataset=ALL_DATASETS, model=["ann", "lr"], generator=ALL_GENERATORS)
+PRESETS["active"] = [
+    dict(_ACTIVE_CELLS, variant=["base", "hare", "multi_hare"], budget=[30], iterations=[5]),
+    dict(_ACTIVE_CELLS, variant=["active_hare"], budget=[30], iterations=[3]),
+    dict(_ACTIVE_CELLS, variant=["active_hare"], budget=[10], iterations=[1]),
+    dict(_ACTIVE_CELLS, variant=["active_hare"], budget=[20], iterations=[2]),
+    dict(dataset=ALL_DATASETS, model=["ann"], generator=ABLATION_GENERATORS,
+         variant=["multi_hare"], budget=[30], iterations=[5], noise=["bernoulli"], noise_param=[0.1]),
+    dict(dataset=ALL_DATASETS, model=["ann"], generator=ABLATION_GENERATORS,
+         variant=["active_hare"], budget=[30], iterations=[3], noise=["bernoulli"], noise_param=[0.1]),
+    dict(dataset=ALL_DATASETS, model=["ann"], generator=ABLATION_GENERATORS,
+         variant=["multi_hare"], budget=[30], iterations=[5], noise=["logistic"], noise_param=[10.0]),
+    dict(dataset=ALL_DATASETS, model=["ann"], generator=ABLATION_GENERATORS,
+         variant=["active_hare"], budget=[30], iterations=[3], noise=["logistic"], noise_param=[10.0]),
+    dict(dataset=ALL_DATASETS, model=["ann"], generator=ABLATION_GENERATORS,
+         variant=["base", "multi_hare"], budget=[30], iterations=[5], user_model=["weighted_cost"]),
+    dict(dataset=ALL_DATASETS, model=["ann"], generator=ABLATION_GENERATORS,
+         variant=["active_hare"], budget=[30], iterations=[3], user_model=["weighted_cost"]),
+    dict(dataset=ALL_DATASETS, model=["ann"], generator=ABLATION_GENERATORS,
+         variant=["base", "hare", "multi_hare"], budget=[30], iterations=[5],
+         scale=["near", "intermediate"]),
+    dict(dataset=ALL_DATASETS, model=["ann"], generator=ABLATION_GENERATORS,
+         variant=["active_hare"], budget=[30], iterations=[3], scale=["near", "intermediate"]),
+]
+
 
 def preset_grid(name: str, seeds: list[int] | None = None, users: int | None = None,
                 datasets: list[str] | None = None, generators: list[str] | None = None,

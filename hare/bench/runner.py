@@ -18,6 +18,7 @@ import torch
 
 import hare
 from hare.actions import ActionSpace
+from hare.active import ActiveHareSession
 from hare.bench.config import RunConfig
 from hare.bench.status import StatusLog
 from hare.bench.store import METRICS, RunRecord
@@ -122,7 +123,9 @@ def execute_run(cfg: RunConfig, context: RunContext | None = None) -> RunRecord:
     if cfg.variant == "base":
         recourse = base.value
     else:
-        session = HareSession(model, x, base.value, space, cfg.hare_settings(), keys)
+        settings = cfg.hare_settings()
+        session_class = ActiveHareSession if cfg.variant == "active_hare" else HareSession
+        session = session_class(model, x, base.value, space, settings, keys)
         result = run_to_end(session, oracle)
         recourse, queries, accepted, invalid = (result.recourse, result.queries, result.accepted,
                                                 result.invalid_candidates)

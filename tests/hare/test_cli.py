@@ -102,7 +102,7 @@ def test_killed_sweep_resumes_without_duplicates_or_gaps(tmp_path, workers, seed
     (["--dataset", "mnist"], "invalid choice: 'mnist' (choose from 'adult', 'compas', 'credit')"),
     (["--model", "svm"], "invalid choice: 'svm' (choose from 'ann', 'lr')"),
     (["--generator", "magic"], "invalid choice: 'magic' (choose from "),
-    (["--variant", "best"], "invalid choice: 'best' (choose from 'base', 'hare', 'multi_hare')"),
+    (["--variant", "best"], "invalid choice: 'best' (choose from 'base', 'hare', 'multi_hare', 'active_hare')"),
     (["--budget", "30", "--iterations", "4"], "budget 30 is not divisible by iterations 4"),
     (["--users", "0"], "users must be from 1 to 10,000 (got 0)"),
     (["--budget", "many"], "invalid int value: 'many'"),

@@ -49,7 +49,7 @@ def test_unknown_preset_lists_valid_names():
 
 def test_table_membership_comes_from_the_presets_whatever_the_users():
     cfg = RunConfig("adult", "ann", "gs", "multi_hare", users=20)
-    assert presets_of(cfg) == ["table1", "table3", "table4", "table5", "table6"]
+    assert presets_of(cfg) == ["table1", "table3", "table4", "table5", "table6", "active"]
     assert presets_of(RunConfig("adult", "lr", "gs", "hare", budget=70, iterations=1)) == []
     assert presets_of(RunConfig("adult", "ann", "gs", "hare", budget=70, iterations=1)) == ["table2"]
     assert PAPER_TABLES == {f"table{n}": n for n in range(1, 7)}

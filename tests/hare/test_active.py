@@ -276,3 +276,20 @@ def test_nothing_to_compare_asks_only_good_enough(compas_setup, compas_ann):
     assert bool((compas_ann(result.recourse[has_particle]) >= 0.5).all())
     assert bool(narrow.is_actionable(x[has_particle], result.recourse[has_particle]).all())
     assert torch.equal(result.recourse[~has_particle], r0[~has_particle])
+
+
+def test_active_hare_is_a_variant_of_a_benchmark_run():
+    """The runner builds it from a RunConfig (iterations = its rounds) and scores it like HARE."""
+    from hare.bench.config import RunConfig
+    from hare.bench.runner import execute_run
+
+    cfg = RunConfig("compas", "ann", "gs", "active_hare", budget=10, iterations=1, users=8)
+    assert cfg.normalised().bps is None and cfg.run_id != RunConfig(
+        "compas", "ann", "gs", "multi_hare", budget=10, iterations=1, users=8).run_id
+    record = execute_run(cfg)
+    users = record.users
+    assert record.summary["variant"] == "active_hare"
+    assert (users["queries"] <= 10).all() and (users["queries"] >= 1).all()
+    base = execute_run(RunConfig("compas", "ann", "gs", "base", users=8)).summary
+    assert record.summary["success_rate"] == base["success_rate"]
+    assert record.summary["gtp"] < base["gtp"]
