@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING
 import duckdb
 import pandas as pd
 
-from hare.errors import StoreError
+from hare.errors import StoreError, make_folder_for
 
 if TYPE_CHECKING:
     from hare.live.run import LiveRun
@@ -118,11 +118,7 @@ class AnswerStore:
     def write(self, record: AnswerRecord) -> None:
         """Store ``record``, replacing an earlier save of the same session; waits while another
         writer holds the file, up to ``BUSY_SECONDS``."""
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(f"cannot create the folder for the answers store {self.path}: "
-                             f"{exc.strerror}") from None
+        make_folder_for(self.path, f"the answers store {self.path}")
         deadline, wait = time.monotonic() + BUSY_SECONDS, _FIRST_WAIT
         while True:
             try:

@@ -102,7 +102,7 @@ def test_a_folder_that_cannot_be_created_is_a_clear_error(tmp_path):
     blocker.write_text("not a folder")
     db = blocker / "answers" / "human.duckdb"
     with pytest.raises(StoreError, match=r"^cannot create the folder for the answers store "
-                                         r".*human\.duckdb: Not a directory$"):
+                                         r".*human\.duckdb: a file stands where a folder should be$"):
         AnswerStore(db).write(record("x"))
     assert blocker.read_text() == "not a folder"
 
