@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import torch
 
-from hare.errors import ConfigError, HareError
+from hare.errors import ConfigError, HareError, StoreError, make_folder_for
 
 DEFAULT_DB = "results/runs.duckdb"  # sweeps never write the shipped reproduction by default
 SHIPPED_DB = "results/hare.duckdb"
@@ -79,7 +79,11 @@ def read_configs(path: str) -> list:
         if not line.strip():
             continue
         try:
-            cfg = RunConfig.from_dict(json.loads(line)).normalised()
+            fields = json.loads(line)
+            if not isinstance(fields, dict):
+                raise ValueError(f"expected a JSON object of run fields, e.g. "
+                                 f'{{"dataset": "adult"}} (got {type(fields).__name__})')
+            cfg = RunConfig.from_dict(fields).normalised()
         except (ValueError, TypeError) as exc:
             raise ConfigError(f"{path} line {number}: {exc}") from None
         if cfg.run_id not in seen:
@@ -190,29 +194,40 @@ def cmd_sweep(args) -> int:
 
 
 def cmd_report(args) -> int:
-    from pathlib import Path
-
     from hare.bench.report import render
     from hare.bench.store import ResultStore
     store = ResultStore(args.db)
-    if not store.exists():
-        raise ConfigError(f"no results database at {args.db}; run a sweep first")
+    store.check()
+    out = None if args.out == "-" else Path(args.out)
+    if out is not None and out.is_dir():
+        raise ConfigError(f"--out {out} is a folder; name a file, e.g. {out / 'report.md'}")
     text = render(store)
-    if args.out == "-":
+    if out is None:
         print(text)
-    else:
-        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
-        Path(args.out).write_text(text + "\n")
-        print(f"wrote {args.out}", file=sys.stderr)
+        return 0
+    _write_text_file(out, text + "\n", "--out")
+    print(f"wrote {out}", file=sys.stderr)
     return 0
 
 
-def cmd_compact(args) -> int:
-    from pathlib import Path
+def _write_text_file(path: Path, text: str, option: str) -> None:
+    """Write ``path`` whole (its folder created if needed), or a one-line StoreError."""
+    make_folder_for(path, f"{option} {path}")
+    scratch = path.with_name(path.name + ".tmp")
+    try:
+        scratch.write_text(text)
+        scratch.replace(path)  # a failure half way leaves no half-written file behind
+    except OSError as exc:
+        if scratch.is_file():
+            scratch.unlink()
+        raise StoreError(f"cannot write {option} {path}: {exc.strerror} ({exc.filename})") from None
 
+
+def cmd_compact(args) -> int:
     from hare.bench.store import export_compact
-    if not Path(args.db).is_file():
-        raise ConfigError(f"no results database at {args.db}")
+    if args.out and Path(args.out).is_dir():
+        raise ConfigError(f"--out {args.out} is a folder; name a file, e.g. "
+                          f"{Path(args.out) / Path(args.db).name}")
     out = export_compact(args.db, args.out or args.db, with_users=not args.runs_only)
     print(f"wrote {out} ({out.stat().st_size / 1e6:.1f} MB)", file=sys.stderr)
     return 0

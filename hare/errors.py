@@ -23,3 +23,18 @@ class InputError(HareError, ValueError):
 
 class StoreError(HareError):
     """A results or answers store that cannot be opened, created or written."""
+
+
+def make_folder_for(path, what: str) -> None:
+    """Create the folder that ``path`` goes in, or raise a StoreError naming ``what`` the path
+    is for (e.g. "--out report.md") and why the folder cannot be made."""
+    from pathlib import Path
+
+    try:
+        Path(path).parent.mkdir(parents=True, exist_ok=True)
+    except (FileExistsError, NotADirectoryError):
+        # mkdir's own words ("File exists", "Not a directory") hide that a file is in the way
+        raise StoreError(f"cannot create the folder for {what}: a file stands where a folder "
+                         "should be") from None
+    except OSError as exc:
+        raise StoreError(f"cannot create the folder for {what}: {exc.strerror}") from None

@@ -8,11 +8,10 @@ Back returns to the same question; answers are applied only in button callbacks.
 import secrets
 import time
 
-import duckdb
 import streamlit as st
 
 from hare.data import DATASETS
-from hare.errors import HareError
+from hare.errors import HareError, StoreError
 from hare.generators import generator_names
 from hare.live.answers import AnswerStore
 from hare.live.formatting import (changes_frame, format_value, generator_help, generator_label,
@@ -171,7 +170,7 @@ def answer(number: int, choice: bool) -> None:
         try:
             AnswerStore(answers_db_path()).save(run, with_profile=st_.store_profile)
             run.saved = True
-        except duckdb.Error as exc:
+        except StoreError as exc:  # the card is shown whatever happens to the answers
             st_.store_error = f"Your answers could not be stored ({exc}); your recourse is unaffected."
 
 

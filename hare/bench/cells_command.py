@@ -12,7 +12,6 @@ from hare.bench.cells import KEY, METRICS, select, store_cells
 from hare.bench.presets import PRESETS
 from hare.bench.store import ResultStore
 from hare.bench.summary import markdown_table
-from hare.errors import ConfigError
 
 
 def add_parser(sub, default_db: str) -> argparse.ArgumentParser:
@@ -34,8 +33,7 @@ def add_parser(sub, default_db: str) -> argparse.ArgumentParser:
 
 def run(args) -> int:
     store = ResultStore(args.db)
-    if not store.exists():
-        raise ConfigError(f"no results database at {args.db}; run a sweep first")
+    store.check()
     rows = select(store_cells(store), tuple(args.preset), paper=not args.no_paper,
                   metrics=tuple(args.metric), **{f: tuple(getattr(args, f)) for f in KEY})
     if args.format == "csv":

@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from hare.errors import StoreError
+from hare.errors import ConfigError, StoreError, make_folder_for
 from hare.bench.config import CONFIG_FIELDS, FIELD_TYPES, RunConfig
 
 METRICS = ("gtp", "gtd", "constraint_violations", "redundancy", "proximity_l2", "proximity_sq",
@@ -47,6 +47,10 @@ RUN_COLUMNS: tuple[tuple[str, str], ...] = (
     *((name, _SQL_TYPES[FIELD_TYPES[name]]) for name in CONFIG_FIELDS),
     *RECORD_COLUMNS,
 )
+# Every store version had these, so a reader can rely on them (later fields read as defaults).
+READ_COLUMNS = ("run_id", "dataset", "model", "generator", "variant", "seed", "created_at")
+# DDL takes no parameters: each statement is fixed here, from this module's names only.
+_ADD_COLUMN = {name: f"ALTER TABLE runs ADD COLUMN {name} {kind}" for name, kind in RECORD_COLUMNS}
 RUNS_SCHEMA = ("CREATE TABLE IF NOT EXISTS runs (\n    "
                + ",\n    ".join(f"{name} {kind}" for name, kind in RUN_COLUMNS) + "\n)")
 
@@ -98,24 +102,40 @@ class ResultStore:
     def init(self) -> None:
         """Create the tables, or check that an existing file is a HARE store and add the columns
         that later versions record (e.g. engine_revision)."""
-        try:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise StoreError(f"cannot create the folder for {self.path}: {exc.strerror}") from None
+        make_folder_for(self.path, str(self.path))
         with self._connect(read_only=False) as con:
+            others = _foreign_tables(con)
+            if others and not _has_table(con, "runs"):
+                raise StoreError(f"{self.path} is not a HARE results store (it holds "
+                                 f"{', '.join(others[:3])} and no 'runs' table); choose another "
+                                 "file, or a new name to create one")
             if _has_table(con, "runs"):
-                have = {row[0] for row in con.execute(
-                    "SELECT column_name FROM information_schema.columns WHERE table_name = 'runs'"
-                ).fetchall()}
+                have = _run_columns(con)
                 missing_config = [name for name in ("run_id", *CONFIG_FIELDS) if name not in have]
                 if missing_config:
                     raise StoreError(f"{self.path} has a 'runs' table that is not a HARE results "
                                      f"table (no column {missing_config[0]}); choose another file")
-                for name, kind in RECORD_COLUMNS:  # names from this module, never from input
+                for name, _ in RECORD_COLUMNS:
                     if name not in have:
-                        con.execute(f"ALTER TABLE runs ADD COLUMN {name} {kind}")
+                        con.execute(_ADD_COLUMN[name])
             con.execute(RUNS_SCHEMA)
             con.execute(USERS_SCHEMA)
+
+    def check(self) -> None:
+        """Before reading: the file is there and is a HARE results store, or a one-line error
+        (ConfigError when there is no file, StoreError when it is something else)."""
+        if self.path.is_dir():
+            raise ConfigError(f"{self.path} is a folder, not a results database")
+        if not self.exists():
+            raise ConfigError(f"no results database at {self.path}; run a sweep first")
+        with self._connect(read_only=True) as con:
+            if not _has_table(con, "runs"):
+                raise StoreError(f"{self.path} is not a HARE results store (it has no 'runs' "
+                                 "table); choose a file written by hare run or hare sweep")
+            missing = [name for name in READ_COLUMNS if name not in _run_columns(con)]
+            if missing:
+                raise StoreError(f"{self.path} has a 'runs' table that is not a HARE results "
+                                 f"table (no column {missing[0]}); choose another file")
 
     def exists(self) -> bool:
         return self.path.is_file()
@@ -208,6 +228,18 @@ class ResultStore:
         return frame
 
 
+def _run_columns(con: duckdb.DuckDBPyConnection) -> set[str]:
+    return {row[0] for row in con.execute(
+        "SELECT column_name FROM information_schema.columns WHERE table_name = 'runs'").fetchall()}
+
+
+def _foreign_tables(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Tables (and views) in the file other than the store's own."""
+    return [row[0] for row in con.execute(
+        "SELECT table_name FROM information_schema.tables "
+        "WHERE table_name NOT IN ('runs', 'user_results') ORDER BY table_name").fetchall()]
+
+
 def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
     return bool(con.execute(
         "SELECT count(*) FROM information_schema.tables WHERE table_name = ?", [name]).fetchone()[0])
@@ -220,17 +252,36 @@ def export_compact(source: str | Path, target: str | Path, with_users: bool = Fa
     """
     source, target = Path(source), Path(target)
     store = ResultStore(source)
+    store.check()
     # Read through a read-only connection and inserted as frames: no SQL is built from a path.
     source_runs = store.runs()  # noqa: F841  (read by name in the SQL below)
-    source_users = store.query("SELECT * FROM user_results") if with_users else None  # noqa: F841
+    source_users = None  # noqa: F841
+    if with_users:
+        if store.query("SELECT count(*) AS n FROM information_schema.tables "
+                       "WHERE table_name = 'user_results'")["n"].iloc[0] == 0:
+            raise StoreError(f"{source} has no 'user_results' table; compact it with --runs-only")
+        source_users = store.query("SELECT * FROM user_results")  # noqa: F841
     scratch = target.with_name(target.name + ".tmp")
-    scratch.unlink(missing_ok=True)
-    with duckdb.connect(str(scratch)) as con:
-        con.execute(RUNS_SCHEMA)
-        con.execute(USERS_SCHEMA)
-        con.execute("INSERT INTO runs BY NAME SELECT * FROM source_runs")
-        if with_users:
-            con.execute("INSERT INTO user_results BY NAME SELECT * FROM source_users")
-        con.execute("CHECKPOINT")
-    scratch.replace(target)
+    make_folder_for(target, str(target))
+    try:
+        _remove(scratch)
+        with duckdb.connect(str(scratch)) as con:
+            con.execute(RUNS_SCHEMA)
+            con.execute(USERS_SCHEMA)
+            con.execute("INSERT INTO runs BY NAME SELECT * FROM source_runs")
+            if with_users:
+                con.execute("INSERT INTO user_results BY NAME SELECT * FROM source_users")
+            con.execute("CHECKPOINT")
+        scratch.replace(target)
+    except (OSError, duckdb.Error) as exc:
+        _remove(scratch)  # the source is untouched and no half-written copy is left
+        reason = exc.strerror if isinstance(exc, OSError) else str(exc).splitlines()[0]
+        raise StoreError(f"cannot write {target}: {reason}") from None
     return target
+
+
+def _remove(scratch: Path) -> None:
+    """Remove a scratch DuckDB file and its write-ahead log, where they exist."""
+    for path in (scratch, scratch.with_name(scratch.name + ".wal")):
+        if path.is_file():
+            path.unlink()

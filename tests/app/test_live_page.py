@@ -145,3 +145,24 @@ def test_unknown_token_starts_fresh(app):
     fresh = new_app({"s": "no-such-token"})
     assert "Find my recourse" in labels(fresh)
     assert fresh.query_params["s"] != "no-such-token"
+
+
+def test_an_answers_store_that_cannot_be_written_still_shows_the_card(tmp_path, monkeypatch):
+    blocker = tmp_path / "a-file"
+    blocker.write_text("not a folder")
+    monkeypatch.setenv("HARE_DB", str(tmp_path / "hare.duckdb"))
+    monkeypatch.setenv("HARE_ANSWERS_DB", str(blocker / "answers" / "human.duckdb"))
+    at = new_app()
+    at.checkbox(key="live:optin").check()
+    at.text_input(key="live:budget").input("4")
+    at.text_input(key="live:rounds").input("2")
+    click(at.run(), "Find my recourse")
+    answer_until_done(at)
+    assert any(s.value.startswith("With these changes the model's decision") for s in at.success)
+    assert at.get("download_button"), "the card is there to keep"
+    errors = [e.value for e in at.error]
+    assert len(errors) == 1 and len(errors[0].splitlines()) == 1
+    assert errors[0].startswith("Your answers could not be stored (cannot create the folder for "
+                                "the answers store ") and "your recourse is unaffected" in errors[0]
+    assert not any("stored for research" in s.value for s in at.success)
+    assert blocker.read_text() == "not a folder"
