@@ -187,3 +187,15 @@ def test_compact_keeps_every_run_and_drops_user_rows_on_request(tmp_path):
         assert con.execute("SELECT count(*) FROM user_results").fetchone()[0] == 0
     assert main(["compact", "--db", str(db)]) == 0  # in place, with the user rows
     assert _counts(db)[1][0] == 3 * 8
+
+
+def test_an_unreachable_scheduler_is_one_line_before_anything_is_written(tmp_path, capsys):
+    pytest.importorskip("distributed")
+    db = tmp_path / "s.duckdb"
+    code = _exit_code(["run", "--db", str(db), "--seeds", "0", "--users", "3",
+                       "--scheduler", "tcp://127.0.0.1:1"])
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2
+    assert err[-1].startswith("hare: error: cannot reach the Dask scheduler at tcp://127.0.0.1:1")
+    assert not any("Traceback" in line for line in err)
+    assert not db.exists()
