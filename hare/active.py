@@ -41,7 +41,7 @@ from hare.candidates import SamplingSettings, actionable_sampling, boundary_poin
 from hare.errors import ConfigError
 from hare.models import Classifier
 from hare.rng import STREAMS, keyed_normal, keyed_uniform, stream, user_keys
-from hare.session import Question, SessionResult
+from hare.session import Question, SessionResult, checked_answers
 
 # Keyed random streams of this module: hare.rng's "active" range, 10,000 per purpose.
 _STREAM = STREAMS["active"][0]
@@ -390,11 +390,7 @@ class ActiveHareSession:
     def answer(self, answers: torch.Tensor | bool) -> None:
         """Record the answers to the pending question (True = challenger / satisfied)."""
         question = self._pending
-        if question is None:
-            raise RuntimeError("no question is waiting for an answer; call next_question() first")
-        answers = torch.as_tensor(answers, dtype=torch.bool).reshape(-1)
-        if answers.shape[0] != question.users.shape[0]:
-            raise ValueError(f"expected {question.users.shape[0]} answers, got {answers.shape[0]}")
+        answers = checked_answers(question, answers)
         users = question.users
         self.queries[users] += 1
         if question.kind == "compare":

@@ -295,11 +295,7 @@ class HareSession:
     def answer(self, answers: torch.Tensor | bool) -> None:
         """Record the answers to the pending question (True = challenger / satisfied)."""
         question = self._pending
-        if question is None:
-            raise RuntimeError("no question is waiting for an answer; call next_question() first")
-        answers = torch.as_tensor(answers, dtype=torch.bool).reshape(-1)
-        if answers.shape[0] != question.users.shape[0]:
-            raise ValueError(f"expected {question.users.shape[0]} answers, got {answers.shape[0]}")
+        answers = checked_answers(question, answers)
         users = question.users
         self.queries[users] += 1
         self.step += 1
@@ -318,6 +314,17 @@ class HareSession:
         return SessionResult(self.winner.clone(), self.queries.clone(), self.accepted.clone(),
                              self.invalid.clone(), self.iterations_run.clone(),
                              self.skipped.clone())
+
+
+def checked_answers(question: Question | None, answers: torch.Tensor | bool) -> torch.Tensor:
+    """(M,) bool answers to the pending ``question``; an error for no question or a wrong count
+    (shared by every session of this protocol)."""
+    if question is None:
+        raise RuntimeError("no question is waiting for an answer; call next_question() first")
+    answers = torch.as_tensor(answers, dtype=torch.bool).reshape(-1)
+    if answers.shape[0] != question.users.shape[0]:
+        raise ValueError(f"expected {question.users.shape[0]} answers, got {answers.shape[0]}")
+    return answers
 
 
 def run_to_end(session: HareSession, oracle) -> SessionResult:
