@@ -274,6 +274,7 @@ with st.sidebar:
     field_error(setup_errors, "target")
 
 try:
+    cached.demo_ready(setup.model)  # once per server: no visitor's click loads a dataset
     ds = cached.dataset(name)
     trained = cached.trained_model(name, setup.model)
 except HareError as exc:  # a missing or corrupt data file: the message says which
