@@ -35,6 +35,7 @@ enter_page()
 MODEL_NAMES = {"ann": "Neural network", "lr": "Logistic regression"}
 PICK, ENTERED = "Pick a refused person", "Enter my own profile"
 RULES = {"free": "can change", "up": "only up", "down": "only down", "history": "won't change"}
+RULE_KEYS = ("live:rule:", "live:lo:", "live:hi:", "live:max_changes:")
 SETUP_DEFAULTS = {"dataset": "adult", "model": "ann", "generator": "gs", "budget": "10",
                   "rounds": "2", "target": "60", "source": PICK}
 
@@ -309,6 +310,11 @@ def show_card(run: LiveRun, words) -> None:
 # --- page ----------------------------------------------------------------------------------
 
 st_ = state()
+# The rules' widgets are not drawn while a profile is being typed or a session runs, and
+# Streamlit forgets an undrawn widget's value: in a browser they then came back as "can change"
+# with blank ranges, not the person's (or the spec's) rules. Re-setting keeps them.
+for rule_key in [k for k in st.session_state if str(k).startswith(RULE_KEYS)]:
+    st.session_state[rule_key] = st.session_state[rule_key]
 with st.sidebar:
     st.header("Settings")
     name = st.selectbox("Dataset", list(DATASETS), key=key("dataset"), on_change=change_dataset,

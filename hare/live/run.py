@@ -20,7 +20,7 @@ from hare.actions import ActionSpace
 from hare.data import Dataset
 from hare.errors import InputError
 from hare.generators import make_generator
-from hare.live.formatting import Change, changes, decode_row, shown_values
+from hare.live.formatting import Change, changes, decode_row, generator_label, shown_values
 from hare.live.profile import Preferences
 from hare.models import Classifier
 from hare.rng import user_keys
@@ -284,7 +284,7 @@ class LiveRun:
         limits = "; ".join(filter(None, [("held fixed: " + ", ".join(held)) if held else "",
                                          ", ".join(one_way)]))
         return (f"No change within your limits gets the model to {self.setup.target:.0%} "
-                f"(the {self.setup.generator} search found none; {limits}). Allowing more "
+                f"({generator_label(self.setup.generator)} found none; {limits}). Allowing more "
                 "features to change, wider ranges, a lower target or another search method "
                 "may find one.")
 
