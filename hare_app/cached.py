@@ -12,13 +12,14 @@ import streamlit as st
 
 from hare.live.profile import Preferences, refused_people
 from hare.live.sessions import SessionRegistry
-from hare.live.shipped import install_shipped_models
+from hare.live.run import make_live_generator
+from hare.live.startup import prepare_server
 from hare_app.sweep import SweepRegistry
 from hare.bench.cells import cells, store_cells
 from hare.bench.report import render
 from hare.bench.store import ResultStore
-from hare.data import Dataset, load_dataset
-from hare.generators import RecourseGenerator, make_generator
+from hare.data import DATASETS, Dataset, load_dataset
+from hare.generators import RecourseGenerator
 from hare.models import TrainedModel, load_or_train
 
 
@@ -29,14 +30,25 @@ def dataset(name: str) -> Dataset:
 
 @st.cache_resource(show_spinner=False)
 def shipped_models() -> list[str]:
-    """Once per server: the demo's checked model files into the cache (no training on a click)."""
-    return install_shipped_models()
+    """Once per server: the demo's checked model files into the cache (no training on a click)
+    and torch's optimizers warmed up (hare.live.startup)."""
+    return prepare_server()
 
 
 @st.cache_resource(show_spinner="Loading the classifier…")
 def trained_model(dataset_name: str, kind: str, seed: int = 0) -> TrainedModel:
     shipped_models()
     return load_or_train(dataset(dataset_name), kind, seed)
+
+
+@st.cache_resource(show_spinner="Starting the demo: loading every dataset and its classifier "
+                                "(once per server)…")
+def demo_ready(kind: str = "ann") -> bool:
+    """Once per server, on the first visit: every dataset and its classifier loaded, so a
+    visitor switching dataset and clicking waits for the search alone."""
+    for name in DATASETS:
+        trained_model(name, kind)
+    return True
 
 
 @st.cache_resource
@@ -51,7 +63,7 @@ def fitted_generator(dataset_name: str, kind: str, seed: int, generator: str,
     """A generator fitted to one person's action space (fit may train, e.g. an autoencoder)."""
     ds = dataset(dataset_name)
     space = preferences.action_space(ds)
-    return make_generator(generator).fit(ds, trained_model(dataset_name, kind, seed).model, space, seed)
+    return make_live_generator(generator).fit(ds, trained_model(dataset_name, kind, seed).model, space, seed)
 
 
 @st.cache_resource

@@ -7,6 +7,7 @@ Back returns to the same question; answers are applied only in button callbacks.
 
 import secrets
 import time
+from dataclasses import replace
 
 import streamlit as st
 
@@ -20,6 +21,7 @@ from hare.live.profile import (Preferences, check_preferences, check_profile, en
                                field_specs, profile_from_row, typical_profile)
 from hare.live.run import MAX_BUDGET, MAX_ROUNDS, LiveRun, LiveSetup, Option, probability, start_live_run
 from hare.live.sessions import Busy, LiveState
+from hare.live.unlock import ways_out
 from hare.models import MODEL_KINDS
 from hare_app import cached
 from hare_app.charts import changes_chart
@@ -32,6 +34,7 @@ enter_page()
 MODEL_NAMES = {"ann": "Neural network", "lr": "Logistic regression"}
 PICK, ENTERED = "Pick a refused person", "Enter my own profile"
 RULES = {"free": "can change", "up": "only up", "down": "only down", "history": "won't change"}
+RULE_KEYS = ("live:rule:", "live:lo:", "live:hi:", "live:max_changes:")
 SETUP_DEFAULTS = {"dataset": "adult", "model": "ann", "generator": "gs", "budget": "10",
                   "rounds": "2", "target": "60", "source": PICK}
 
@@ -131,16 +134,22 @@ def use_profile(profile_key: str) -> None:
         st_.profile = check.values
 
 
-def start(test_row: int | None) -> None:
+def start(test_row: int | None, preferences: Preferences | None = None) -> None:
+    """Start a session with the sidebar's setup and the rules entered (or ``preferences``,
+    when a "no recourse" card unlocks a feature: the rules' widgets are not drawn then)."""
     st_ = state()
     setup, errors = read_setup()
     ds = cached.dataset(setup.dataset)
-    check = read_rules(ds, st_.profile)
-    if errors or not check.ok:
-        return  # the messages are already beside the fields
     s = st.session_state
-    st_.store_answers = bool(s.get(key("optin")))
-    st_.store_profile = st_.store_answers and bool(s.get(key("optin_profile")))
+    if preferences is None:
+        check = read_rules(ds, st_.profile)
+        if errors or not check.ok:
+            return  # the messages are already beside the fields
+        preferences = check.preferences
+        st_.store_answers = bool(s.get(key("optin")))
+        st_.store_profile = st_.store_answers and bool(s.get(key("optin_profile")))
+    elif errors:
+        return
     # A fresh draw for every session; tests and benchmarks pin it with key("seed").
     seed = st.session_state.get(key("seed"))
     seed = secrets.randbelow(2**31) if seed is None else int(seed)
@@ -148,12 +157,27 @@ def start(test_row: int | None) -> None:
         with cached.live_sessions().work():
             model = cached.trained_model(setup.dataset, setup.model, setup.model_seed).model
             generator = cached.fitted_generator(setup.dataset, setup.model, setup.model_seed,
-                                                setup.generator, check.preferences)
+                                                setup.generator, preferences)
             st_.run = start_live_run(setup, ds, model, generator, encode_profile(ds, st_.profile),
-                                     check.preferences, seed, test_row)
+                                     preferences, seed, test_row)
         st_.store_error = ""
     except Busy as exc:
         st_.store_error = str(exc)
+
+
+def take_way_out(feature: str | None, generator: str) -> None:
+    """From a "no recourse" card: let one held-fixed feature change, or search with another
+    generator within the same limits, and start again for the same person."""
+    run = state().run
+    if run is None:
+        return
+    preferences = run.preferences
+    if feature is not None:
+        preferences = replace(preferences, frozen=tuple(f for f in preferences.frozen if f != feature))
+    else:
+        st.session_state[key("generator")] = generator
+    remember_setup()
+    start(run.test_row, preferences)
 
 
 def answer(number: int, choice: bool) -> None:
@@ -227,6 +251,41 @@ def show_question(run: LiveRun, words) -> None:
     answer_button(no, "No, keep looking", q.number, False, primary=False)
 
 
+def show_no_recourse(run: LiveRun, words) -> None:
+    """The honest "no recourse", with what would have to change and a button for each way out."""
+    ds = run.dataset
+    st.warning(run.no_recourse_reason())
+    ways = ways_out(run)
+    held = [label(ds, f) for f in run.preferences.frozen]
+    if not ways:
+        if held:
+            st.info(f"Letting any one of {', '.join(held)} change would not be enough either. "
+                    "More than one would have to change, or a lower target: **Start over** to "
+                    "change your rules.")
+        else:
+            st.info("Nothing you hold fixed stands in the way: the model asks for more than your "
+                    "ranges and directions allow. **Start over** to widen them or lower the target.")
+        return
+    st.markdown("**What would have to change**")
+    for way in ways:
+        example = "; ".join(c.text for c in way.example)
+        with st.container(border=True):
+            if way.feature is None:
+                name = generator_label(way.generator)
+                st.markdown(f"Within your limits, **{name}** finds one: {example} "
+                            f"({words.yes}: {way.probability:.0%}).")
+                st.button(f"Search with {name}", on_click=take_way_out, args=(None, way.generator),
+                          key=key("way", way.generator))
+            else:
+                fact = ds.spec.fact(way.feature)
+                why = f" ({fact.reason.lower()})" if fact.reason else ""
+                st.markdown(f"**{fact.label}** is held fixed{why}. If it could change: {example} "
+                            f"would get **{words.yes}: {way.probability:.0%}**.")
+                st.button(f"Let {fact.label.lower()} change and search again", type="primary",
+                          on_click=take_way_out, args=(way.feature, run.setup.generator),
+                          key=key("way", way.feature))
+
+
 def show_card(run: LiveRun, words) -> None:
     after = run.probability_after()
     st.subheader("Your recourse")
@@ -250,6 +309,11 @@ def show_card(run: LiveRun, words) -> None:
 # --- page ----------------------------------------------------------------------------------
 
 st_ = state()
+# The rules' widgets are not drawn while a profile is being typed or a session runs, and
+# Streamlit forgets an undrawn widget's value: in a browser they then came back as "can change"
+# with blank ranges, not the person's (or the spec's) rules. Re-setting keeps them.
+for rule_key in [k for k in st.session_state if str(k).startswith(RULE_KEYS)]:
+    st.session_state[rule_key] = st.session_state[rule_key]
 with st.sidebar:
     st.header("Settings")
     name = st.selectbox("Dataset", list(DATASETS), key=key("dataset"), on_change=change_dataset,
@@ -273,6 +337,7 @@ with st.sidebar:
     field_error(setup_errors, "target")
 
 try:
+    cached.demo_ready(setup.model)  # once per server: no visitor's click loads a dataset
     ds = cached.dataset(name)
     trained = cached.trained_model(name, setup.model)
 except HareError as exc:  # a missing or corrupt data file: the message says which
@@ -400,7 +465,7 @@ if run.preferences.max_changes:
 st.caption(f"{generator_label(run.setup.generator)} · target {run.setup.target:.0%} · your rules: "
            + ("; ".join(rules) or "none beyond the locked features"))
 if run.failed:
-    st.warning(run.no_recourse_reason())
+    show_no_recourse(run, words)
 elif not run.done:
     show_question(run, words)
 else:

@@ -13,7 +13,7 @@ from pathlib import Path
 import torch
 
 from hare.errors import ConfigError, InputError
-from hare.live.run import LiveRun, LiveSetup, start_live_run
+from hare.live.run import LiveRun, LiveSetup, make_live_generator, start_live_run
 
 
 def add_recourse_command(sub) -> None:
@@ -96,9 +96,8 @@ def _ask(run: LiveRun) -> bool:
 
 def cmd_recourse(args) -> int:
     from hare.data import load_dataset
-    from hare.generators import make_generator
     from hare.live.profile import Preferences, encode_profile
-    from hare.live.shipped import install_shipped_models
+    from hare.live.startup import prepare_server
     from hare.models import load_or_train
     from hare.rng import user_keys
     from hare.users import SimulatedUser, simulate_ground_truth
@@ -109,13 +108,13 @@ def cmd_recourse(args) -> int:
     if errors:
         raise ConfigError("; ".join(f"--{'rounds' if k == 'iterations' else k}: {v}"
                                     for k, v in errors.items()))
-    install_shipped_models()
+    prepare_server()
     dataset = load_dataset(args.dataset)
     model = load_or_train(dataset, args.model, setup.model_seed).model
     for row, profile in _people(args, dataset, model):
         preferences = Preferences.for_people(dataset, profile)
         # fitted per person: the realistic ranges are widened to include their own values
-        generator = make_generator(args.generator).fit(
+        generator = make_live_generator(args.generator).fit(
             dataset, model, preferences.action_space(dataset), setup.model_seed)
         x = encode_profile(dataset, profile)
         run = start_live_run(setup, dataset, model, generator, x, preferences, args.seed, row)

@@ -162,6 +162,42 @@ def test_live_run_without_recourse(adult, adult_ann):
     assert "No change within your limits" in card["no_recourse_reason"]
 
 
+# A COMPAS person (refused person 14 of the ANN's list): 180 days in jail on a felony, 5 priors.
+COMPAS_PERSON = {"age": 30.0, "two_year_recid": 1.0, "priors_count": 5.0, "length_of_stay": 180.0,
+                 "c_charge_degree": "F", "race": "African-American", "sex": "Male"}
+
+
+def test_no_recourse_says_which_locked_feature_stands_in_the_way(compas, compas_ann):
+    from hare.live.profile import Preferences, encode_profile
+    from hare.live.run import make_live_generator, start_live_run
+    from hare.live.unlock import ways_out
+
+    def run_for(preferences, generator="gs"):
+        gen = make_live_generator(generator).fit(compas, compas_ann,
+                                                 preferences.action_space(compas), 0)
+        return start_live_run(LiveSetup("compas", "ann", generator), compas, compas_ann, gen,
+                              encode_profile(compas, COMPAS_PERSON), preferences, 0)
+
+    prefs = Preferences.for_people(compas, COMPAS_PERSON)  # the past held fixed, priors only up
+    run = run_for(prefs)
+    assert run.failed
+    ways = ways_out(run)
+    # of the facts held fixed, only the jail stay's length would let the model say yes
+    assert [w.feature for w in ways] == ["length_of_stay"]
+    assert [c.feature for c in ways[0].example] == ["Days in jail"]
+    assert ways[0].probability >= run.setup.target
+    unlocked = Preferences(tuple(f for f in prefs.frozen if f != "length_of_stay"),
+                           prefs.ranges, prefs.directions)
+    again = run_for(unlocked)
+    assert not again.failed and ways_out(again) == []
+    while (q := again.question()) is not None:
+        again.answer(q.kind == "compare")
+    assert again.approved and again.probability_after() >= again.setup.target
+    # a generator that finds nothing where Growing Spheres does: the way out is to switch
+    other = run_for(unlocked, "cchvae")
+    assert other.failed and [(w.feature, w.generator) for w in ways_out(other)] == [(None, "gs")]
+
+
 def test_answer_store_keeps_sessions_and_answers(adult, adult_ann, tmp_path):
     run = _live_run(adult, adult_ann)
     while (q := run.question()) is not None:
