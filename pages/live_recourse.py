@@ -176,6 +176,7 @@ def take_way_out(feature: str | None, generator: str) -> None:
         preferences = replace(preferences, frozen=tuple(f for f in preferences.frozen if f != feature))
     else:
         st.session_state[key("generator")] = generator
+        st.session_state[key("full_rerun")] = True  # the sidebar shows the generator
     remember_setup()
     start(run.test_row, preferences)
 
@@ -284,6 +285,57 @@ def show_no_recourse(run: LiveRun, words) -> None:
                 st.button(f"Let {fact.label.lower()} change and search again", type="primary",
                           on_click=take_way_out, args=(way.feature, run.setup.generator),
                           key=key("way", way.feature))
+
+
+def header(run: LiveRun | None, p_now: float, words) -> None:
+    """The model's decision now, or with the changes once the card says approved."""
+    c1, c2 = st.columns(2)
+    if run is not None and run.done and run.approved:  # the header follows the card
+        p_after = run.probability_after()
+        c1.metric("The model's decision with your changes", words.yes)
+        c2.metric(f"The model's {words.probability}", f"{p_after:.0%}", delta=f"{p_after - p_now:+.0%}")
+    else:
+        c1.metric("The model's decision now", words.no if p_now < 0.5 else words.yes)
+        c2.metric(f"The model's {words.probability}", f"{p_now:.0%}")
+
+
+@st.fragment
+def session_part(words, p_now: float) -> None:
+    """The header, the rules in force and the question or the card. An answer reruns only this
+    fragment, not the whole page (the sidebar, the picker's table of 300 refused people), so
+    the next pair is drawn sooner; the header is in it, so it follows the card."""
+    st_ = state()
+    run = st_.run
+    if run is None or st.session_state.pop(key("full_rerun"), False):
+        st.rerun()  # started over, or the sidebar's generator changed: draw the whole page
+    ds = run.dataset
+    header(run, p_now, words)
+    st.subheader("2. Your options")
+    rules = [f"{label(ds, f)} won't change" for f in run.preferences.frozen]
+    rules += [f"{label(ds, f)} only {'up' if s > 0 else 'down'}" for f, s in run.preferences.directions]
+    rules += [f"{label(ds, f)} {format_value(ds, f, lo)}–{format_value(ds, f, hi)}"
+              for f, lo, hi in run.preferences.ranges]
+    if run.preferences.max_changes:
+        rules.append(f"at most {run.preferences.max_changes} features changed")
+    st.caption(f"{generator_label(run.setup.generator)} · target {run.setup.target:.0%} · your rules: "
+               + ("; ".join(rules) or "none beyond the locked features"))
+    if run.failed:
+        show_no_recourse(run, words)
+    elif not run.done:
+        show_question(run, words)
+    else:
+        show_card(run, words)
+    if st_.store_error:
+        st.error(st_.store_error)
+    st.button("Start over", on_click=start_over)
+    record_latency()
+
+
+def record_latency() -> None:
+    """Close the answer → next pair clock started in ``answer`` (benchmarks read it)."""
+    if key("answer_t0") in st.session_state:
+        st.session_state.setdefault(key("latencies"), []).append(
+            time.perf_counter() - st.session_state.pop(key("answer_t0")))
 
 
 def show_card(run: LiveRun, words) -> None:
@@ -404,75 +456,48 @@ with st.expander("Profile", expanded=run is None):
 
 x = encode_profile(ds, st_.profile)
 p_now = float(probability(trained.model, x)[0])
-c1, c2 = st.columns(2)
-if run is not None and run.done and run.approved:  # the header follows the card
-    p_after = run.probability_after()
-    c1.metric("The model's decision with your changes", words.yes)
-    c2.metric(f"The model's {words.probability}", f"{p_after:.0%}", delta=f"{p_after - p_now:+.0%}")
-else:
-    c1.metric("The model's decision now", words.no if p_now < 0.5 else words.yes)
-    c2.metric(f"The model's {words.probability}", f"{p_now:.0%}")
-if p_now >= setup.target and run is None:
+if run is not None:  # a session: its part of the page reruns alone on each answer
+    session_part(words, p_now)
+    st.stop()
+header(None, p_now, words)
+if p_now >= setup.target:
     st.success(f"The model already says {words.yes.lower()} at or above your target: nothing to change.")
     st.stop()
 
-if run is None:
-    st.subheader("2. What you can change")
-    st.caption("🔒 Nobody can change: " + ", ".join(label(ds, s.name) for s in field_specs(ds)
-                                                    if s.immutable) + ". The rules below are "
-               "our suggestions for people; change any of them.")
-    for spec in field_specs(ds):
-        if spec.immutable:
-            continue
-        fact = ds.spec.fact(spec.name)
-        a, b, c = st.columns([3, 1, 1]) if spec.numeric else (*st.columns([3, 2]), None)
-        options = list(RULES) if spec.numeric else ["free", "history"]
-        default = fact.people if fact.people in options else "free"
-        k = key("rule", name, spec.name)
-        st.session_state.setdefault(k, default)
-        a.selectbox(f"{fact.label}", options, format_func=RULES.get, key=k,
-                    help=fact.description)
-        if fact.reason:
-            a.caption(f"Suggested: {RULES[default]}: {fact.reason}.")
-        if spec.numeric and st.session_state[k] != "history":
-            lo, hi = default_range(ds, spec, st_.profile)
-            st.session_state.setdefault(key("lo", name, spec.name), lo)
-            st.session_state.setdefault(key("hi", name, spec.name), hi)
-            b.text_input("lowest", key=key("lo", name, spec.name))
-            c.text_input("highest", key=key("hi", name, spec.name))
-        check = read_rules(ds, st_.profile)
-        field_error(check.errors, spec.name)
-    st.text_input("At most this many features changed (blank: no limit)", key=key("max_changes", name))
+# --- no session yet: the rules, then start ---
+st.subheader("2. What you can change")
+st.caption("🔒 Nobody can change: " + ", ".join(label(ds, s.name) for s in field_specs(ds)
+                                                if s.immutable) + ". The rules below are "
+           "our suggestions for people; change any of them.")
+for spec in field_specs(ds):
+    if spec.immutable:
+        continue
+    fact = ds.spec.fact(spec.name)
+    a, b, c = st.columns([3, 1, 1]) if spec.numeric else (*st.columns([3, 2]), None)
+    options = list(RULES) if spec.numeric else ["free", "history"]
+    default = fact.people if fact.people in options else "free"
+    k = key("rule", name, spec.name)
+    st.session_state.setdefault(k, default)
+    a.selectbox(f"{fact.label}", options, format_func=RULES.get, key=k,
+                help=fact.description)
+    if fact.reason:
+        a.caption(f"Suggested: {RULES[default]}: {fact.reason}.")
+    if spec.numeric and st.session_state[k] != "history":
+        lo, hi = default_range(ds, spec, st_.profile)
+        st.session_state.setdefault(key("lo", name, spec.name), lo)
+        st.session_state.setdefault(key("hi", name, spec.name), hi)
+        b.text_input("lowest", key=key("lo", name, spec.name))
+        c.text_input("highest", key=key("hi", name, spec.name))
     check = read_rules(ds, st_.profile)
-    field_error(check.errors, "_max_changes")
-    optin = st.checkbox("Store my answers for research: the changes each question showed, my "
-                        "choices and how long I took. Not my profile.", key=key("optin"))
-    st.checkbox("Also store my profile (the values above), so the answers can be studied with it.",
-                key=key("optin_profile"), disabled=not optin)
-    st.button("Find my recourse", type="primary", on_click=start, args=(test_row,),
-              disabled=bool(check.errors or setup_errors))
-    if st_.store_error:
-        st.error(st_.store_error)
-    st.stop()
-
-st.subheader("2. Your options")
-rules = [f"{label(ds, f)} won't change" for f in run.preferences.frozen]
-rules += [f"{label(ds, f)} only {'up' if s > 0 else 'down'}" for f, s in run.preferences.directions]
-rules += [f"{label(ds, f)} {format_value(ds, f, lo)}–{format_value(ds, f, hi)}"
-          for f, lo, hi in run.preferences.ranges]
-if run.preferences.max_changes:
-    rules.append(f"at most {run.preferences.max_changes} features changed")
-st.caption(f"{generator_label(run.setup.generator)} · target {run.setup.target:.0%} · your rules: "
-           + ("; ".join(rules) or "none beyond the locked features"))
-if run.failed:
-    show_no_recourse(run, words)
-elif not run.done:
-    show_question(run, words)
-else:
-    show_card(run, words)
+    field_error(check.errors, spec.name)
+st.text_input("At most this many features changed (blank: no limit)", key=key("max_changes", name))
+check = read_rules(ds, st_.profile)
+field_error(check.errors, "_max_changes")
+optin = st.checkbox("Store my answers for research: the changes each question showed, my "
+                    "choices and how long I took. Not my profile.", key=key("optin"))
+st.checkbox("Also store my profile (the values above), so the answers can be studied with it.",
+            key=key("optin_profile"), disabled=not optin)
+st.button("Find my recourse", type="primary", on_click=start, args=(test_row,),
+          disabled=bool(check.errors or setup_errors))
 if st_.store_error:
     st.error(st_.store_error)
-st.button("Start over", on_click=start_over)
-if key("answer_t0") in st.session_state:
-    st.session_state.setdefault(key("latencies"), []).append(
-        time.perf_counter() - st.session_state.pop(key("answer_t0")))

@@ -128,8 +128,10 @@ def test_no_recourse_is_said_plainly_with_the_reason(app):
 
 def test_compas_no_recourse_offers_to_unlock_what_stands_in_the_way(app):
     """COMPAS' defaults hold the past fixed: for this person (180 days in jail on a felony)
-    that leaves no recourse, and the card says the jail stay stands in the way and unlocks it."""
+    that leaves no recourse, and the card says the jail stay stands in the way and unlocks it;
+    where the chosen generator (CCHVAE) still finds nothing, it offers the one that does."""
     app.sidebar.selectbox(key="live:dataset").set_value("compas").run()
+    app.sidebar.selectbox(key="live:generator").set_value("cchvae").run()
     app.radio(key="live:source").set_value("Enter my own profile").run()
     for column, value in (("age", "30"), ("two_year_recid", "1"), ("priors_count", "5"),
                           ("length_of_stay", "180")):
@@ -140,6 +142,10 @@ def test_compas_no_recourse_offers_to_unlock_what_stands_in_the_way(app):
     assert any("**Days in jail** is held fixed" in m.value for m in app.markdown)
     assert "Let reoffended within two years change and search again" not in labels(app)
     click(app, "Let days in jail change and search again")
+    assert any("No change within your limits" in w.value for w in app.warning)
+    assert any("Within your limits, **Nearest change** finds one" in m.value for m in app.markdown)
+    click(app, "Search with Nearest change")
+    assert app.sidebar.selectbox(key="live:generator").value == "gs"
     assert not app.warning and "Question 1 of at most 10" in progress(app)
     rules = next(c.value for c in app.caption if "your rules:" in c.value)
     assert "Days in jail won't change" not in rules and "Charge degree won't change" in rules
