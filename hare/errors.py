@@ -25,6 +25,10 @@ class StoreError(HareError):
     """A results or answers store that cannot be opened, created or written."""
 
 
+class StoreBusy(StoreError):
+    """A store that another process holds: worth waiting for, unlike the other StoreErrors."""
+
+
 def make_folder_for(path, what: str) -> None:
     """Create the folder that ``path`` goes in, or raise a StoreError naming ``what`` the path
     is for (e.g. "--out report.md") and why the folder cannot be made."""

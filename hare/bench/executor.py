@@ -22,7 +22,7 @@ from hare.bench.config import RunConfig
 from hare.bench.runner import RunContext, RunFailure, group_key, run_group, run_one
 from hare.bench.status import StatusLog
 from hare.bench.store import ResultStore, RunRecord
-from hare.errors import StoreError
+from hare.errors import StoreBusy
 
 OnStored = Callable[[RunRecord, int, int], None]
 Outcome = RunRecord | RunFailure
@@ -124,10 +124,8 @@ class _Writer:
         while self.pending:
             try:
                 self._write(self.pending[0])
-            except StoreError as exc:
-                if "in use" not in str(exc):
-                    raise
-                return  # busy: keep it, try again later
+            except StoreBusy:
+                return  # another process holds the store: keep the run, try again later
             self.pending.pop(0)
 
     def finish(self, wait_seconds: float) -> None:

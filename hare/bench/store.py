@@ -17,7 +17,7 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from hare.errors import ConfigError, StoreError, make_folder_for
+from hare.errors import ConfigError, StoreBusy, StoreError, make_folder_for
 from hare.bench.config import CONFIG_FIELDS, FIELD_TYPES, RunConfig
 
 METRICS = ("gtp", "gtd", "constraint_violations", "redundancy", "proximity_l2", "proximity_sq",
@@ -90,7 +90,7 @@ class ResultStore:
                     time.sleep(0.1)
                     continue
                 if "lock" in text:
-                    raise StoreError(f"{self.path} is in use by another process; try again when "
+                    raise StoreBusy(f"{self.path} is in use by another process; try again when "
                                      "it is done") from None
                 raise StoreError(f"cannot open {self.path} as a results store: "
                                  f"{str(exc).splitlines()[0]}") from None
