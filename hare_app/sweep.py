@@ -19,7 +19,7 @@ import threading
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from hare.bench.config import AXES, FIELD_TYPES, MAX_GRID, RunConfig, expand_grid
+from hare.bench.config import AXES, FIELD_TYPES, MAX_GRID, RunConfig, check_value, expand_grid
 from hare.bench.status import RunStatus, StatusLog, counts
 from hare.errors import ConfigError
 from hare_app.paths import APP_ROOT
@@ -77,7 +77,6 @@ def parse_numbers(text: str, name: str) -> list:
                              f"enter values like {example}") from None
     if not values:
         raise ValueError("enter at least one value")
-    from hare.bench.config import check_value
     for value in values:
         try:
             check_value(name, value)
