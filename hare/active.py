@@ -16,7 +16,7 @@ The particles start as the base recourse r0, ActionableSampling around r0 and ra
 the factual, all through BoundaryPointSearch; after each answer the least likely half (outside a
 reservoir of prior particles kept for recovery from wrong answers) is replaced by jittered copies
 of likely ones, calibrated again and weighted by the whole answer history. Everything shown or
-returned is a particle, so it is valid (g ≥ 0.5), actionable and on the boundary.
+returned is a particle, so it is valid (g ≥ τ, 0.5 by default), actionable and on the boundary.
 
 Budget accounting, as HARE: at most B questions in all, "is this good enough?" included. The B
 questions form ``rounds`` rounds (B split as evenly as possible, e.g. B 10 in 3 rounds: 4, 3, 3);
@@ -37,7 +37,8 @@ from dataclasses import dataclass, field
 import torch
 
 from hare.actions import ActionSpace
-from hare.candidates import SamplingSettings, actionable_sampling, boundary_point_search
+from hare.candidates import (SamplingSettings, actionable_sampling, boundary_point_search,
+                             reach_target)
 from hare.errors import ConfigError
 from hare.models import Classifier
 from hare.rng import STREAMS, keyed_normal, keyed_uniform, stream, user_keys
@@ -77,6 +78,7 @@ class ActiveSettings:
     min_separation: float = 0.01  # two options closer than this (L2) count as indistinguishable
     max_ray: float = 2.0  # longest step from the factual for prior particles
     eps: float = 1e-6  # BPS precision
+    target: float = 0.5  # τ: every particle clears g ≥ τ (people: above 0.5, a safety margin)
     sampling: SamplingSettings = field(default_factory=SamplingSettings)
 
     def __post_init__(self):
@@ -109,6 +111,8 @@ class ActiveSettings:
             raise ConfigError("reservoir must be in [0, 1 − refresh_fraction/2)")
         if self.min_separation <= 0 or self.max_ray <= 0 or self.eps <= 0:
             raise ConfigError("min_separation, max_ray and eps must be positive")
+        if not 0.5 <= self.target < 1.0:
+            raise ConfigError(f"target probability must be in [0.5, 1) (got {self.target})")
 
     def round_size(self, r: int) -> int:
         """Questions in round r (1-based): B split as evenly as possible, earlier rounds taking
@@ -140,13 +144,19 @@ class ActiveHareSession:
 
     x, r0: (N, d) factuals and base recourses (NaN rows: the base generator failed, so the user
     is asked nothing and gets no recourse). keys: (N,) per-user random keys (hare.rng).
+    ``shown``: as in HareSession, maps points (..., d) to what a person sees, so two options
+    that would look the same are never put as a pair; by default options closer than
+    ``min_separation`` count as the same. With τ > 0.5 the base recourse is first pushed past
+    τ (``reach_target``); one that cannot be is a failure for that user.
     """
 
     def __init__(self, model: Classifier, x: torch.Tensor, r0: torch.Tensor, space: ActionSpace,
-                 settings: ActiveSettings, keys: torch.Tensor):
+                 settings: ActiveSettings, keys: torch.Tensor, shown=None):
         self.model, self.space, self.settings = model, space, settings
-        self.x, self.keys = x, keys
+        self.x, self.keys, self.shown = x, keys, shown
         n, d = x.shape
+        if settings.target > 0.5:
+            r0 = reach_target(model, x, r0, space, settings.target, settings.eps)
         self.failed = torch.isnan(r0).any(dim=-1)
         self.r0 = torch.where(self.failed.unsqueeze(-1), x, r0)
         self.theta, self.alive = self._initial_particles()  # (N, P, d), (N, P)
@@ -166,6 +176,7 @@ class ActiveHareSession:
         self.queries = torch.zeros(n, dtype=torch.long)
         self.accepted = torch.zeros(n, dtype=torch.bool)
         self.skipped = torch.zeros(n, dtype=torch.long)  # comparisons skipped: no distinct pair
+        self.new_options = torch.zeros(n, dtype=torch.long)  # comparisons asked this round
         self.rounds_run = torch.zeros(n, dtype=torch.long)
         self.round = 0
         self.step = 0  # question slots used in the current round
@@ -180,7 +191,8 @@ class ActiveHareSession:
     def _calibrate(self, x: torch.Tensor, raw: torch.Tensor):
         """BPS-calibrated points and validity for raw (M, C, d) candidates of factuals x (M, d)."""
         raw = self.space.project(x.unsqueeze(1), raw)
-        return boundary_point_search(self.model, x, raw, self.space, self.settings.eps)
+        return boundary_point_search(self.model, x, raw, self.space, self.settings.eps,
+                                     target=self.settings.target)
 
     def _prior_rays(self, users: torch.Tensor, count: int, stream: int,
                     keys: torch.Tensor | None = None) -> torch.Tensor:
@@ -269,7 +281,7 @@ class ActiveHareSession:
                              x.unsqueeze(1) + 2.0 * (moved - x.unsqueeze(1))], dim=2)
         tries = self.space.project(x.unsqueeze(1).unsqueeze(1), tries)
         with torch.no_grad():
-            ok = self.model(tries) >= 0.5  # (M, n_local, 3)
+            ok = self.model(tries) >= s.target  # (M, n_local, 3)
         first = torch.where(ok.any(-1), ok.float().argmax(-1), 0)
         local = tries.gather(2, first[..., None, None].expand(-1, -1, 1, d)).squeeze(2)
         raw = torch.cat([local, self._prior_rays(users, n_explore, _stream(_EXPLORE),
@@ -332,6 +344,9 @@ class ActiveHareSession:
         lik = s.lapse + (1 - 2 * s.lapse) * torch.sigmoid(s.beta * (dist[:, ju] - dist[:, iu]))
         gain = _entropy((lik * wt).sum(-1)) - (_entropy(lik) * wt).sum(-1)  # (M, pairs)
         apart = (torch.cdist(options, options) > s.min_separation)[:, iu, ju]
+        if self.shown is not None:  # and different once shown (whole units, display rounding)
+            seen = self.shown(options)
+            apart &= (seen[:, iu] != seen[:, ju]).any(-1)
         alive = self.alive[users][rows, cand]
         fresh = ~self._asked_before(users, options)[:, iu, ju]
         allowed = apart & fresh & alive[:, iu] & alive[:, ju]
@@ -359,6 +374,7 @@ class ActiveHareSession:
                 self.round += 1
                 self.step = 0
                 self.rounds_run[self.active] += 1
+                self.new_options[self.active] = 0
             users = torch.nonzero(self.active).squeeze(-1)
             if self.step == self.settings.round_size(self.round) - 1:
                 self.estimate[users] = self._estimate(users)
@@ -371,6 +387,7 @@ class ActiveHareSession:
                 self.since_refresh[due] = 0
             pair, has = self._pick_pair(users)
             self.skipped[users[~has]] += 1
+            self.new_options[users[has]] += 1
             self.step += 1  # a slot: skipped users are not charged for it
             if not bool(has.any()):
                 continue

@@ -16,15 +16,16 @@ from hare.errors import HareError, StoreError
 from hare.generators import generator_names
 from hare.live.answers import AnswerStore
 from hare.live.formatting import (changes_frame, format_value, generator_help, generator_label,
-                                  label, people_frame, profile_table)
+                                  label, people_frame)
 from hare.live.profile import (Preferences, check_preferences, check_profile, encode_profile,
                                field_specs, profile_from_row, typical_profile)
-from hare.live.run import MAX_BUDGET, MAX_ROUNDS, LiveRun, LiveSetup, Option, probability, start_live_run
+from hare.live.run import (MAX_BUDGET, MAX_ROUNDS, METHODS, LiveRun, LiveSetup, probability,
+                           start_live_run)
 from hare.live.sessions import Busy, LiveState
-from hare.live.unlock import ways_out
 from hare.models import MODEL_KINDS
 from hare_app import cached
 from hare_app.charts import changes_chart
+from hare_app.live_view import header, rules_in_force, show_card, show_no_recourse, show_option
 from hare_app.paths import answers_db_path
 from hare_app.shell import enter_page
 from hare_app.views import field_error
@@ -36,7 +37,7 @@ PICK, ENTERED = "Pick a refused person", "Enter my own profile"
 RULES = {"free": "can change", "up": "only up", "down": "only down", "history": "won't change"}
 RULE_KEYS = ("live:rule:", "live:lo:", "live:hi:", "live:max_changes:")
 SETUP_DEFAULTS = {"dataset": "adult", "model": "ann", "generator": "gs", "budget": "10",
-                  "rounds": "2", "target": "60", "source": PICK}
+                  "rounds": "2", "target": "60", "method": "hare", "source": PICK}
 
 
 def key(*parts: str) -> str:
@@ -88,7 +89,8 @@ def read_setup() -> tuple[LiveSetup, dict[str, str]]:
             errors[name] = f"{text!r} is not a {'whole ' if whole else ''}number"
     setup = LiveSetup(s.get(key("dataset"), "adult"), s.get(key("model"), "ann"),
                       s.get(key("generator"), "gs"), int(numbers.get("budget", 10)),
-                      int(numbers.get("rounds", 2)), target=numbers.get("target", 60) / 100)
+                      int(numbers.get("rounds", 2)), target=numbers.get("target", 60) / 100,
+                      method=s.get(key("method"), "hare"))
     checked = setup.check()
     for name, field in (("budget", "budget"), ("iterations", "rounds"), ("target", "target")):
         if name in checked and field not in errors:
@@ -205,16 +207,6 @@ def start_over() -> None:
 
 # --- drawing -------------------------------------------------------------------------------
 
-def show_option(title: str, option: Option, words) -> None:
-    with st.container(border=True):
-        st.markdown(f"**{title}**")
-        if option.changes:
-            st.markdown("\n".join(f"- {c.feature}: **{c.before} → {c.after}**" for c in option.changes))
-        else:
-            st.markdown("- no change")
-        st.caption(f"The model's {words.probability}: {option.probability:.0%}")
-
-
 def answer_button(where, text: str, number: int, choice: bool, primary: bool = True) -> None:
     """A button that answers question ``number`` (its key names the question)."""
     where.button(text, type="primary" if primary else "secondary", on_click=answer,
@@ -252,53 +244,6 @@ def show_question(run: LiveRun, words) -> None:
     answer_button(no, "No, keep looking", q.number, False, primary=False)
 
 
-def show_no_recourse(run: LiveRun, words) -> None:
-    """The honest "no recourse", with what would have to change and a button for each way out."""
-    ds = run.dataset
-    st.warning(run.no_recourse_reason())
-    ways = ways_out(run)
-    held = [label(ds, f) for f in run.preferences.frozen]
-    if not ways:
-        if held:
-            st.info(f"Letting any one of {', '.join(held)} change would not be enough either. "
-                    "More than one would have to change, or a lower target: **Start over** to "
-                    "change your rules.")
-        else:
-            st.info("Nothing you hold fixed stands in the way: the model asks for more than your "
-                    "ranges and directions allow. **Start over** to widen them or lower the target.")
-        return
-    st.markdown("**What would have to change**")
-    for way in ways:
-        example = "; ".join(c.text for c in way.example)
-        with st.container(border=True):
-            if way.feature is None:
-                name = generator_label(way.generator)
-                st.markdown(f"Within your limits, **{name}** finds one: {example} "
-                            f"({words.yes}: {way.probability:.0%}).")
-                st.button(f"Search with {name}", on_click=take_way_out, args=(None, way.generator),
-                          key=key("way", way.generator))
-            else:
-                fact = ds.spec.fact(way.feature)
-                why = f" ({fact.reason.lower()})" if fact.reason else ""
-                st.markdown(f"**{fact.label}** is held fixed{why}. If it could change: {example} "
-                            f"would get **{words.yes}: {way.probability:.0%}**.")
-                st.button(f"Let {fact.label.lower()} change and search again", type="primary",
-                          on_click=take_way_out, args=(way.feature, run.setup.generator),
-                          key=key("way", way.feature))
-
-
-def header(run: LiveRun | None, p_now: float, words) -> None:
-    """The model's decision now, or with the changes once the card says approved."""
-    c1, c2 = st.columns(2)
-    if run is not None and run.done and run.approved:  # the header follows the card
-        p_after = run.probability_after()
-        c1.metric("The model's decision with your changes", words.yes)
-        c2.metric(f"The model's {words.probability}", f"{p_after:.0%}", delta=f"{p_after - p_now:+.0%}")
-    else:
-        c1.metric("The model's decision now", words.no if p_now < 0.5 else words.yes)
-        c2.metric(f"The model's {words.probability}", f"{p_now:.0%}")
-
-
 @st.fragment
 def session_part(words, p_now: float) -> None:
     """The header, the rules in force and the question or the card. An answer reruns only this
@@ -308,19 +253,11 @@ def session_part(words, p_now: float) -> None:
     run = st_.run
     if run is None or st.session_state.pop(key("full_rerun"), False):
         st.rerun()  # started over, or the sidebar's generator changed: draw the whole page
-    ds = run.dataset
     header(run, p_now, words)
     st.subheader("2. Your options")
-    rules = [f"{label(ds, f)} won't change" for f in run.preferences.frozen]
-    rules += [f"{label(ds, f)} only {'up' if s > 0 else 'down'}" for f, s in run.preferences.directions]
-    rules += [f"{label(ds, f)} {format_value(ds, f, lo)}–{format_value(ds, f, hi)}"
-              for f, lo, hi in run.preferences.ranges]
-    if run.preferences.max_changes:
-        rules.append(f"at most {run.preferences.max_changes} features changed")
-    st.caption(f"{generator_label(run.setup.generator)} · target {run.setup.target:.0%} · your rules: "
-               + ("; ".join(rules) or "none beyond the locked features"))
+    st.caption(rules_in_force(run))
     if run.failed:
-        show_no_recourse(run, words)
+        show_no_recourse(run, words, take_way_out, key)
     elif not run.done:
         show_question(run, words)
     else:
@@ -336,26 +273,6 @@ def record_latency() -> None:
     if key("answer_t0") in st.session_state:
         st.session_state.setdefault(key("latencies"), []).append(
             time.perf_counter() - st.session_state.pop(key("answer_t0")))
-
-
-def show_card(run: LiveRun, words) -> None:
-    after = run.probability_after()
-    st.subheader("Your recourse")
-    verdict = words.yes if run.approved else words.no
-    st.success(f"With these changes the model's decision would be **{verdict}: {after:.0%}** "
-               f"(target {run.setup.target:.0%}; now {run.probability_before():.0%}).")
-    with st.container(border=True):
-        table = profile_table(run.dataset, run.x[0].numpy(), run.recourse.numpy())
-        st.dataframe(table[table["changed"]][["feature", "before", "after"]], hide_index=True)
-        ended = "you said it is good enough" if run.accepted else "the questions ran out"
-        st.caption(f"You answered {run.used} questions (at most {run.budget}); it ended because "
-                   f"{ended}.")
-        with st.expander("Every feature, before → after"):
-            st.dataframe(table[["feature", "before", "after"]], hide_index=True)
-        st.download_button("Download the card (JSON)", run.card_json(), file_name="recourse.json",
-                           mime="application/json", on_click="ignore")
-    if run.saved:
-        st.success("Your answers were stored for research, as the box said. Thank you.")
 
 
 # --- page ----------------------------------------------------------------------------------
@@ -377,6 +294,11 @@ with st.sidebar:
                  format_func=generator_label, on_change=remember_setup,
                  help="\n\n".join(f"**{generator_label(n)}**: {generator_help(n)}" for n in names))
     st.caption(generator_help(st.session_state[key("generator")]))
+    st.radio("How the questions are chosen", list(METHODS), key=key("method"),
+             format_func=METHODS.get, on_change=remember_setup,
+             help="The tournament keeps your favourite and puts one new option against it each "
+                  "time. Learning your preference treats every answer as a clue to what you would "
+                  "find easiest and asks the pair that tells most (beyond the paper; see README).")
     setup, setup_errors = read_setup()
     st.text_input(f"Questions you will answer, at most (2–{MAX_BUDGET})", key=key("budget"),
                   on_change=remember_setup)

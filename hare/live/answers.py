@@ -39,8 +39,13 @@ CREATE TABLE IF NOT EXISTS human_sessions (
     recourse_change DOUBLE[],  -- final recourse minus profile (encoded), NULL if none
     constraints VARCHAR,       -- JSON: frozen features, ranges, directions, at most k
     queries INTEGER, accepted BOOLEAN,
-    probability_before DOUBLE, probability_after DOUBLE
+    probability_before DOUBLE, probability_after DOUBLE,
+    method VARCHAR             -- how questions were chosen: 'hare' or 'active'
 )"""
+# Files written before active HARE came to the page lack ``method``; all their sessions were
+# HARE's tournament, so the column is added with that value.
+SESSIONS_MIGRATION = ("ALTER TABLE human_sessions ADD COLUMN IF NOT EXISTS "
+                      "method VARCHAR DEFAULT 'hare'")
 
 ANSWERS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS human_answers (
@@ -61,7 +66,7 @@ _WRITER = threading.Lock()
 BUSY_SECONDS = 60.0
 _FIRST_WAIT, _LONGEST_WAIT = 0.01, 0.2
 
-INSERT_SESSION = "INSERT INTO human_sessions VALUES (" + ", ".join(["?"] * 21) + ")"
+INSERT_SESSION = "INSERT INTO human_sessions VALUES (" + ", ".join(["?"] * 22) + ")"
 INSERT_ANSWER = "INSERT INTO human_answers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
 
 
@@ -88,7 +93,8 @@ class AnswerRecord:
                    run.setup.iterations, run.setup.bps, run.seed, run.setup.target, run.source,
                    run.test_row if with_profile else None, with_profile,
                    run.x[0].tolist() if with_profile else None, change, constraints, run.used,
-                   run.accepted, run.probability_before() if with_profile else None, after)
+                   run.accepted, run.probability_before() if with_profile else None, after,
+                   run.setup.method)
         answers = tuple((run.id, e.seq, e.kind, e.iteration, e.step, e.changes[0],
                          e.changes[1] if len(e.changes) > 1 else None, e.choice, e.shown_at,
                          e.seconds) for e in run.events)
@@ -139,6 +145,7 @@ class AnswerStore:
     def _write_once(self, record: AnswerRecord) -> None:
         with duckdb.connect(str(self.path)) as con:
             con.execute(SESSIONS_SCHEMA)
+            con.execute(SESSIONS_MIGRATION)
             con.execute(ANSWERS_SCHEMA)
             # Closing the connection before COMMIT rolls the transaction back: a failed save
             # leaves nothing of itself (an explicit ROLLBACK after a failed COMMIT would raise).

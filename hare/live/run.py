@@ -10,13 +10,14 @@ import json
 import threading
 import time
 import uuid
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 import hare
 from hare.actions import ActionSpace
+from hare.active import ActiveHareSession, ActiveSettings
 from hare.data import Dataset
 from hare.errors import InputError
 from hare.generators import make_generator
@@ -39,6 +40,11 @@ TARGETS = (0.5, 0.95)  # the settable range of the target probability
 # CPU before "no recourse" could be said; 2,000 take ~0.5 s.
 LIVE_GENERATOR_PARAMS: dict[str, dict] = {"wachter": {"steps": 500}}
 
+# How the questions are chosen: HARE's tournament (the paper's, Multi-HARE when rounds > 1) or
+# active HARE (hare/active.py), which learns where the person's preferred option lies.
+METHODS = {"hare": "Tournament: the favourite so far against a new option (HARE, the paper)",
+           "active": "Learns your preference: asks the most telling pair (active HARE)"}
+
 
 def make_live_generator(name: str):
     """A new, unfitted generator ``name`` with the live path's settings."""
@@ -57,14 +63,22 @@ class LiveSetup:
     bps: str = "every"
     model_seed: int = 0  # which cached classifier (the benchmark's seed-0 model)
     target: float = 0.6  # τ: the recourse must clear this probability, not a coin flip
+    method: str = "hare"  # see METHODS
 
     def check(self) -> dict[str, str]:
-        """Messages keyed by field ("budget", "iterations", "target"); empty when valid."""
+        """Messages keyed by field ("budget", "iterations", "target", "method"); empty when
+        valid."""
         errors = {}
+        if self.method not in METHODS:
+            errors["method"] = f"unknown method {self.method!r} (valid: {', '.join(METHODS)})"
         if not 2 <= self.budget <= MAX_BUDGET:
             errors["budget"] = f"choose from 2 to {MAX_BUDGET} questions (this demo is shared)"
         if not 1 <= self.iterations <= MAX_ROUNDS:
             errors["iterations"] = f"choose from 1 to {MAX_ROUNDS} rounds"
+        elif self.method == "active":  # rounds may differ in length, each needs 2 questions
+            if self.budget < 2 * self.iterations:
+                errors["iterations"] = (f"{self.budget} questions are too few for "
+                                        f"{self.iterations} rounds of at least 2: change one of them")
         elif self.budget % self.iterations or self.budget // self.iterations < 2:
             errors["iterations"] = (f"{self.budget} questions do not split into {self.iterations} "
                                     "equal rounds of at least 2: change one of them")
@@ -79,6 +93,14 @@ class LiveSetup:
             raise InputError("; ".join(errors.values()))
         return HareSettings.for_people(self.budget, self.iterations, target=self.target,
                                        bps=self.bps)
+
+    def active_settings(self) -> ActiveSettings:
+        """Active HARE's rules for a person: B questions in ``iterations`` rounds, each ending
+        with "good enough?", every option clearing the target."""
+        errors = self.check()
+        if errors:
+            raise InputError("; ".join(errors.values()))
+        return ActiveSettings(budget=self.budget, rounds=self.iterations, target=self.target)
 
 
 @dataclass(frozen=True)
@@ -141,8 +163,13 @@ class LiveRun:
         self.started_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
         self.failed = bool(torch.isnan(r0).any())
         self.events: list[AnswerEvent] = []
-        self.session = HareSession(model, x, r0, space, setup.settings(),
-                                   user_keys(seed, torch.arange(1)), shown=self._shown_key)
+        keys = user_keys(seed, torch.arange(1))
+        if setup.method == "active":
+            self.session = ActiveHareSession(model, x, r0, space, setup.active_settings(), keys,
+                                             shown=self._shown_key)
+        else:
+            self.session = HareSession(model, x, r0, space, setup.settings(), keys,
+                                       shown=self._shown_key)
         # the base recourse may not reach the target: then the session has none either
         self.failed = self.failed or bool(self.session.failed[0])
         self._question: Question | None = None
@@ -301,7 +328,8 @@ class LiveRun:
             "dataset": self.setup.dataset, "model": self.setup.model,
             "generator": self.setup.generator, "seed": self.seed,
             "row": self.test_row, "source": self.source,
-            "settings": {"budget": self.setup.budget, "iterations": self.setup.iterations,
+            "settings": {"method": self.setup.method,
+                         "budget": self.setup.budget, "iterations": self.setup.iterations,
                          "bps": self.setup.bps, "counting": "people",
                          "target_probability": self.setup.target,
                          "will_not_change": list(p.frozen),

@@ -5,7 +5,6 @@ simulated person; prints one JSON card per person, the same card as the page's d
 
 from __future__ import annotations
 
-import argparse
 import json
 import sys
 from pathlib import Path
@@ -13,7 +12,7 @@ from pathlib import Path
 import torch
 
 from hare.errors import ConfigError, InputError
-from hare.live.run import LiveRun, LiveSetup, make_live_generator, start_live_run
+from hare.live.run import METHODS, LiveRun, LiveSetup, make_live_generator, start_live_run
 
 
 def add_recourse_command(sub) -> None:
@@ -31,6 +30,9 @@ def add_recourse_command(sub) -> None:
     p.add_argument("--target", type=float, default=0.6, help="target probability τ (default 0.6)")
     p.add_argument("--budget", type=int, default=10, help="questions at most (default 10)")
     p.add_argument("--rounds", type=int, default=2, help="rounds (default 2)")
+    p.add_argument("--method", choices=tuple(METHODS), default="hare",
+                   help="how questions are chosen: " + "; ".join(
+                       f"{name}: {text}" for name, text in METHODS.items()))
     p.add_argument("--seed", type=int, default=0, help="seed of the candidates and the simulated person")
     p.add_argument("--json", action="store_true", help="one JSON card per line (else indented)")
     p.set_defaults(func=cmd_recourse)
@@ -103,7 +105,7 @@ def cmd_recourse(args) -> int:
     from hare.users import SimulatedUser, simulate_ground_truth
 
     setup = LiveSetup(args.dataset, args.model, args.generator, args.budget, args.rounds,
-                      target=args.target)
+                      target=args.target, method=args.method)
     errors = setup.check()
     if errors:
         raise ConfigError("; ".join(f"--{'rounds' if k == 'iterations' else k}: {v}"

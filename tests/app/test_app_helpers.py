@@ -113,14 +113,14 @@ def test_grid_form_checks():
     assert "flip probability" in check_grid(dict(noisy, noise_param="1.5")).errors["noise_param"]
 
 
-def _live_run(adult, adult_ann, budget=4, iterations=2, row=0):
+def _live_run(adult, adult_ann, budget=4, iterations=2, row=0, method="hare"):
     from hare.live.profile import Preferences
     prefs = Preferences.for_people(adult, profile_from_row(adult, row))  # the spec's rules
     space = prefs.action_space(adult)
     x = adult.x_test[row:row + 1]
     gen = make_generator("gs").fit(adult, adult_ann, space, 0)
     r0 = gen.generate(x, user_keys(7, torch.arange(1)))
-    setup = LiveSetup("adult", "ann", "gs", budget, iterations)
+    setup = LiveSetup("adult", "ann", "gs", budget, iterations, method=method)
     return LiveRun(setup, adult, adult_ann, x, r0, space, prefs, "test_row", row, 7)
 
 
@@ -211,6 +211,31 @@ def test_answer_store_keeps_sessions_and_answers(adult, adult_ann, tmp_path):
     assert len(answers["current_change"].iloc[0]) == adult.n_features
     assert not bool(sessions["profile_stored"].iloc[0])
     assert "text" not in " ".join(answers.columns)  # no free text is stored
+
+
+def test_answer_store_records_the_method_and_upgrades_an_older_file(adult, adult_ann, tmp_path):
+    import duckdb
+
+    from hare.live.answers import SESSIONS_SCHEMA
+    path = tmp_path / "answers.duckdb"
+    older = SESSIONS_SCHEMA.replace(",\n    method VARCHAR", "")  # the table before ``method``
+    assert "method" not in older.split("probability_after DOUBLE")[1]
+    with duckdb.connect(str(path)) as con:
+        con.execute(older)
+    run = _live_run(adult, adult_ann, budget=6, iterations=2, method="active")
+    while (q := run.question()) is not None:
+        run.answer(q.kind == "compare")
+    AnswerStore(path).save(run)
+    sessions = AnswerStore(path).sessions()
+    assert list(sessions["method"]) == ["active"]
+    assert run.card()["settings"]["method"] == "active" and run.used <= 6
+
+
+def test_live_setup_checks_rounds_per_method():
+    assert LiveSetup("adult", "ann", "gs", 10, 3, method="active").check() == {}
+    assert "iterations" in LiveSetup("adult", "ann", "gs", 10, 3).check()  # 10 / 3 rounds
+    assert "iterations" in LiveSetup("adult", "ann", "gs", 5, 3, method="active").check()
+    assert "method" in LiveSetup("adult", "ann", "gs", 10, 2, method="guess").check()
 
 
 def test_a_runner_error_reaches_the_page(tmp_path):

@@ -80,6 +80,17 @@ def test_full_session_to_an_approved_card_storing_only_what_was_ticked(app, tmp_
     assert row["factual"] is None or pd.isna(row["factual"])
 
 
+def test_active_questions_are_chosen_and_end_on_a_card(app):
+    app.radio(key="live:method").set_value("active").run()
+    app.text_input(key="live:budget").input("6")
+    click(app.run(), "Find my recourse")
+    assert "Question 1 of at most 6" in progress(app)
+    assert any("questions: learns your preference" in c.value for c in app.caption)
+    answered = answer_until_done(app)
+    assert 1 <= answered <= 6
+    assert "Income over $50K" in app.success[0].value
+
+
 @pytest.mark.parametrize("typed,message", [("1e5", "outside"), ("abc", "enter a number"),
                                            ("", "enter a number")])
 def test_bad_typed_values_get_a_message_never_a_silent_change(app, typed, message):

@@ -5,6 +5,7 @@ import pytest
 import torch
 
 from hare.actions import ActionSpace
+from hare.active import ActiveHareSession, ActiveSettings
 from hare.candidates import boundary_point_search, reach_target
 from hare.generators import make_generator
 from hare.live.profile import Preferences
@@ -35,7 +36,7 @@ def compas_people(compas, compas_ann):
 
 
 def identical(pairs) -> int:
-    return sum(int(torch.isclose(a, b, atol=1e-9).all(-1).sum()) for _, a, b in pairs)
+    return sum(int(torch.isclose(a, b, rtol=0, atol=1e-9).all(-1).sum()) for _, a, b in pairs)
 
 
 def test_paper_counting_asks_identical_pairs_and_people_counting_never(compas_people, compas_ann):
@@ -78,17 +79,30 @@ def test_bps_towards_the_target_lands_at_or_above_it(compas_people, compas_ann, 
     assert (p >= target).all() and (p < target + 0.05).all()  # at the margin, not far past it
 
 
-def test_people_session_ends_at_or_above_the_target(compas_people, compas_ann):
+def people_session(method, model, x, r0, space, keys, target=0.6):
+    """The live page's two ways of asking, with the rules for people (B 10 in 2 rounds)."""
+    if method == "active":
+        return ActiveHareSession(model, x, r0, space,
+                                 ActiveSettings(10, rounds=2, particles=64, candidates=12,
+                                                target=target), keys)
+    return HareSession(model, x, r0, space, HareSettings.for_people(10, 2, target=target), keys)
+
+
+@pytest.mark.parametrize("method", ["hare", "active"])
+def test_people_session_ends_at_or_above_the_target(compas_people, compas_ann, method):
     x, keys, space, r0, truth = compas_people
-    session = HareSession(compas_ann, x, r0, space, HareSettings.for_people(10, 2, target=0.6),
-                          keys)
-    drive(session, truth.recourse, keys)
+    session = people_session(method, compas_ann, x, r0, space, keys)
+    pairs = drive(session, truth.recourse, keys)
     r = session.result().recourse
     found = ~torch.isnan(r).any(-1)
     assert found.any() and (compas_ann(r[found]) >= 0.6).all()
+    # every option put to a person clears the target too, and none is shown twice in a pair
+    assert pairs and all((compas_ann(o) >= 0.6 - 1e-9).all() for _, a, b in pairs for o in (a, b))
+    assert identical(pairs) == 0
 
 
-def test_default_directions_for_people_are_never_broken(adult, adult_ann):
+@pytest.mark.parametrize("method", ["hare", "active"])
+def test_default_directions_for_people_are_never_broken(adult, adult_ann, method):
     prefs = Preferences.for_people(adult)
     space = prefs.action_space(adult)
     names = list(adult.feature_names)
@@ -96,7 +110,7 @@ def test_default_directions_for_people_are_never_broken(adult, adult_ann):
     x, keys = refused(adult_ann, adult, 30)
     r0 = make_generator("gs").fit(adult, adult_ann, space).generate(x, keys)
     truth = simulate_ground_truth(adult_ann, x, space, "far", keys)
-    session = HareSession(adult_ann, x, r0, space, HareSettings.for_people(10, 2), keys)
+    session = people_session(method, adult_ann, x, r0, space, keys)
     pairs = drive(session, truth.recourse, keys)
     r = session.result().recourse
     found = ~torch.isnan(r).any(-1)
@@ -110,7 +124,8 @@ def test_default_directions_for_people_are_never_broken(adult, adult_ann):
             assert (sign * (shown[:, j] - factual[:, j]) >= -1e-9).all(), name
 
 
-def test_at_most_k_features_changed(adult, adult_ann):
+@pytest.mark.parametrize("method", ["hare", "active"])
+def test_at_most_k_features_changed(adult, adult_ann, method):
     space = ActionSpace.for_dataset(adult).restrict(max_changes=2)
     x, keys = refused(adult_ann, adult, 30)
     r0 = make_generator("gs").fit(adult, adult_ann, space).generate(x, keys)
@@ -118,7 +133,7 @@ def test_at_most_k_features_changed(adult, adult_ann):
     assert found.any()
     assert (((r0[found] - x[found]).abs() > 1e-6).sum(-1) <= 2).all()
     truth = simulate_ground_truth(adult_ann, x, space, "far", keys)
-    session = HareSession(adult_ann, x, r0, space, HareSettings.for_people(10, 2), keys)
+    session = people_session(method, adult_ann, x, r0, space, keys)
     pairs = drive(session, truth.recourse, keys)
     assert pairs
     for users, current, challenger in pairs:

@@ -1,0 +1,104 @@
+"""The live page's drawing pieces that need no page state: an option, the header, the card,
+the "no recourse" panel (its buttons call back into the page) and the rules in force."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from hare.live.formatting import format_value, generator_label, label, profile_table
+from hare.live.run import LiveRun, Option
+from hare.live.unlock import ways_out
+
+
+def show_option(title: str, option: Option, words) -> None:
+    """One option: its changes in original units and the model's probability for it."""
+    with st.container(border=True):
+        st.markdown(f"**{title}**")
+        if option.changes:
+            st.markdown("\n".join(f"- {c.feature}: **{c.before} → {c.after}**" for c in option.changes))
+        else:
+            st.markdown("- no change")
+        st.caption(f"The model's {words.probability}: {option.probability:.0%}")
+
+
+def show_no_recourse(run: LiveRun, words, take_way_out, key) -> None:
+    """The honest "no recourse", with what would have to change and a button for each way out
+    (``take_way_out(feature or None, generator)``; ``key`` names the page's widgets)."""
+    ds = run.dataset
+    st.warning(run.no_recourse_reason())
+    ways = ways_out(run)
+    held = [label(ds, f) for f in run.preferences.frozen]
+    if not ways:
+        if held:
+            st.info(f"Letting any one of {', '.join(held)} change would not be enough either. "
+                    "More than one would have to change, or a lower target: **Start over** to "
+                    "change your rules.")
+        else:
+            st.info("Nothing you hold fixed stands in the way: the model asks for more than your "
+                    "ranges and directions allow. **Start over** to widen them or lower the target.")
+        return
+    st.markdown("**What would have to change**")
+    for way in ways:
+        example = "; ".join(c.text for c in way.example)
+        with st.container(border=True):
+            if way.feature is None:
+                name = generator_label(way.generator)
+                st.markdown(f"Within your limits, **{name}** finds one: {example} "
+                            f"({words.yes}: {way.probability:.0%}).")
+                st.button(f"Search with {name}", on_click=take_way_out, args=(None, way.generator),
+                          key=key("way", way.generator))
+            else:
+                fact = ds.spec.fact(way.feature)
+                why = f" ({fact.reason.lower()})" if fact.reason else ""
+                st.markdown(f"**{fact.label}** is held fixed{why}. If it could change: {example} "
+                            f"would get **{words.yes}: {way.probability:.0%}**.")
+                st.button(f"Let {fact.label.lower()} change and search again", type="primary",
+                          on_click=take_way_out, args=(way.feature, run.setup.generator),
+                          key=key("way", way.feature))
+
+
+def header(run: LiveRun | None, p_now: float, words) -> None:
+    """The model's decision now, or with the changes once the card says approved."""
+    c1, c2 = st.columns(2)
+    if run is not None and run.done and run.approved:  # the header follows the card
+        p_after = run.probability_after()
+        c1.metric("The model's decision with your changes", words.yes)
+        c2.metric(f"The model's {words.probability}", f"{p_after:.0%}", delta=f"{p_after - p_now:+.0%}")
+    else:
+        c1.metric("The model's decision now", words.no if p_now < 0.5 else words.yes)
+        c2.metric(f"The model's {words.probability}", f"{p_now:.0%}")
+
+
+def show_card(run: LiveRun, words) -> None:
+    """The recourse card: the verdict in words, the changes, and the JSON download."""
+    after = run.probability_after()
+    st.subheader("Your recourse")
+    verdict = words.yes if run.approved else words.no
+    st.success(f"With these changes the model's decision would be **{verdict}: {after:.0%}** "
+               f"(target {run.setup.target:.0%}; now {run.probability_before():.0%}).")
+    with st.container(border=True):
+        table = profile_table(run.dataset, run.x[0].numpy(), run.recourse.numpy())
+        st.dataframe(table[table["changed"]][["feature", "before", "after"]], hide_index=True)
+        ended = "you said it is good enough" if run.accepted else "the questions ran out"
+        st.caption(f"You answered {run.used} questions (at most {run.budget}); it ended because "
+                   f"{ended}.")
+        with st.expander("Every feature, before → after"):
+            st.dataframe(table[["feature", "before", "after"]], hide_index=True)
+        st.download_button("Download the card (JSON)", run.card_json(), file_name="recourse.json",
+                           mime="application/json", on_click="ignore")
+    if run.saved:
+        st.success("Your answers were stored for research, as the box said. Thank you.")
+
+
+def rules_in_force(run: LiveRun) -> str:
+    """The session's method, target and every rule in force, in one line (always visible)."""
+    ds, p = run.dataset, run.preferences
+    rules = [f"{label(ds, f)} won't change" for f in p.frozen]
+    rules += [f"{label(ds, f)} only {'up' if s > 0 else 'down'}" for f, s in p.directions]
+    rules += [f"{label(ds, f)} {format_value(ds, f, lo)}–{format_value(ds, f, hi)}"
+              for f, lo, hi in p.ranges]
+    if p.max_changes:
+        rules.append(f"at most {p.max_changes} features changed")
+    asking = "learns your preference" if run.setup.method == "active" else "tournament"
+    return (f"{generator_label(run.setup.generator)} · questions: {asking} · target "
+            f"{run.setup.target:.0%} · your rules: " + ("; ".join(rules) or "none beyond the locked features"))
