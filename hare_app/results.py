@@ -24,7 +24,8 @@ class View:
     label: str  # the tab's label
     caption: str
     presets: tuple[str, ...]
-    x: str  # a run field, or "noise" (noise model and parameter as one label)
+    x: str  # a run field, "noise" (noise model and parameter as one label) or "arm" (variant
+    # and budget as one label)
     metrics: tuple[str, ...] = HEADLINE
     paper: bool = True  # draw the paper's numbers beside ours
     lines: bool = False  # a line over an ordered x; bars otherwise
@@ -61,9 +62,9 @@ VIEWS = (
          ("prefs",), "variant", metrics=("user_cost",) + HEADLINE, paper=False),
     View("Beyond the paper · active HARE",
          "Active HARE learns where each user's preferred recourse lies from every answer and asks "
-         "the most informative comparison next; beside HARE and Multi-HARE on Table 1's cells "
-         "(`hare sweep active`). Empty until that sweep is in the store.",
-         ("active",), "variant", paper=False),
+         "the most informative comparison next; beside HARE and Multi-HARE (B = 30) on Table 1's "
+         "cells, with 30, 20 and 10 questions (`hare sweep active`).",
+         ("active",), "arm", metrics=HEADLINE + ("user_cost",), paper=False),
 )
 
 
@@ -87,6 +88,9 @@ def chart_frame(view: View, rows: pd.DataFrame) -> pd.DataFrame:
     readable names throughout."""
     mine = rows[(rows["seeds"] > 0) & rows["mean"].notna()].copy()
     free = [f for f in FREE if f != "seed" and mine[f].nunique() > 1]
+    if view.x == "arm":  # an arm is one (variant, budget): budget and iterations are its label
+        mine = mine.drop_duplicates(["dataset", "model", "generator", "variant", "budget",
+                                     "metric", *free])
     mine["source"] = "ours"
     if free:
         mine["source"] = mine[free].apply(
@@ -121,6 +125,9 @@ def _x_label(x: str, row: dict):
     if x in ("budget", "iterations"):
         value = row[x]
         return None if pd.isna(value) else int(value)
+    if x == "arm":
+        name = readable("variant", row["variant"])
+        return name if pd.isna(row["budget"]) else f"{name} B{int(row['budget'])}"
     return readable(x, row[x])
 
 
@@ -130,6 +137,10 @@ def x_order(view: View, frame: pd.DataFrame) -> list:
              "bps": ["base generator", "every candidate", "chosen candidate only"],
              "scale": ["near", "intermediate", "far"]}.get(view.x)
     present = list(dict.fromkeys(frame["x"].dropna()))
+    if view.x == "arm":  # the paper's variants first, then active HARE by its budget
+        ranked = frame.assign(rank=frame["variant"].map(
+            {"base": 0, "hare": 1, "multi_hare": 2}).fillna(3)).sort_values(["rank", "budget"])
+        return list(dict.fromkeys(ranked["x"].dropna()))
     if view.x == "noise":  # noiseless first, then each noise model by its parameter
         ranked = frame.assign(kind=frame["noise"] != "none").sort_values(
             ["kind", "noise", "noise_param"])

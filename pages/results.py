@@ -6,6 +6,8 @@ paper reproduction as shipped, and the runs you launched; both read-only here.
 import duckdb
 import streamlit as st
 
+from hare.bench.active_report import SETTINGS, comparisons, in_setting
+from hare.bench.cells import select
 from hare.bench.names import VALUE_NAMES, readable
 from hare.bench.report import verdict
 from hare.errors import HareError
@@ -107,6 +109,16 @@ for number, (tab, view) in enumerate(zip(tabs, VIEWS)):
                                "GTD: 1 − cosine between the change made and the change "
                                "preferred. Lower is better for both.")
         rows = view_rows(view, cells, metric, filters)
+        if view.x == "arm":  # active HARE: one setting of users at a time, and what it measures
+            setting = st.selectbox("Users and ground truth", list(SETTINGS), key="res_active_setting")
+            rows = in_setting(rows, SETTINGS[setting])
+            shown = select(cells, view.presets, paper=False, dataset=filters.datasets,
+                           model=filters.models, generator=filters.generators)
+            found = comparisons(shown)
+            if found:
+                st.markdown("**Measured in this store, with the filters on the left** (active "
+                            "HARE's mean ÷ the other's, over the same cells):\n"
+                            + "\n".join(f"- {text}: {r}" for text, r in found))
         chart = view_chart(view, chart_frame(view, rows), metric)
         if chart is None:
             st.info("Nothing to draw: this store has no runs for this view with these filters.")

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from hare.bench.active_report import section as active_section
 from hare.bench.cells import (KEY, PAPER_TABLES, TOLERANCE, config_of, in_setting, preset_rows,
                               setting_label, settings, store_cells)
 from hare.bench.names import SHORT_METRIC, readable
@@ -260,7 +261,12 @@ def render(store: ResultStore) -> str:
         rows = preset_rows(frame, preset)
         if ours(rows).empty:
             continue
-        sections += _paper_table(preset, rows) if preset in PAPER_TABLES else _study(preset, rows)
+        if preset in PAPER_TABLES:
+            sections += _paper_table(preset, rows)
+        elif preset == "active":  # its own comparison: active HARE against the paper's HARE
+            sections += active_section(frame)
+        else:
+            sections += _study(preset, rows)
     elsewhere = ours(frame)[ours(frame)["presets"] == ""].drop_duplicates(list(KEY))
     if len(elsewhere):
         sections += [f"{len(elsewhere)} cells belong to no preset; `python -m hare cells` lists "

@@ -1,0 +1,159 @@
+"""Active HARE against HARE and Multi-HARE, computed from a store's cells (issue 10's questions):
+per (dataset, model, generator) at B 30, with fewer questions (B 10, 20), with noisy and
+weighted-cost users, and at the nearer ground-truth scales. Every number is a mean over the
+cells the store holds; a comparison the store cannot make is left out.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import pandas as pd
+
+from hare.bench.cells import preset_rows
+
+CELL = ["dataset", "model", "generator"]
+# The setting of Table 1 (far scale, noiseless users who hold a hidden recourse).
+PLAIN = dict(scale="far", noise="none", user_model="ground_truth")
+
+
+@dataclass(frozen=True)
+class Arm:
+    """One line of a comparison: which runs, in words and as a row filter."""
+
+    label: str
+    variant: str
+    budget: int
+    setting: dict
+
+
+# The settings the preset runs active HARE in, as a person would name them.
+SETTINGS = {
+    "Table 1's setting (far, noiseless)": {},
+    "10 % flipped answers": {"noise": "bernoulli", "noise_param": 0.1},
+    "logistic users (β 10)": {"noise": "logistic", "noise_param": 10.0},
+    "weighted-cost users": {"user_model": "weighted_cost"},
+    "near ground truth": {"scale": "near"},
+    "intermediate ground truth": {"scale": "intermediate"},
+}
+
+
+def in_setting(rows: pd.DataFrame, setting: dict) -> pd.DataFrame:
+    """The rows of one of SETTINGS (every other field at Table 1's value)."""
+    for field, value in (PLAIN | setting).items():
+        rows = rows[rows[field] == value]
+    return rows
+
+
+MULTI = Arm("Multi-HARE B 30", "multi_hare", 30, {})
+HARE = Arm("HARE B 30", "hare", 30, {})
+ACTIVE = Arm("active HARE B 30", "active_hare", 30, {})
+
+
+@dataclass(frozen=True)
+class Ratio:
+    """mean(ours) / mean(reference) over the cells both have, and in how many cells ours is
+    lower."""
+
+    metric: str
+    ours: float
+    reference: float
+    lower: int
+    cells: int
+
+    @property
+    def ratio(self) -> float:
+        return self.ours / self.reference if self.reference else math.nan
+
+    def __str__(self) -> str:
+        return (f"{self.metric.upper()} {self.ours:.3f} vs {self.reference:.3f} "
+                f"({self.ratio:.2f}×; lower in {self.lower} of {self.cells} cells)")
+
+
+def _arm(rows: pd.DataFrame, arm: Arm, setting: dict, metric: str) -> pd.Series:
+    """Per (dataset, model, generator): the arm's mean of ``metric`` under ``setting``."""
+    pick = rows[(rows["variant"] == arm.variant) & (rows["metric"] == metric)
+                & (rows["seeds"] > 0)]
+    if arm.variant != "base":
+        pick = pick[pick["budget"] == arm.budget]
+    for field, value in (PLAIN | setting | arm.setting).items():
+        pick = pick[pick[field] == value]
+    # one setting of everything else (users included): the most users if several are stored
+    pick = pick.sort_values("users").drop_duplicates(CELL, keep="last")
+    return pick.set_index(CELL)["mean"]
+
+
+def ratio(rows: pd.DataFrame, ours: Arm, reference: Arm, metric: str,
+          setting: dict | None = None) -> Ratio | None:
+    """``ours`` against ``reference`` on the cells both have (None when there are none)."""
+    setting = setting or {}
+    a, b = _arm(rows, ours, setting, metric), _arm(rows, reference, setting, metric)
+    both = pd.concat([a.rename("a"), b.rename("b")], axis=1, join="inner").dropna()
+    if both.empty:
+        return None
+    return Ratio(metric, float(both["a"].mean()), float(both["b"].mean()),
+                 int((both["a"] < both["b"]).sum()), len(both))
+
+
+def per_cell(rows: pd.DataFrame) -> pd.DataFrame:
+    """One row per (dataset, model, generator) of the Table 1 setting: GTP and GTD of HARE and
+    Multi-HARE at B 30 and active HARE at B 30 and 10, and active's ratio to Multi-HARE at B 30
+    (rows without active HARE runs are left out)."""
+    columns = {}
+    arms = [HARE, MULTI, ACTIVE, Arm("active B 10", "active_hare", 10, {})]
+    for metric in ("gtp", "gtd"):
+        for arm in arms:
+            columns[(metric, arm.label)] = _arm(rows, arm, {}, metric)
+    table = pd.DataFrame(columns).dropna(subset=[("gtp", ACTIVE.label)])
+    for metric in ("gtp", "gtd"):
+        table[(metric, "active ÷ Multi")] = (table[(metric, ACTIVE.label)]
+                                              / table[(metric, MULTI.label)])
+    return table
+
+
+def comparisons(rows: pd.DataFrame) -> list[tuple[str, Ratio]]:
+    """(what is compared, its Ratio) for every comparison the rows support."""
+    active10 = Arm("active HARE B 10", "active_hare", 10, {})
+    asks = [
+        ("Table 1 cells, B 30: active HARE vs Multi-HARE", ACTIVE, MULTI, "gtp", {}),
+        ("Table 1 cells, B 30: active HARE vs Multi-HARE", ACTIVE, MULTI, "gtd", {}),
+        ("Table 1 cells, B 30: active HARE vs HARE", ACTIVE, HARE, "gtp", {}),
+        ("Active HARE at B 10 vs Multi-HARE at B 30", active10, MULTI, "gtp", {}),
+        ("Active HARE at B 10 vs Multi-HARE at B 30", active10, MULTI, "gtd", {}),
+        ("10 % flipped answers", ACTIVE, MULTI, "gtp",
+         {"noise": "bernoulli", "noise_param": 0.1}),
+        ("Logistic users (β 10)", ACTIVE, MULTI, "gtp", {"noise": "logistic", "noise_param": 10.0}),
+        ("Weighted-cost users, by their own cost", ACTIVE, MULTI, "user_cost",
+         {"user_model": "weighted_cost"}),
+        ("Near ground truth", ACTIVE, MULTI, "gtp", {"scale": "near"}),
+        ("Intermediate ground truth", ACTIVE, MULTI, "gtp", {"scale": "intermediate"}),
+    ]
+    found = []
+    for text, ours, reference, metric, setting in asks:
+        r = ratio(rows, ours, reference, metric, setting)
+        if r is not None:
+            found.append((text, r))
+    return found
+
+
+def section(frame: pd.DataFrame) -> list[str]:
+    """The report's markdown section (empty when the store has no active HARE runs)."""
+    rows = preset_rows(frame, "active", with_paper_only=False)
+    if rows.empty or not (rows["variant"] == "active_hare").any():
+        return []
+    lines = ["## Beyond the paper: active HARE (preset `active`)", "",
+             "Active HARE (`hare/active.py`) keeps a particle posterior over each user's "
+             "preferred recourse and asks the comparison with the largest expected information "
+             "gain (active ranking, Jamieson & Nowak 2011; Bayesian ideal-point search, Canal et "
+             "al. 2019; PEAR's elicitation, De Toni et al. 2024). Means over the cells the store "
+             "holds; ratio = active's mean ÷ the reference's mean over the same cells.", ""]
+    lines += [f"- {text}: {r}" for text, r in comparisons(rows)] + [""]
+    table = per_cell(rows)
+    if len(table):
+        headers = ["dataset", "model", "generator"] + [f"{m.upper()} {a}" for m, a in table.columns]
+        body = [[*key, *("—" if pd.isna(v) else f"{v:.3f}" for v in row)]
+                for key, row in zip(table.index, table.itertuples(index=False))]
+        lines += ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers),
+                  *("| " + " | ".join(map(str, r)) + " |" for r in body), ""]
+    return lines
