@@ -14,6 +14,7 @@ import pytest
 
 from hare.bench.store import ResultStore
 from hare.data import DATASETS
+from hare.live.run import METHODS
 
 pytestmark = pytest.mark.e2e
 
@@ -77,13 +78,17 @@ def options_text(page) -> list[str]:
     return out
 
 
-@pytest.mark.parametrize("dataset", ["adult", "compas", "credit"])
-def test_a_refused_person_gets_a_card_they_can_trust(page, app_url, dataset):
+@pytest.mark.parametrize("dataset,method", [("adult", "hare"), ("compas", "hare"),
+                                            ("credit", "hare"), ("credit", "active")])
+def test_a_refused_person_gets_a_card_they_can_trust(page, app_url, dataset, method):
     spec = DATASETS[dataset]
     page.goto(app_url)
     page.get_by_role("button", name="Find my recourse").wait_for()
     wait_idle(page)
     choose_dataset(page, dataset)
+    if method == "active":
+        page.get_by_text(METHODS["active"]).click()
+        wait_idle(page)
     if dataset == "adult":
         shoot(page, "live_recourse_profile")
         # a bad typed value gets a message beside it, never a silent change
@@ -115,6 +120,8 @@ def test_a_refused_person_gets_a_card_they_can_trust(page, app_url, dataset):
             assert a and b and a != b, "two identical options shown"
             if dataset == "adult":
                 shoot(page, "live_recourse_question")
+            elif method == "active":
+                shoot(page, "live_recourse_active_question")
         if not reloaded:  # a reload mid-session returns to the same question
             before = question_number(page)
             page.reload()
@@ -136,6 +143,7 @@ def test_a_refused_person_gets_a_card_they_can_trust(page, app_url, dataset):
         page.get_by_role("button", name="Download the card (JSON)").click()
     card = json.loads(open(download.value.path()).read())
     assert card["approved"] and card["probability_after"] >= card["target_probability"] == 0.6
+    assert card["settings"]["method"] == method
     assert page.get_by_text(f"{spec.outcome.yes}: {card['probability_after']:.0%}").count()
     # the rules in force: the spec's defaults for people, with COMPAS' jail stay unlocked
     settings = card["settings"]
