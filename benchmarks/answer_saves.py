@@ -27,7 +27,7 @@ def record(session_id: str) -> AnswerRecord:
     """A finished session with one answered comparison, no profile."""
     now = dt.datetime.now()
     session = (session_id, now, now, "adult", "ann", "gs", 4, 2, "every", 0, 0.6, "test_row",
-               None, False, None, [1.0, 0.0], "{}", 1, False, None, 0.7)
+               None, False, None, [1.0, 0.0], "{}", 1, False, None, 0.7, "hare")
     answer = (session_id, 1, "compare", 1, 1, [0.0, 1.0], [1.0, 0.0], True, now, 2.5)
     return AnswerRecord(session_id, session, (answer,))
 
