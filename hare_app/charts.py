@@ -58,7 +58,7 @@ def view_chart(view: View, frame: pd.DataFrame, metric: str) -> alt.FacetChart |
     width = max(110, WIDTH // columns - 25)
     metric_title = VALUE_NAMES["metric"].get(metric, metric)
     y = alt.Y("mean:Q", title=metric_title, axis=alt.Axis(titleFontSize=12))
-    x_title = FIELD_NAMES.get(view.x, view.x) if view.x != "variant" else None
+    x_title = FIELD_NAMES.get(view.x, view.x) if view.x not in ("variant", "arm") else None
     order = x_order(view, frame)
     by_variant = view.x in ("noise", "scale")  # the x axis is not the variant: colour it
     colour_field = "variant name" if by_variant else "source"
