@@ -1,7 +1,10 @@
 """The live page in headless Chromium: answer → next pair wall-clock (p50/p95) over full
 sessions on each dataset, and the server's memory (RSS) with three visitors in sessions at once.
 
-    python benchmarks/live_browser.py [--sessions 2]
+    python benchmarks/live_browser.py [--sessions 2] [--think 1.0]
+
+Each answer is timed from the click until the page shows the next question (its number moves
+on) or the card, grouped by what was answered and what came next.
 """
 
 from __future__ import annotations
@@ -67,25 +70,35 @@ def open_session(browser, url: str, dataset: str):
     return page
 
 
-def answer_all(page) -> list[float]:
+def answer_all(page, think: float) -> list[tuple[str, float]]:
+    """Answer every question of a session (prefer B, never satisfied) after reading each for
+    ``think`` seconds; ("answered kind → next kind", seconds from the click to the next
+    question or card) per answer."""
     out = []
     while page.locator("[data-testid='stProgress']").count():
+        page.wait_for_timeout(think * 1000)
         before = page.locator("[data-testid='stProgress']").inner_text()
-        button = next(b for b in (page.get_by_role("button", name=n, exact=True)
-                                  for n in ("I prefer B", "No, keep looking")) if b.count())
+        kind, button = next((k, b) for k, b in (
+            (k, page.get_by_role("button", name=n, exact=True))
+            for k, n in (("compare", "I prefer B"), ("accept", "No, keep looking"))) if b.count())
         started = time.perf_counter()
         button.click()
         page.wait_for_function(
             "(before) => { const p = document.querySelector(\"[data-testid='stProgress']\");"
             " return !p || p.innerText !== before; }", arg=before, timeout=60_000)
-        out.append(time.perf_counter() - started)
+        seconds = time.perf_counter() - started
         page.wait_for_selector(IDLE, state="attached")
+        after = ("card" if not page.locator("[data-testid='stProgress']").count() else
+                 "compare" if page.get_by_role("button", name="I prefer B").count() else "accept")
+        out.append((f"{kind} → {after}", seconds))
     return out
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=2, help="sessions per dataset")
+    parser.add_argument("--think", type=float, default=1.0,
+                        help="seconds a person reads each question before answering (0: at once)")
     args = parser.parse_args()
     from playwright.sync_api import sync_playwright
 
@@ -101,14 +114,17 @@ def main() -> None:
                 print(f"server RSS with three visitors in sessions: {rss_mb(server.pid):.0f} MB")
                 latencies = []
                 for page in pages:
-                    latencies += answer_all(page)
+                    latencies += answer_all(page, args.think)
                 for _ in range(args.sessions - 1):
                     for dataset in TITLES:
-                        latencies += answer_all(open_session(browser, url, dataset))
+                        latencies += answer_all(open_session(browser, url, dataset), args.think)
                 print(f"server RSS after all sessions: {rss_mb(server.pid):.0f} MB")
-                ms = np.asarray(latencies) * 1000
-                print(f"answer -> next pair in Chromium: n={len(ms)}  p50 {np.percentile(ms, 50):.0f} ms"
-                      f"  p95 {np.percentile(ms, 95):.0f} ms  max {ms.max():.0f} ms")
+                for kind in sorted({k for k, _ in latencies}) + [None]:
+                    ms = np.asarray([t for k, t in latencies if kind in (None, k)]) * 1000
+                    what = kind or "all answers"
+                    print(f"answer -> next question in Chromium, {what}: n={len(ms)}  p50 "
+                          f"{np.percentile(ms, 50):.0f} ms  p95 {np.percentile(ms, 95):.0f} ms  "
+                          f"max {ms.max():.0f} ms")
                 browser.close()
         finally:
             os.killpg(server.pid, signal.SIGTERM)

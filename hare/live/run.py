@@ -32,6 +32,11 @@ from hare.session import HareSession, HareSettings, Question
 MAX_BUDGET = 40
 MAX_ROUNDS = 10
 TARGETS = (0.5, 0.95)  # the settable range of the target probability
+# Seconds between showing "good enough?" and sampling the next round in the background. Sampling
+# at once competed with the server's own threads while the page was still being sent (the
+# comparison → "good enough?" answers were the slowest in the browser); a person reads the
+# question for longer than this before a "no".
+PREFETCH_DELAY = 0.4
 
 # The base generators' settings on the live path, where they differ from the paper's (the
 # benchmarks keep the paper's). Wachter: 4 rounds of 500 steps, not 2,500: every refused person
@@ -176,16 +181,15 @@ class LiveRun:
         self._shown = 0.0
         self._shown_at = self.started_at
         self.saved = False  # written to the answer store
-        self._prefetch: threading.Thread | None = None
+        self._prefetch: threading.Timer | None = None
         self._advance()
 
     def _shown_key(self, r: torch.Tensor) -> torch.Tensor:
-        """Points (..., d) as a person sees them (whole units, display rounding): the session
-        treats two points that look the same as one option."""
-        flat = r.reshape(-1, r.shape[-1]).numpy()
-        x = np.broadcast_to(self.x.numpy(), flat.shape)
-        snapped = self.dataset.encoder.snap_whole(x, flat)
-        return torch.from_numpy(shown_values(self.dataset, snapped)).reshape(r.shape)
+        """Points (..., d) as a person sees them: the point shown (``as_displayed``) at display
+        precision. The session treats two points that look the same as one option, so this
+        must be exactly what the page draws, or two options can differ here and read alike."""
+        return torch.from_numpy(shown_values(self.dataset, self.as_displayed(r).reshape(
+            -1, r.shape[-1]).numpy())).reshape(r.shape)
 
     def _advance(self) -> None:
         self._question = None if self.failed else self.session.next_question()
@@ -194,7 +198,8 @@ class LiveRun:
         if self._question is not None and self._question.kind == "accept":
             # Sample the next round while the person reads "good enough?": a "no" then shows
             # the next pair without the ~50 ms of ActionableSampling.
-            self._prefetch = threading.Thread(target=self.session.prefetch, daemon=True)
+            self._prefetch = threading.Timer(PREFETCH_DELAY, self.session.prefetch)
+            self._prefetch.daemon = True
             self._prefetch.start()
 
     @property
@@ -218,18 +223,23 @@ class LiveRun:
     def left(self) -> int:
         return self.budget - self.used
 
+    def as_displayed(self, r: torch.Tensor) -> torch.Tensor:
+        """Points (..., d) as the page shows them: whole-number features (education years,
+        counts) moved to whole numbers away from the profile, where that version of a point
+        still clears the target and respects the person's limits; otherwise the point itself
+        (shown with its decimals). A person cannot study 14.45 years, and the probability
+        shown must be that of what they are told. NaN rows stay NaN."""
+        flat = r.reshape(-1, r.shape[-1])
+        x = self.x.expand_as(flat)
+        snapped = torch.from_numpy(self.dataset.encoder.snap_whole(
+            x.numpy(), flat.numpy())).to(flat.dtype)
+        ok = ((probability(self.model, snapped) >= self.setup.target)
+              & self.space.is_actionable(x, snapped))
+        return torch.where(ok[:, None], snapped, flat).reshape(r.shape)
+
     def in_whole_units(self, r: torch.Tensor) -> torch.Tensor:
-        """``r`` (d,) with whole-number features (education years, counts) moved to whole
-        numbers away from the profile, when that version still gets a yes and respects the
-        person's limits; otherwise ``r`` itself (shown then with its decimals). A person cannot
-        study 14.45 years, and the probability shown must be that of what they are told."""
-        if bool(torch.isnan(r).any()):
-            return r
-        snapped = torch.from_numpy(
-            self.dataset.encoder.snap_whole(self.x.numpy(), r[None].numpy())[0]).to(r.dtype)
-        ok = (float(probability(self.model, snapped)) >= self.setup.target
-              and bool(self.space.is_actionable(self.x[0], snapped)))
-        return snapped if ok else r
+        """(d,) ``r`` as shown (see ``as_displayed``)."""
+        return self.as_displayed(r[None])[0]
 
     def _option(self, r: torch.Tensor) -> Option:
         r = self.in_whole_units(r)
@@ -265,6 +275,7 @@ class LiveRun:
         if q is None:
             return
         if self._prefetch is not None:  # the session is not to be touched while it samples
+            self._prefetch.cancel()  # not started yet: the next round is sampled when needed
             self._prefetch.join()
             self._prefetch = None
         points = [q.current[0]] + ([q.challenger[0]] if q.challenger is not None else [])

@@ -32,6 +32,18 @@ def wait_idle(page) -> None:
     page.wait_for_selector(IDLE, state="attached")
 
 
+def wait_answered(page, before: str) -> None:
+    """After an answer: wait until the page shows the next question (its number moves on) or
+    the card, and nothing drawn is left over from the question before. Streamlit keeps the old
+    elements (marked stale) until the new run replaces them, so reading the options right after
+    a click can mix the two questions."""
+    page.wait_for_function(
+        """before => { const p = document.querySelector("[data-testid='stProgress']");
+                       return !p || p.innerText !== before; }""", arg=before)
+    wait_idle(page)
+    page.wait_for_selector("[data-stale='true']", state="detached")
+
+
 def shoot(page, name: str) -> None:
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     page.wait_for_timeout(600)  # let charts finish their first paint
@@ -113,6 +125,7 @@ def test_a_refused_person_gets_a_card_they_can_trust(page, app_url, dataset, met
     for _ in range(12):
         page.wait_for_selector("text=/Question \\d+ of at most|Your recourse|No change within/")
         wait_idle(page)
+        page.wait_for_selector("[data-stale='true']", state="detached")
         if not page.locator("[data-testid='stProgress']").count():
             break
         if page.get_by_role("button", name="I prefer B").count():
@@ -132,9 +145,10 @@ def test_a_refused_person_gets_a_card_they_can_trust(page, app_url, dataset, met
         for name in ANSWERS:
             button = page.get_by_role("button", name=name, exact=True)
             if button.count():
+                before = question_number(page)
                 button.click()
+                wait_answered(page, before)
                 break
-        page.wait_for_timeout(300)
     page.get_by_role("heading", name="Your recourse").wait_for()
     wait_idle(page)
     if dataset in ("adult", "compas"):
@@ -152,6 +166,9 @@ def test_a_refused_person_gets_a_card_they_can_trust(page, app_url, dataset, met
     assert set(settings["will_not_change"]) == {c for c, r in defaults.items() if r == "history"} - unlocked
     assert settings["directions"] == {c: {"up": "only up", "down": "only down"}[r]
                                       for c, r in defaults.items() if r in ("up", "down")}
+    # what the server recorded as shown agrees: every comparison was a real choice
+    compared = [t["options"] for t in card["transcript"] if t["kind"] == "compare"]
+    assert all(a != b for a, b in compared)
     for step in card["transcript"] + [{"options": [card["recourse"]]}]:
         for option in step["options"]:
             for column, value in option.items():
