@@ -1,7 +1,7 @@
 """Run a grid into the store: in this process, in local worker processes, or on a Dask cluster.
 
 Workers only compute; they return RunRecords (or RunFailures) and the coordinating process alone
-writes DuckDB (single writer). Runs that share a classifier and base recourses travel together as
+writes DuckDB (single writer). Runs that share a classifier and ground truths travel together as
 one task (see ``runner.group_key``). Progress goes to a StatusLog as data. An interrupt stops the
 workers at once and keeps every finished run; a store held by another process delays writing,
 and what cannot be written is kept in a side file that the next sweep on that store writes first.
