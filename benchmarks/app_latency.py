@@ -2,8 +2,10 @@
 Adult / ANN), and the load time of the results page over a full results database.
 
     python benchmarks/app_latency.py                 # server-side numbers (AppTest)
-    python benchmarks/app_latency.py --browser       # also wall-clock in headless Chromium
+    python benchmarks/app_latency.py --browser       # also the results page in headless Chromium
     python benchmarks/app_latency.py --db results/hare.duckdb   # a real results DB
+
+The live page in the browser, with several visitors at once, is benchmarks/live_browser.py.
 
 The answer latency is measured inside the page (from the answer callback to the end of the
 script run that draws the next question), so it is the server's time per answer. Without --db,
@@ -31,7 +33,8 @@ from hare.bench.paper import paper_results  # noqa: E402
 from hare.bench.store import ResultStore  # noqa: E402
 
 APP = str(ROOT / "streamlit_app.py")
-ANSWERS = ("I prefer B", "Continue", "No, keep looking")
+ANSWERS = ("I prefer B", "No, keep looking")
+LIVE = "live:"  # the live page's widget and state keys (pages/live_recourse.py's key())
 
 
 def percentiles(values: list[float]) -> str:
@@ -49,10 +52,10 @@ def answer_latency(sessions: int, budget: int, iterations: int, think: float) ->
     latencies: list[float] = []
     for seed in range(sessions):
         at = AppTest.from_file(APP, default_timeout=120)
-        at.session_state["live_seed"] = seed
+        at.session_state[LIVE + "seed"] = seed
         at.run()
-        at.number_input(key="live_budget").set_value(budget)
-        at.number_input(key="live_iterations").set_value(iterations)
+        at.text_input(key=LIVE + "budget").set_value(str(budget))
+        at.text_input(key=LIVE + "rounds").set_value(str(iterations))
         at.run()
         next(b for b in at.button if b.label == "Find my recourse").click().run()
         while (name := next((n for n in ANSWERS if n in [b.label for b in at.button]), None)):
@@ -60,7 +63,7 @@ def answer_latency(sessions: int, budget: int, iterations: int, think: float) ->
             next(b for b in at.button if b.label == name).click().run()
         if at.exception:
             raise RuntimeError(at.exception)
-        latencies += at.session_state["live_latencies"]
+        latencies += at.session_state[LIVE + "latencies"]
     return latencies
 
 
@@ -120,8 +123,8 @@ def results_load(db: Path, repeats: int) -> tuple[float, list[float]]:
     return times[0], times[1:]
 
 
-def browser_numbers(db: Path, answers_db: Path, repeats: int) -> tuple[list[float], list[float]]:
-    """Wall-clock in headless Chromium: results page load, and answer → next pair visible."""
+def browser_loads(db: Path, answers_db: Path, repeats: int) -> list[float]:
+    """Wall-clock in headless Chromium of the results page: goto until its charts are drawn."""
     import socket
     import urllib.request
 
@@ -143,7 +146,7 @@ def browser_numbers(db: Path, answers_db: Path, repeats: int) -> tuple[list[floa
                 break
             except OSError:
                 time.sleep(0.2)
-        loads, answers = [], []
+        loads = []
         with sync_playwright() as p:
             browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
                                         args=["--no-sandbox", "--disable-gpu",
@@ -157,23 +160,8 @@ def browser_numbers(db: Path, answers_db: Path, repeats: int) -> tuple[list[floa
                 page.wait_for_selector(idle, state="attached")
                 loads.append(time.perf_counter() - started)
                 page.close()
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.goto(url)
-            page.get_by_role("button", name="Find my recourse").click()
-            for number in range(1, 11):
-                page.get_by_text(f"Question {number} of 10").wait_for(timeout=60_000)
-                page.wait_for_selector(idle, state="attached")
-                buttons = [page.get_by_role("button", name=n, exact=True) for n in ANSWERS]
-                button = next(b for b in buttons if b.count())
-                started = time.perf_counter()
-                button.click()
-                if number < 10:
-                    page.get_by_text(f"Question {number + 1} of 10").wait_for(timeout=60_000)
-                else:
-                    page.get_by_role("heading", name="Your recourse").wait_for(timeout=60_000)
-                answers.append(time.perf_counter() - started)
             browser.close()
-        return loads, answers
+        return loads
     finally:
         server.terminate()
         server.wait(15)
@@ -186,7 +174,8 @@ def main() -> None:
     parser.add_argument("--iterations", type=int, default=5)
     parser.add_argument("--db", type=Path, help="a results DB (default: build a synthetic full one)")
     parser.add_argument("--repeats", type=int, default=5, help="warm results-page loads")
-    parser.add_argument("--browser", action="store_true", help="also measure in headless Chromium")
+    parser.add_argument("--browser", action="store_true",
+                        help="also time the results page in headless Chromium")
     parser.add_argument("--think", type=float, default=0.5,
                         help="seconds a simulated person takes to read each question (0: none)")
     args = parser.parse_args()
@@ -212,10 +201,9 @@ def main() -> None:
     cold, warm = results_load(db, args.repeats)
     print(f"results page (server, {db.name}): cold {cold * 1000:.0f} ms, warm {percentiles(warm)}")
     if args.browser:
-        loads, answers = browser_numbers(db, work / "answers.duckdb", args.repeats)
+        loads = browser_loads(db, work / "answers.duckdb", args.repeats)
         print(f"results page in Chromium (goto -> charts drawn): first {loads[0] * 1000:.0f} ms, "
               f"then {percentiles(loads[1:])}")
-        print(f"answer -> next pair visible in Chromium (B=10 T=2): {percentiles(answers)}")
 
 
 if __name__ == "__main__":
