@@ -79,7 +79,10 @@ def show_card(run: LiveRun, words) -> None:
     with st.container(border=True):
         table = profile_table(run.dataset, run.x[0].numpy(), run.recourse.numpy())
         st.dataframe(table[table["changed"]][["feature", "before", "after"]], hide_index=True)
-        ended = "you said it is good enough" if run.accepted else "the questions ran out"
+        # a session can end before its budget: a comparison with nothing new is skipped, free
+        ended = ("you said it is good enough" if run.accepted else "the questions ran out"
+                 if run.used >= run.budget else
+                 "the search found no other options within your limits")
         st.caption(f"You answered {run.used} questions (at most {run.budget}); it ended because "
                    f"{ended}.")
         with st.expander("Every feature, before → after"):

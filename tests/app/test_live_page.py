@@ -160,8 +160,11 @@ def test_compas_no_recourse_offers_to_unlock_what_stands_in_the_way(app):
     assert not app.warning and "Question 1 of at most 10" in progress(app)
     rules = next(c.value for c in app.caption if "your rules:" in c.value)
     assert "Days in jail won't change" not in rules and "Charge degree won't change" in rules
-    answer_until_done(app)
+    answered = answer_until_done(app)
     assert "Not rated high risk" in app.success[0].value
+    # why it ended, in words that hold: fewer questions than the budget means the search ran dry
+    ended = next(c.value for c in app.caption if "it ended because" in c.value)
+    assert ("the questions ran out" in ended) == (answered >= 10), ended
 
 
 def test_a_reload_returns_to_the_same_question(app):
