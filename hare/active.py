@@ -201,7 +201,8 @@ class ActiveHareSession:
         x = self.x[users]
         keys = self.keys[users] if keys is None else keys
         mask = self.space.sample_mask.to(x.dtype)
-        u = keyed_normal(keys, stream, (count, x.shape[-1])).to(x.dtype) * mask
+        u = keyed_normal(keys, stream, (count, x.shape[-1]),
+                         columns=self.space.sample_mask).to(x.dtype) * mask
         u = u / u.norm(dim=-1, keepdim=True).clamp_min(1e-12)
         length = self.settings.max_ray * keyed_uniform(keys, stream + 1, (count, 1)).to(x.dtype)
         start = torch.where(self.space.binary, self.r0[users], x).unsqueeze(1)

@@ -50,7 +50,8 @@ def actionable_sampling(model: Classifier, x: torch.Tensor, r0: torch.Tensor, sp
     exactly the one it would get alone.
     """
     mask = space.sample_mask.to(r0.dtype)
-    directions = _unit_rows(keyed_normal(keys, stream, (k, r0.shape[-1])) * mask)
+    directions = _unit_rows(keyed_normal(keys, stream, (k, r0.shape[-1]),
+                                         columns=space.sample_mask) * mask)
     directions.requires_grad_(True)
     optimizer = torch.optim.Adam([directions], lr=settings.lr)
     eye2 = 2.0 * torch.eye(k)

@@ -75,25 +75,39 @@ def user_keys(seed: int, user_index: torch.Tensor) -> torch.Tensor:
     return _mix32(_mix32(user_index.to(torch.int64) + 0x632BE5AB) ^ seed_key)
 
 
-def _bits(keys: torch.Tensor, stream: int, shape: tuple[int, ...]) -> torch.Tensor:
-    """Independent 32-bit words of shape keys.shape + shape."""
+def _bits(keys: torch.Tensor, stream: int, shape: tuple[int, ...],
+          columns: torch.Tensor | None = None) -> torch.Tensor:
+    """Independent 32-bit words of shape keys.shape + shape; with ``columns`` (a bool mask of
+    the last dimension), only those columns' words: the same words, without hashing the rest."""
     n = 1
     for s in shape:
         n *= s
     counter = torch.arange(n, dtype=torch.int64).reshape(shape)
+    if columns is not None:
+        counter = counter[..., columns]
     k = _mix32(keys.to(torch.int64) ^ _mix32(torch.tensor(int(stream) & _MASK32) + 0x2545F491))
     k = k.reshape(k.shape + (1,) * len(shape))
     return _mix32(_mix32(counter ^ k) + k)
 
 
-def keyed_uniform(keys: torch.Tensor, stream: int, shape: tuple[int, ...]) -> torch.Tensor:
-    """Uniforms in (0, 1), shape keys.shape + shape, float32."""
-    bits = _bits(keys, stream, shape) >> 8  # 24 bits: exactly representable in float32
+def keyed_uniform(keys: torch.Tensor, stream: int, shape: tuple[int, ...],
+                  columns: torch.Tensor | None = None) -> torch.Tensor:
+    """Uniforms in (0, 1), shape keys.shape + shape (the ``columns`` of it only, see _bits),
+    float32."""
+    bits = _bits(keys, stream, shape, columns) >> 8  # 24 bits: exactly representable in float32
     return (bits.to(torch.float32) + 0.5) / float(1 << 24)
 
 
-def keyed_normal(keys: torch.Tensor, stream: int, shape: tuple[int, ...]) -> torch.Tensor:
-    """Standard normals (Box–Muller), shape keys.shape + shape, float32."""
-    u = keyed_uniform(keys, stream, (2,) + tuple(shape))
+def keyed_normal(keys: torch.Tensor, stream: int, shape: tuple[int, ...],
+                 columns: torch.Tensor | None = None) -> torch.Tensor:
+    """Standard normals (Box–Muller), shape keys.shape + shape, float32. With ``columns`` (a
+    bool mask of the last dimension) the other columns are 0 and cost nothing: the draws that
+    searches mask to their mutable columns anyway, bit for bit the same numbers there."""
+    u = keyed_uniform(keys, stream, (2,) + tuple(shape), columns)
     u1, u2 = u.select(len(keys.shape), 0), u.select(len(keys.shape), 1)
-    return torch.sqrt(-2.0 * torch.log(u1)) * torch.cos(2.0 * torch.pi * u2)
+    normal = torch.sqrt(-2.0 * torch.log(u1)) * torch.cos(2.0 * torch.pi * u2)
+    if columns is None:
+        return normal
+    out = normal.new_zeros(keys.shape + tuple(shape))
+    out[..., columns] = normal
+    return out

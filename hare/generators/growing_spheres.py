@@ -52,7 +52,8 @@ def growing_spheres_search(model: Classifier, center: torch.Tensor, origin: torc
             if todo.numel() == 0:
                 break
             c, o, k = center[todo], origin[todo], keys[todo]
-            direction = keyed_normal(k, stream + 2 * shell, (samples, d)) * mask
+            direction = keyed_normal(k, stream + 2 * shell, (samples, d),
+                                     columns=space.continuous_mutable) * mask
             direction = direction / direction.abs().sum(-1, keepdim=True).clamp_min(1e-12)
             radius = step * (shell + keyed_uniform(k, stream + 2 * shell + 1, (samples, 1)))
             points = space.project(o.unsqueeze(1), c.unsqueeze(1) + radius * direction)

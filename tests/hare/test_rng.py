@@ -24,9 +24,9 @@ def streams_used(monkeypatch):
     used: list[int] = []
     bits = rng._bits
 
-    def recording(keys, stream, shape):
+    def recording(keys, stream, shape, columns=None):
         used.append(int(stream))
-        return bits(keys, stream, shape)
+        return bits(keys, stream, shape, columns)
 
     monkeypatch.setattr(rng, "_bits", recording)
     return used
@@ -86,7 +86,8 @@ def test_session_and_noisy_user_draw_from_their_ranges(compas, compas_ann):
     used: list[int] = []
     bits = rng._bits
     with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(rng, "_bits", lambda k, s, shape: used.append(int(s)) or bits(k, s, shape))
+        patch.setattr(rng, "_bits", lambda k, s, shape, columns=None: used.append(int(s))
+                      or bits(k, s, shape, columns))
         run_to_end(session, user)
     assert {purpose_of(s) for s in used} == {"sampling", "noise"}
 
@@ -95,3 +96,14 @@ def test_weighted_cost_users_draw_from_their_range(streams_used, compas):
     from hare.bench.runner import _preference_weights
     _preference_weights(rng.user_keys(0, torch.arange(4)), ActionSpace.for_dataset(compas))
     assert {purpose_of(s) for s in streams_used} == {"preference_weights"}
+
+
+def test_drawing_only_some_columns_gives_the_same_numbers_there():
+    """Searches draw only their mutable columns: bit for bit the full draw's values there
+    (stored results must not move), zero elsewhere."""
+    keys = rng.user_keys(3, torch.arange(7))
+    columns = torch.tensor([True, False, True, True, False])
+    full = rng.keyed_normal(keys, 1234, (50, 5))
+    some = rng.keyed_normal(keys, 1234, (50, 5), columns=columns)
+    assert some.shape == full.shape and torch.equal(some[..., columns], full[..., columns])
+    assert bool((some[..., ~columns] == 0).all())
