@@ -167,6 +167,8 @@ def main() -> None:
     parser.add_argument("--latency", action="store_true",
                         help="only measure one person's server time per question")
     args = parser.parse_args()
+    from calibration import line  # this folder: the same run's measure of the machine
+    print(line(), flush=True)
     torch.set_num_threads(1)
     if args.latency:
         for name in args.datasets:

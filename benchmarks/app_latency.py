@@ -179,6 +179,8 @@ def main() -> None:
     parser.add_argument("--think", type=float, default=0.5,
                         help="seconds a simulated person takes to read each question (0: none)")
     args = parser.parse_args()
+    from calibration import line  # this folder: the same run's measure of the machine
+    print(line(), flush=True)
 
     import torch
     torch.set_num_threads(1)

@@ -44,6 +44,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--users", type=int, default=150)
     args = parser.parse_args()
+    from calibration import line  # this folder: the same run's measure of the machine
+    print(line(), flush=True)
     torch.set_num_threads(1)
     print("| cell | users | batched (s) | one at a time (s) | ratio | max diff |")
     print("|---|---|---|---|---|---|")

@@ -75,6 +75,8 @@ def main() -> None:
     parser.add_argument("--people", type=int, default=10,
                         help="refused people timed per cell (the first on the fresh process)")
     args = parser.parse_args()
+    from calibration import line  # this folder: the same run's measure of the machine
+    print(line(), flush=True)
     print(f"| dataset | generator | first question, fresh process (s) | slowest of the next "
           f"{args.people - 1} people (s) | server start (s, once) | no recourse | trained on the click |")
     print("|---|---|---:|---:|---:|---:|---|")

@@ -65,6 +65,8 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--variant", action="append", default=[], metavar="NAME:KEY=VALUE")
     args = parser.parse_args()
+    from calibration import line  # this folder: the same run's measure of the machine
+    print(line(), flush=True)
     torch.set_num_threads(args.threads)
     for name in args.datasets:  # classifiers first, so their training is not in any timing
         load_or_train(load_dataset(name), "ann", args.seed)

@@ -100,6 +100,8 @@ def main() -> None:
     parser.add_argument("--think", type=float, default=1.0,
                         help="seconds a person reads each question before answering (0: at once)")
     args = parser.parse_args()
+    from calibration import line  # this folder: the same run's measure of the machine
+    print(line(), flush=True)
     from playwright.sync_api import sync_playwright
 
     with tempfile.TemporaryDirectory() as tmp:

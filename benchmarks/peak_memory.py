@@ -1,5 +1,6 @@
 """Run a command and report its wall time and the peak total resident memory of its whole
-process tree (the coordinator plus every worker process), sampled from /proc every 0.2 s.
+process tree (the coordinator plus every worker process), sampled from /proc every 0.2 s, with
+the machine's calibration (benchmarks/calibration.py) taken just before and just after.
 
     python benchmarks/peak_memory.py -- python -m hare sweep table1 --workers 2
 """
@@ -45,6 +46,8 @@ def main() -> int:
     if not args:
         print(__doc__, file=sys.stderr)
         return 2
+    from calibration import calibrate  # this folder: the same run's measure of the machine
+    before = calibrate()
     started = time.perf_counter()
     proc = subprocess.Popen(args)
     peak = 0
@@ -53,7 +56,8 @@ def main() -> int:
         time.sleep(0.2)
     wall = time.perf_counter() - started
     print(f"exit {proc.returncode}; wall {wall:.1f} s; peak memory of the process tree "
-          f"{peak / 2**30:.2f} GiB", file=sys.stderr)
+          f"{peak / 2**30:.2f} GiB; calibration (benchmarks/calibration.py) {before * 1000:.0f} ms "
+          f"before, {calibrate() * 1000:.0f} ms after", file=sys.stderr)
     return proc.returncode
 
 
