@@ -1,6 +1,7 @@
 """Run a command and report its wall time and the peak total resident memory of its whole
 process tree (the coordinator plus every worker process), sampled from /proc every 0.2 s, with
-the machine's calibration (benchmarks/calibration.py) taken just before and just after.
+the CPU seconds of the whole tree and the machine's calibration (benchmarks/calibration.py)
+taken just before and just after.
 
     python benchmarks/peak_memory.py -- python -m hare sweep table1 --workers 2
 """
@@ -8,6 +9,7 @@ the machine's calibration (benchmarks/calibration.py) taken just before and just
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
 import sys
 import time
@@ -55,7 +57,11 @@ def main() -> int:
         peak = max(peak, tree_rss(proc.pid))
         time.sleep(0.2)
     wall = time.perf_counter() - started
-    print(f"exit {proc.returncode}; wall {wall:.1f} s; peak memory of the process tree "
+    # CPU seconds of the whole tree (workers are waited for by the command): less sensitive
+    # than the wall time to other jobs on the machine
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    print(f"exit {proc.returncode}; wall {wall:.1f} s; CPU {usage.ru_utime + usage.ru_stime:.1f} s "
+          f"(user + system, every process of the tree); peak memory of the process tree "
           f"{peak / 2**30:.2f} GiB; calibration (benchmarks/calibration.py) {before * 1000:.0f} ms "
           f"before, {calibrate() * 1000:.0f} ms after", file=sys.stderr)
     return proc.returncode
