@@ -33,6 +33,11 @@ class TrainSettings:
     optimizer: str = "adam"  # the authors' RMSprop left COMPAS' LR with 3 test negatives (SPEC §1)
 
 
+# The authors' training (their main.py through CARLA): RMSprop, lr 2e-3, 20 epochs, batch 256,
+# no minimum number of steps. Used by protocols whose classifier choice is "authors".
+AUTHORS_TRAINING = TrainSettings(min_steps=0, optimizer="rmsprop")
+
+
 class Classifier(nn.Module):
     """Base: ``logits(x)`` has shape x.shape[:-1]; ``forward`` is the sigmoid of it, g(x)."""
 
