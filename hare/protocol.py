@@ -3,8 +3,9 @@ it ran (``authors``, read from rahulvigneswaran/HARE, SPEC §10), or ours with o
 choice switched on (``hare+<choice>``), for the factor-by-factor decomposition of the gap.
 
 A protocol is five choices, each "hare" or "authors"; this module is the one place that names
-them. The engine pieces read the choice that concerns them (users, candidates, session, models,
-metrics); the run config stores the protocol's name.
+them (``authors-<choice>``: theirs with one of ours, e.g. the paper's text's reading of T). The
+engine pieces read the choice that concerns them (users, candidates, session, models, metrics);
+the run config stores the protocol's name.
 """
 
 from __future__ import annotations
@@ -62,9 +63,12 @@ class Protocol:
 FACTORS = tuple(f.name for f in fields(Protocol))
 HARE = Protocol()
 AUTHORS = Protocol(**{name: "authors" for name in FACTORS})
-# "hare" and "authors", then ours with one authors' choice at a time (the decomposition).
+# "hare" and "authors", then ours with one authors' choice at a time (the decomposition),
+# then theirs with one of ours (e.g. authors-rounds: the paper's text's reading of T).
 PROTOCOLS: dict[str, Protocol] = {"hare": HARE, "authors": AUTHORS,
                                   **{f"hare+{name}": replace(HARE, **{name: "authors"})
+                                     for name in FACTORS},
+                                  **{f"authors-{name}": replace(AUTHORS, **{name: "hare"})
                                      for name in FACTORS}}
 DEFAULT = "hare"
 

@@ -96,9 +96,9 @@ class RunConfig:
                             choices=lambda: USER_MODELS)
     protocol: str = _axis(DEFAULT_PROTOCOL, label="Protocol",
                           help="hare (this project's, corrected), authors (the paper authors' "
-                               "code as it ran: SPEC §10), or hare+CHOICE (ours with one "
+                               "code as it ran: SPEC §10), hare+CHOICE (ours with one "
                                "authors' choice: ground_truth, sampler, rounds, classifier, "
-                               "metrics)",
+                               "metrics) or authors-CHOICE (theirs with one of ours)",
                           choices=protocol_names)
     users: int = _axis(150, label="Users per run",
                        help="refused people each run follows (the first test negatives)",

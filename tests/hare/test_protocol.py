@@ -51,6 +51,8 @@ def test_protocols_are_data_one_switch_each():
     for name in FACTORS:
         switched = asdict(PROTOCOLS[f"hare+{name}"])
         assert [f for f, v in switched.items() if v == "authors"] == [name]
+        kept = asdict(PROTOCOLS[f"authors-{name}"])
+        assert [f for f, v in kept.items() if v == "hare"] == [name]
 
 
 def test_first_ground_truth_direction_is_shared_and_drawn_in_a_cube():
