@@ -105,3 +105,23 @@ def test_every_view_charts_the_rows_the_cells_command_prints(capsys):
         assert spec["columns"] <= 3 and spec["facet"]["field"] == "panel"
         panels = set(chart_frame(view, rows)["panel"])
         assert all(rows[rows["seeds"] > 0]["model"] == "ann") and panels  # no empty facet
+
+
+@needs_shipped
+def test_the_page_switches_between_our_protocol_and_the_authors(stores):
+    """With runs of both protocols in the store, one shows at a time, each with its verdict."""
+    shipped = stores["shipped"]
+    assert main(["sweep", "table1", "--protocol", "authors", "--dataset", "adult",
+                 "--generator", "gs", "--users", "4", "--seeds", "1", "--workers", "1",
+                 "--quiet", "--db", str(shipped)]) == 0
+    at = open_page("pages/results.py")
+    assert not at.exception, at.exception
+    assert at.session_state["res_protocol"] == "hare"
+    assert at.success[0].value.startswith("**Verdict.** 150 users: ")
+    assert {"ours"} <= set(chart_data(at)[0]["source"])
+    at.session_state["res_protocol"] = "authors"
+    at.run()
+    assert not at.exception, at.exception
+    assert at.success[0].value.startswith("**Verdict.** 4 users, authors protocol: ")
+    frame = chart_data(at)[0]
+    assert set(frame["source"]) == {"ours", "paper"} and set(frame["users"].dropna()) == {4}
