@@ -89,9 +89,12 @@ def misses_by_generator(frame: pd.DataFrame, protocol: str = "authors") -> pd.Da
     for preset, table in PAPER_TABLES.items():
         rows = _compared(frame, preset, protocol, None, metrics=tuple(frame["metric"].unique()))
         for generator, group in rows.groupby("generator"):
+            miss = group[~group["within"].astype(bool)]
             out.append(dict(table=table, generator=generator, cells=len(group),
-                            missed=int((~group["within"].astype(bool)).sum())))
-    return pd.DataFrame(out, columns=["table", "generator", "cells", "missed"])
+                            missed=len(miss),
+                            metrics=", ".join(f"{m} {n}" for m, n in
+                                              miss["metric"].value_counts().items())))
+    return pd.DataFrame(out, columns=["table", "generator", "cells", "missed", "metrics"])
 
 
 def readings_of_t(frame: pd.DataFrame) -> pd.DataFrame:
@@ -188,8 +191,9 @@ def section(frame: pd.DataFrame, runs: pd.DataFrame) -> list[str]:
                   "within, of compared):", ""]
         body = []
         for table, group in missed.groupby("table"):
-            body.append([table, ", ".join(f"{g.generator} {g.missed} of {g.cells}"
-                                          for g in group.itertuples())])
+            body.append([table, ", ".join(
+                f"{g.generator} {g.missed} of {g.cells}" + (f" ({g.metrics})" if g.missed else "")
+                for g in group.itertuples())])
         lines += _lines(["table", "misses per generator"], body)
     readings = readings_of_t(frame)
     if len(readings):
