@@ -118,14 +118,14 @@ class ResultStore:
                                  "file, or a new name to create one")
             if _has_table(con, "runs"):
                 have = _run_columns(con)
-                for name, statement in _ADD_CONFIG_COLUMN.items():
-                    if name not in have:
-                        con.execute(statement)
-                        have.add(name)
-                missing_config = [name for name in ("run_id", *CONFIG_FIELDS) if name not in have]
+                missing_config = [name for name in ("run_id", *CONFIG_FIELDS)
+                                  if name not in have and name not in _ADD_CONFIG_COLUMN]
                 if missing_config:
                     raise StoreError(f"{self.path} has a 'runs' table that is not a HARE results "
                                      f"table (no column {missing_config[0]}); choose another file")
+                for name, statement in _ADD_CONFIG_COLUMN.items():
+                    if name not in have:  # a HARE store from before the field existed
+                        con.execute(statement)
                 for name, _ in RECORD_COLUMNS:
                     if name not in have:
                         con.execute(_ADD_COLUMN[name])

@@ -36,7 +36,8 @@ def stores(tmp_path, monkeypatch) -> dict[str, Path]:
 @needs_shipped
 def test_the_page_opens_on_the_shipped_store_with_its_verdict_and_every_view(stores):
     at = open_page("pages/results.py")
-    expected = verdict(store_cells(ResultStore(stores["shipped"])))
+    shipped = store_cells(ResultStore(stores["shipped"]))
+    expected = verdict(shipped[shipped["protocol"] == "hare"])  # ours shows first
     assert expected and expected[0].startswith("150 users: HARE and Multi-HARE end below")
     assert [s.value for s in at.success] == ["**Verdict.** " + " ".join(expected)]
     assert any(e.label.startswith("Read the full report") for e in at.expander)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import shutil
 from dataclasses import asdict
 from pathlib import Path
 
@@ -18,7 +17,7 @@ from hare.actions import ActionSpace
 from hare.authors import _shared_draws, authors_ground_truth
 from hare.bench.config import CONFIG_FIELDS, RunConfig
 from hare.bench.presets import PRESETS, preset_grid
-from hare.bench.store import ResultStore
+from hare.bench.store import RUNS_SCHEMA, ResultStore
 from hare.cli import main
 from hare.generators import make_generator
 from hare.models import AUTHORS_TRAINING, load_or_train
@@ -151,7 +150,12 @@ def test_every_shipped_run_id_recomputes_from_its_config():
 
 def test_an_older_store_gets_the_protocol_column_with_the_default(tmp_path):
     old = tmp_path / "old.duckdb"
-    shutil.copy(ROOT / "results" / "hare.duckdb", old)
+    with duckdb.connect(str(old)) as con:  # a store written before the field existed
+        con.execute(RUNS_SCHEMA.replace("protocol VARCHAR,", ""))
+        con.execute("INSERT INTO runs (run_id, dataset, model, generator, variant, scale, noise, "
+                    "noise_param, user_model, users, seed, n_users, gtp) VALUES ('x', 'adult', "
+                    "'ann', 'gs', 'base', 'far', 'none', 0, 'ground_truth', 150, 0, 150, 0.7)")
+    assert ResultStore(old).runs()["protocol"].tolist() == ["hare"]  # read as the default
     ResultStore(old).init()
     with duckdb.connect(str(old), read_only=True) as con:
         protocols = con.execute("SELECT DISTINCT protocol FROM runs").fetchall()
