@@ -8,14 +8,12 @@ Written from what their code does, not from their code: one call handles every u
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 import torch
 import torch.nn.functional as F
 
 from hare.actions import ActionSpace
-from hare.candidates import SamplingSettings
+from hare.candidates import SamplingSettings, bisect
 from hare.models import Classifier
 from hare.rng import keyed_normal
 
@@ -56,15 +54,7 @@ def plain_bisection(model: Classifier, x: torch.Tensor, c: torch.Tensor, eps: fl
     invalid candidates (g(c) < target) come back unchanged."""
     with torch.no_grad():
         valid = model(c) >= target
-        start = x.unsqueeze(1).expand_as(c)
-        end = c
-        length = float((end - start).norm(dim=-1).max()) if c.numel() else 0.0
-        steps = max(0, math.ceil(math.log2(length / eps)) + 1) if length > eps else 0
-        for _ in range(steps):
-            mid = (start + end) / 2
-            positive = (model(mid) >= target).unsqueeze(-1)
-            end = torch.where(positive, mid, end)
-            start = torch.where(positive, start, mid)
+        _, end = bisect(model, x.unsqueeze(1).expand_as(c), c, eps, target)
         return torch.where(valid.unsqueeze(-1), end, c), valid
 
 
