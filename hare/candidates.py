@@ -75,6 +75,20 @@ def actionable_sampling(model: Classifier, x: torch.Tensor, r0: torch.Tensor, sp
         return space.project(x.unsqueeze(1), raw)
 
 
+def bisect(model: Classifier, start: torch.Tensor, end: torch.Tensor, eps: float,
+           target: float) -> tuple[torch.Tensor, torch.Tensor]:
+    """Bisection on the segments [start, end] (..., d), keeping the end with g ≥ ``target``,
+    until every segment is shorter than ``eps``. Returns (start, end) of the final segments."""
+    length = float((end - start).norm(dim=-1).max()) if end.numel() else 0.0
+    steps = max(0, math.ceil(math.log2(length / eps)) + 1) if length > eps else 0
+    for _ in range(steps):
+        mid = (start + end) / 2
+        positive = (model(mid) >= target).unsqueeze(-1)
+        end = torch.where(positive, mid, end)
+        start = torch.where(positive, start, mid)
+    return start, end
+
+
 def boundary_point_search(model: Classifier, x: torch.Tensor, c: torch.Tensor, space: ActionSpace,
                           eps: float = 1e-6, with_bracket: bool = False, target: float = 0.5):
     """Move each valid candidate along [x, c] to just inside the boundary g = ``target``.
@@ -102,13 +116,7 @@ def boundary_point_search(model: Classifier, x: torch.Tensor, c: torch.Tensor, s
         drop = (model(reverted) >= target).unsqueeze(-1)
         end = torch.where(drop, reverted, c)
         start = space.project(x1, torch.where(space.binary, end, x1))
-        length = float((end - start).norm(dim=-1).max()) if c.numel() else 0.0
-        steps = max(0, math.ceil(math.log2(length / eps)) + 1) if length > eps else 0
-        for _ in range(steps):
-            mid = (start + end) / 2
-            positive = (model(mid) >= target).unsqueeze(-1)
-            end = torch.where(positive, mid, end)
-            start = torch.where(positive, start, mid)
+        start, end = bisect(model, start, end, eps, target)
         points = torch.where(valid.unsqueeze(-1), end, c)
         return (points, valid, start) if with_bracket else (points, valid)
 

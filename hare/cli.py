@@ -190,7 +190,8 @@ def cmd_sweep(args) -> int:
     if args.users is not None and args.users < 1:
         raise ConfigError(f"users must be at least 1 (got {args.users})")
     return _execute(preset_grid(args.preset, seeds=args.seeds, users=args.users,
-                                datasets=args.dataset, generators=args.generator), args)
+                                datasets=args.dataset, generators=args.generator,
+                                protocol=args.protocol), args)
 
 
 def cmd_report(args) -> int:
@@ -247,8 +248,14 @@ def main(argv: list[str] | None = None) -> int:
     from hare.bench.presets import PRESETS
     sweep = sub.add_parser("sweep", help="run a named preset: " + ", ".join(PRESETS))
     sweep.add_argument("preset", help=", ".join(PRESETS))
-    sweep.add_argument("--seeds", nargs="+", type=int, default=None, help="default 0 1 2 3 4")
-    sweep.add_argument("--users", type=int, default=None, help="default 150")
+    from hare.bench.config import AXES
+    from hare.protocol import DEFAULT as DEFAULT_PROTOCOL, protocol_names
+    sweep.add_argument("--seeds", nargs="+", type=int, default=None,
+                       help="default 0 1 2 3 4 (protocol authors and hare+CHOICE: 1 2 3 4)")
+    sweep.add_argument("--users", type=int, default=None,
+                       help="default 150 (protocol authors and hare+CHOICE: 100)")
+    sweep.add_argument("--protocol", default=DEFAULT_PROTOCOL, choices=list(protocol_names()),
+                       help=f"{AXES['protocol'].help} (default: {DEFAULT_PROTOCOL})")
     sweep.add_argument("--dataset", nargs="+", default=None, help="only these datasets")
     sweep.add_argument("--generator", nargs="+", default=None, help="only these generators")
     _add_execution_options(sweep)

@@ -13,6 +13,7 @@ import torch
 from hare.models import Classifier
 
 CHANGE_TOL = 1e-5  # |r_j − x_j| above this counts as a changed feature
+CARLA_TOL = 1e-8  # CARLA's L0: np.isclose(delta, 0), whose absolute tolerance is 1e-8
 
 
 @dataclass(frozen=True)
@@ -33,8 +34,15 @@ class UserMetrics:
 
 
 def compute_metrics(model: Classifier, x: torch.Tensor, r: torch.Tensor, r_gt: torch.Tensor,
-                    immutable: torch.Tensor) -> UserMetrics:
-    """x, r, r_gt: (N, d); immutable: (d,) bool. r may hold NaN rows (no recourse)."""
+                    immutable: torch.Tensor, precision: str = "hare") -> UserMetrics:
+    """x, r, r_gt: (N, d); immutable: (d,) bool. r may hold NaN rows (no recourse).
+
+    ``precision="authors"`` computes redundancy and sparsity as CARLA did on the authors'
+    float32 recourses (hare.protocol): a feature is changed for redundancy when its float32
+    value differs at all from the float64 factual (so an untouched continuous column whose
+    value float32 cannot hold counts, and reverting it alone keeps the prediction), and for
+    sparsity when |r_j − x_j| > 1e-8 (CARLA's isclose).
+    """
     with torch.no_grad():
         has = ~torch.isnan(r).any(dim=-1)
         safe = torch.where(has.unsqueeze(-1), r, x)
@@ -47,11 +55,18 @@ def compute_metrics(model: Classifier, x: torch.Tensor, r: torch.Tensor, r_gt: t
         violations = (changed & immutable).sum(-1).float()
         d = x.shape[-1]
         eye = torch.eye(d, dtype=torch.bool)
-        reverted = torch.where(eye, x.unsqueeze(1), safe.unsqueeze(1))  # (N, d, d): row j reverts j
-        redundant = (model(reverted) >= 0.5) & changed
+        if precision == "authors":
+            stored = safe.float().to(x.dtype)  # what CARLA read: the float32 recourse
+            changed_red = stored != x
+            reverted = torch.where(eye, x.float().to(x.dtype).unsqueeze(1), stored.unsqueeze(1))
+            sparse = delta.abs() > CARLA_TOL
+        else:
+            changed_red, sparse = changed, changed
+            reverted = torch.where(eye, x.unsqueeze(1), safe.unsqueeze(1))  # (N, d, d): row j reverts j
+        redundant = (model(reverted) >= 0.5) & changed_red
         redundancy = redundant.sum(-1).float()
         proximity = delta.norm(dim=-1)
-        sparsity = changed.sum(-1).float()
+        sparsity = sparse.sum(-1).float()
 
         def only_valid(t: torch.Tensor) -> torch.Tensor:
             return torch.where(valid, t.float(), torch.nan)

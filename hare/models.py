@@ -31,6 +31,15 @@ class TrainSettings:
     batch_size: int = 256
     lr: float = 2e-3
     optimizer: str = "adam"  # the authors' RMSprop left COMPAS' LR with 3 test negatives (SPEC §1)
+    # 2: CARLA's head, two softmax units trained with BCE on both (the authors' classifiers);
+    # P(y = 1) = σ(z1 − z0), so RMSprop moves the logit twice as fast as with one unit.
+    outputs: int = 1
+
+
+# The authors' training (their main.py through CARLA): RMSprop, lr 2e-3, 20 epochs, batch 256,
+# no minimum number of steps, CARLA's two-unit softmax head. Used by protocols whose
+# classifier choice is "authors".
+AUTHORS_TRAINING = TrainSettings(min_steps=0, optimizer="rmsprop", outputs=2)
 
 
 class Classifier(nn.Module):
@@ -39,7 +48,8 @@ class Classifier(nn.Module):
     kind: str = ""
 
     def logits(self, x: torch.Tensor) -> torch.Tensor:
-        return self.net(x).squeeze(-1)
+        out = self.net(x)
+        return out[..., 1] - out[..., 0] if out.shape[-1] == 2 else out.squeeze(-1)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(self.logits(x))
@@ -48,27 +58,27 @@ class Classifier(nn.Module):
 class ANN(Classifier):
     kind = "ann"
 
-    def __init__(self, d: int):
+    def __init__(self, d: int, outputs: int = 1):
         super().__init__()
         self.net = nn.Sequential(
             nn.Linear(d, 10), nn.ReLU(), nn.Linear(10, 5), nn.ReLU(),
-            nn.Linear(5, 10), nn.ReLU(), nn.Linear(10, 1),
+            nn.Linear(5, 10), nn.ReLU(), nn.Linear(10, outputs),
         )
 
 
 class LR(Classifier):
     kind = "lr"
 
-    def __init__(self, d: int):
+    def __init__(self, d: int, outputs: int = 1):
         super().__init__()
-        self.net = nn.Linear(d, 1)
+        self.net = nn.Linear(d, outputs)
 
 
-def make_classifier(kind: str, d: int) -> Classifier:
+def make_classifier(kind: str, d: int, outputs: int = 1) -> Classifier:
     if kind == "ann":
-        return ANN(d)
+        return ANN(d, outputs)
     if kind == "lr":
-        return LR(d)
+        return LR(d, outputs)
     raise ConfigError(f"unknown model {kind!r} (valid: {', '.join(MODEL_KINDS)})")
 
 
@@ -95,7 +105,7 @@ def train_classifier(dataset: Dataset, kind: str, seed: int,
                      settings: TrainSettings = TrainSettings()) -> Classifier:
     """Train with BCE on the train split; deterministic for a given seed."""
     torch.manual_seed(seed)
-    model = make_classifier(kind, dataset.n_features)
+    model = make_classifier(kind, dataset.n_features, settings.outputs)
     opt_cls = {"adam": torch.optim.Adam, "rmsprop": torch.optim.RMSprop}[settings.optimizer]
     optimizer = opt_cls(model.parameters(), lr=settings.lr)
     loss_fn = nn.BCEWithLogitsLoss()
@@ -136,7 +146,10 @@ def evaluate(model: Classifier, dataset: Dataset) -> tuple[float, float, int]:
 
 
 def _cache_entry(dataset: str, kind: str, seed: int, settings: TrainSettings) -> CacheEntry:
-    return CacheEntry.for_key("models", f"{dataset}-{kind}-seed{seed}", asdict(settings))
+    key = asdict(settings)
+    if key["outputs"] == 1:
+        del key["outputs"]  # the key of every classifier cached before the field existed
+    return CacheEntry.for_key("models", f"{dataset}-{kind}-seed{seed}", key)
 
 
 def load_or_train(dataset: Dataset, kind: str, seed: int,
@@ -148,7 +161,7 @@ def load_or_train(dataset: Dataset, kind: str, seed: int,
     entry = _cache_entry(dataset.name, kind, seed, settings)
 
     def build(state: dict, meta: dict) -> TrainedModel:
-        model = make_classifier(kind, dataset.n_features)
+        model = make_classifier(kind, dataset.n_features, settings.outputs)
         model.load_state_dict(state)
         return TrainedModel(model=_frozen(model), from_cache=True, **meta)
 

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 import torch
 
 from hare.actions import ActionSpace
+from hare.authors import authors_sampling, plain_bisection
 from hare.candidates import (SamplingSettings, actionable_sampling, boundary_point_search,
                              reach_target)
 from hare.errors import ConfigError
@@ -26,6 +27,7 @@ BPS_MODES = ("every", "best")
 # charging the budget, so every question is a real choice (SPEC §5).
 COUNTING = ("paper", "people")
 MAX_REDRAWS = 10
+CHOICES = ("hare", "authors")  # hare.protocol's choices, for sampler and rounds
 
 
 def _sampling_stream(iteration: int, attempt: int) -> int:
@@ -48,6 +50,11 @@ class HareSettings:
     counting: str = "paper"  # see COUNTING
     target: float = 0.5  # τ: BPS calibrates to g = τ (people: above 0.5, a safety margin)
     redraws: int = 3  # "people" only: rounds of fresh samples for invalid or repeated ones
+    # The authors' code (hare.protocol): "authors" sampler = their ActionableSampling, invalid
+    # samples dropped (skipped, never asked about); "authors" rounds = T new candidates a round
+    # and B // T rounds (T = 1: one round of B), no "good enough?" charged, plain bisection.
+    sampler: str = "hare"
+    rounds: str = "hare"
 
     @classmethod
     def for_people(cls, budget: int = 10, iterations: int = 2, target: float = 0.6,
@@ -77,11 +84,30 @@ class HareSettings:
             raise ConfigError(f"target probability must be in [0.5, 1) (got {self.target})")
         if not 0 <= self.redraws <= MAX_REDRAWS:
             raise ConfigError(f"redraws must be from 0 to {MAX_REDRAWS} (got {self.redraws})")
+        for name in ("sampler", "rounds"):
+            if getattr(self, name) not in CHOICES:
+                raise ConfigError(f"unknown {name} {getattr(self, name)!r} (valid: "
+                                  f"{', '.join(CHOICES)})")
 
     @property
     def k(self) -> int:
-        """Candidates shown (and queries spent) per iteration."""
+        """Candidates shown per iteration, the incumbent included (queries spent: k − 1
+        comparisons, plus the "good enough?" under our rounds)."""
+        if self.rounds == "authors":
+            return (self.budget if self.iterations == 1 else self.iterations) + 1
         return self.budget // self.iterations
+
+    @property
+    def n_rounds(self) -> int:
+        """Iterations run: T for ours; B // T for the authors' (T = 1, HARE: one round)."""
+        if self.rounds == "authors":
+            return 1 if self.iterations == 1 else self.budget // self.iterations
+        return self.iterations
+
+    @property
+    def drops_invalid(self) -> bool:
+        """A slot without a real option is skipped, free (people, or the authors' sampler)."""
+        return self.counting == "people" or self.sampler == "authors"
 
 
 @dataclass(frozen=True)
@@ -169,14 +195,22 @@ class HareSession:
         """One draw of (pool (M, k, d), valid (M, k)): the incumbent and k − 1 samples."""
         s = self.settings
         x, incumbent = self.x[users], self.winner[users]
-        samples = actionable_sampling(self.model, x, incumbent, self.space, s.k - 1,
-                                      self.keys[users], stream=_sampling_stream(iteration, attempt),
-                                      settings=s.sampling)
+        sample = authors_sampling if s.sampler == "authors" else actionable_sampling
+        samples = sample(self.model, x, incumbent, self.space, s.k - 1, self.keys[users],
+                         stream=_sampling_stream(iteration, attempt), settings=s.sampling)
         pool = torch.cat([incumbent.unsqueeze(1), samples], dim=1)  # (M, k, d)
         if s.bps == "every":
-            return boundary_point_search(self.model, x, pool, self.space, s.eps, target=s.target)
+            return self._calibrate(x, pool)
         with torch.no_grad():
             return pool, self.model(pool) >= s.target
+
+    def _calibrate(self, x: torch.Tensor, pool: torch.Tensor):
+        """(points, valid) of BoundaryPointSearch on pool (M, k, d): ours, or the authors'
+        plain bisection over every column."""
+        s = self.settings
+        if s.rounds == "authors":
+            return plain_bisection(self.model, x, pool, s.eps, target=s.target)
+        return boundary_point_search(self.model, x, pool, self.space, s.eps, target=s.target)
 
     def _distinct(self, pool: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
         """(M, k) bool: slot j is valid and shows differently from the incumbent and from every
@@ -226,7 +260,7 @@ class HareSession:
         the users it is put to, so a "no" is answered without the sampling delay (the app runs
         this in a thread while the person reads). A no-op in any other state."""
         q = self._pending
-        if (q is None or q.kind != "accept" or self.iteration >= self.settings.iterations
+        if (q is None or q.kind != "accept" or self.iteration >= self.settings.n_rounds
                 or self._prefetched is not None):
             return
         self._prefetched = (q.users.clone(), *self._candidate_pool(q.users, self.iteration + 1))
@@ -265,7 +299,7 @@ class HareSession:
         k = self.settings.k
         if self.iteration == 0 or self.step == k:
             self._start_iteration()
-        if self.settings.counting == "people":
+        if self.settings.drops_invalid:
             # a comparison with nothing new is skipped, and costs no one a question
             while self.step < k - 1 and not bool(self._real[:, self.step + 1].any()):
                 self.skipped[self._users] += 1
@@ -274,7 +308,7 @@ class HareSession:
         current = self.winner[users]
         if self.step < k - 1:
             challenger = self._candidates[:, self.step + 1]
-            if self.settings.counting == "people":
+            if self.settings.drops_invalid:
                 asked = self._real[:, self.step + 1]
                 self.skipped[users[~asked]] += 1
                 users, current, challenger = users[asked], current[asked], challenger[asked]
@@ -282,10 +316,7 @@ class HareSession:
                                 challenger)
         else:
             if self.settings.bps == "best":
-                calibrated, _ = boundary_point_search(self.model, self.x[users],
-                                                      current.unsqueeze(1), self.space,
-                                                      self.settings.eps,
-                                                      target=self.settings.target)
+                calibrated, _ = self._calibrate(self.x[users], current.unsqueeze(1))
                 self.winner[users] = calibrated[:, 0]
                 current = calibrated[:, 0]
             question = Question("accept", users, self.iteration, self.step + 1, current, None)
@@ -297,7 +328,8 @@ class HareSession:
         question = self._pending
         answers = checked_answers(question, answers)
         users = question.users
-        self.queries[users] += 1
+        if question.kind == "compare" or self.settings.rounds == "hare":
+            self.queries[users] += 1  # the authors' code asks no "good enough?"
         self.step += 1
         if question.kind == "compare":
             self.winner[users] = torch.where(answers.unsqueeze(-1), question.challenger,
@@ -305,7 +337,7 @@ class HareSession:
         else:
             self.accepted[users] |= answers
             self.active[users[answers]] = False
-            if self.iteration >= self.settings.iterations:
+            if self.iteration >= self.settings.n_rounds:
                 self.active[users] = False
             self._candidates = None
         self._pending = None

@@ -29,7 +29,8 @@ FORM_DEFAULTS: dict[str, object] = {
     "dataset": ("adult",), "model": ("ann",), "generator": ("gs",),
     "variant": ("base", "hare", "multi_hare"), "budget": "30", "iterations": "5",
     "bps": ("every",), "scale": ("far",), "noise": ("none",), "noise_param": "0.1",
-    "tolerance": "none", "user_model": ("ground_truth",), "users": "20", "seed": "0",
+    "tolerance": "none", "user_model": ("ground_truth",), "protocol": ("hare",), "users": "20",
+    "seed": "0",
 }
 MAX_USERS_IN_APP = 500  # users per run from the app: a sweep must not hold the demo's cores for hours
 

@@ -50,6 +50,16 @@ except (duckdb.Error, HareError) as exc:  # not a results store, another DuckDB 
     st.error(f"Could not read `{db.name}` ({exc}); showing the paper's numbers only.")
     cells = cached.result_cells("", (0.0, 0))
 has_runs = bool((cells["seeds"] > 0).any()) if len(cells) else False
+protocols = sorted(set(cells.loc[cells["seeds"] > 0, "protocol"]), key=lambda p: p != "hare") \
+    if has_runs else []
+if len(protocols) > 1:  # ours and a replay of the authors' code (issue 12): one at a time
+    chosen = st.segmented_control("Protocol", protocols, default=protocols[0], key="res_protocol",
+                                  format_func=lambda p: readable("protocol", p),
+                                  persist_state="session") or protocols[0]
+    st.caption("The authors' protocol replays their code (rahulvigneswaran/HARE): seeds 1–4, "
+               "100 users, their ground truth, sampler, rounds, classifiers and metric "
+               "precision; ours is this project's corrected protocol. The report compares them.")
+    cells = cells[cells["protocol"] == chosen]
 
 if has_runs:
     lines = verdict(cells)

@@ -213,7 +213,9 @@ def settings(frame: pd.DataFrame) -> list[dict]:
 
 
 def setting_label(setting: dict) -> str:
-    return ", ".join(f"{value} {name}" for name, value in setting.items())
+    """E.g. "150 users" (our protocol is not named) or "100 users, authors protocol"."""
+    return ", ".join(f"{value} {name}" for name, value in setting.items()
+                     if not (name == "protocol" and value == DEFAULTS["protocol"]))
 
 
 def in_setting(frame: pd.DataFrame, setting: dict) -> pd.DataFrame:

@@ -21,6 +21,7 @@ from hare.active import ActiveSettings
 from hare.errors import ConfigError
 from hare.generators import generator_names
 from hare.models import MODEL_KINDS
+from hare.protocol import DEFAULT as DEFAULT_PROTOCOL, get_protocol, protocol_names
 from hare.session import BPS_MODES, HareSettings
 from hare.users import NOISE_MODELS, SCALES
 
@@ -93,6 +94,12 @@ class RunConfig:
                             help="ground_truth (prefer what is nearer a hidden recourse) or "
                                  "weighted_cost (prefer what is cheaper by own feature weights)",
                             choices=lambda: USER_MODELS)
+    protocol: str = _axis(DEFAULT_PROTOCOL, label="Protocol",
+                          help="hare (this project's, corrected), authors (the paper authors' "
+                               "code as it ran: SPEC §10), hare+CHOICE (ours with one "
+                               "authors' choice: ground_truth, sampler, rounds, classifier, "
+                               "metrics) or authors-CHOICE (theirs with one of ours)",
+                          choices=protocol_names)
     users: int = _axis(150, label="Users per run",
                        help="refused people each run follows (the first test negatives)",
                        minimum=1, maximum=10_000)
@@ -139,11 +146,17 @@ class RunConfig:
         too few questions per round, etc."""
         if self.variant == "active_hare":
             return ActiveSettings(budget=self.budget, rounds=self.iterations)
-        return HareSettings(budget=self.budget, iterations=self.iterations, bps=self.bps)
+        protocol = get_protocol(self.protocol)
+        return HareSettings(budget=self.budget, iterations=self.iterations, bps=self.bps,
+                            sampler=protocol.sampler, rounds=protocol.rounds)
 
     @property
     def run_id(self) -> str:
-        payload = json.dumps(asdict(self.normalised()), sort_keys=True)
+        values = asdict(self.normalised())
+        if values["protocol"] == DEFAULT_PROTOCOL:
+            # Runs stored before the field existed are this protocol's: their ids must not move.
+            del values["protocol"]
+        payload = json.dumps(values, sort_keys=True)
         return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
     def to_json(self) -> str:
@@ -175,6 +188,8 @@ class RunConfig:
             parts.append(f"radius {cfg.tolerance:g}")
         if cfg.user_model != "ground_truth":
             parts.append(cfg.user_model)
+        if cfg.protocol != DEFAULT_PROTOCOL:
+            parts.append(f"protocol {cfg.protocol}")
         if "users" in shown:
             parts.append(f"{cfg.users} users")
         if "seed" in shown:

@@ -15,6 +15,8 @@ VALUE_NAMES = {
     "dataset": {"adult": "Adult", "compas": "COMPAS", "credit": "Credit"},
     "bps": {"every": "every candidate", "best": "chosen candidate only"},
     "user_model": {"ground_truth": "hidden preferred recourse", "weighted_cost": "weighted cost"},
+    "protocol": {"hare": "ours (the corrected protocol)",
+                 "authors": "the authors' protocol (their code, replayed)"},
     "metric": {"gtp": "ground truth proximity (GTP)", "gtd": "ground truth direction (GTD)",
                "success_rate": "success rate", "constraint_violations": "constraint violations",
                "redundancy": "redundancy", "proximity_sq": "proximity (squared L2)",
@@ -25,7 +27,7 @@ SHORT_METRIC = {"gtp": "GTP", "gtd": "GTD", "success_rate": "success",
                 "proximity_sq": "prox. (L2²)", "sparsity": "spars.", "user_cost": "user's cost"}
 FIELD_NAMES = {"budget": "budget B", "iterations": "iterations T", "bps": "boundary point search on",
                "scale": "ground-truth scale", "noise": "user noise", "users": "users",
-               "user_model": "simulated user"}
+               "user_model": "simulated user", "protocol": "protocol"}
 
 
 def readable(field: str, value) -> str:

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 from hare.bench.config import RunConfig, expand_grid
 from hare.errors import ConfigError
+from hare.protocol import DEFAULT as DEFAULT_PROTOCOL, get_protocol
 
 ALL_DATASETS = ["adult", "compas", "credit"]
 ALL_GENERATORS = ["wachter", "gs", "face", "cchvae", "clue", "cruds"]
 ABLATION_GENERATORS = ["wachter", "gs", "face"]  # the three the paper's ablations use
-SEEDS = [0, 1, 2, 3, 4]
 
 PRESETS: dict[str, dict] = {
     # Table 1: the main grid, far ground truth, B 30, T 5 for Multi-HARE.
@@ -85,15 +85,19 @@ PRESETS["active"] = [
 
 def preset_grid(name: str, seeds: list[int] | None = None, users: int | None = None,
                 datasets: list[str] | None = None, generators: list[str] | None = None,
-                ) -> list[RunConfig]:
-    """The runs of a named preset; ``seeds``/``users``/``datasets``/``generators`` narrow it."""
+                protocol: str | None = None) -> list[RunConfig]:
+    """The runs of a named preset; ``seeds``/``users``/``datasets``/``generators`` narrow it.
+    ``protocol`` (hare.protocol; default ours) also sets the default seeds and users: the
+    authors' protocol and its single-choice switches run seeds 1–4 with 100 users, as they did."""
     if name not in PRESETS:
         raise ConfigError(f"unknown preset {name!r} (valid: {', '.join(PRESETS)})")
+    chosen = get_protocol(protocol or DEFAULT_PROTOCOL)
     parts = PRESETS[name] if isinstance(PRESETS[name], list) else [PRESETS[name]]
     grid, seen = [], set()
     for part in parts:
-        options = dict(part, seed=seeds if seeds is not None else SEEDS,
-                       users=[users if users is not None else 150])
+        options = dict(part, seed=seeds if seeds is not None else list(chosen.seeds),
+                       users=[users if users is not None else chosen.users],
+                       protocol=[protocol or DEFAULT_PROTOCOL])
         if datasets is not None:
             options["dataset"] = [d for d in part["dataset"] if d in datasets] or datasets
         if generators is not None:

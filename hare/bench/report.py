@@ -14,6 +14,7 @@ from hare.bench.active_report import section as active_section
 from hare.bench.cells import (KEY, PAPER_TABLES, TOLERANCE, config_of, in_setting, preset_rows,
                               setting_label, settings, store_cells)
 from hare.bench.names import SHORT_METRIC, readable
+from hare.bench.protocol_report import section as protocol_section
 from hare.bench.presets import PRESETS
 from hare.bench.store import ResultStore
 
@@ -255,6 +256,7 @@ def render(store: ResultStore) -> str:
     if found:
         lines += ["## Verdict", "", *(f"- {line}" for line in found), ""]
     lines += _summary(frame)
+    lines += protocol_section(frame, store.runs())
     lines += _fewer_users(frame)
     sections = []
     for preset in PRESETS:

@@ -25,10 +25,12 @@ from hare.bench.store import METRICS, RunRecord
 from hare.data import Dataset, load_dataset
 from hare.generators import make_generator
 from hare.metrics import compute_metrics
-from hare.models import TrainedModel, load_or_train, negative_factuals
+from hare.authors import authors_ground_truth
+from hare.models import AUTHORS_TRAINING, TrainSettings, TrainedModel, load_or_train, negative_factuals
+from hare.protocol import get_protocol
 from hare.rng import keyed_uniform, stream, user_keys
 from hare.session import HareSession, run_to_end
-from hare.users import GroundTruth, SimulatedUser, simulate_ground_truth
+from hare.users import SCALES, GroundTruth, SimulatedUser, simulate_ground_truth
 
 
 @dataclass
@@ -63,15 +65,17 @@ class RunContext:
     def _preparing(self, what: str) -> None:
         self.status.emit([self.current], "preparing", what)
 
-    def model(self, dataset: Dataset, kind: str, seed: int) -> TrainedModel:
-        key = (dataset.name, kind, seed)
+    def model(self, dataset: Dataset, kind: str, seed: int, training: str = "hare") -> TrainedModel:
+        key = (dataset.name, kind, seed, training)
         if key not in self.models:
             self._preparing(f"the {kind.upper()} classifier for seed {seed} (trained once, then cached)")
-            self.models[key] = load_or_train(dataset, kind, seed)
+            settings = AUTHORS_TRAINING if training == "authors" else TrainSettings()
+            self.models[key] = load_or_train(dataset, kind, seed, settings)
         return self.models[key]
 
     def base_recourse(self, cfg: RunConfig, dataset, model, space, x, keys) -> _Timed:
-        key = (cfg.dataset, cfg.model, cfg.seed, cfg.users, cfg.generator)
+        key = (cfg.dataset, cfg.model, cfg.seed, cfg.users, cfg.generator,
+               get_protocol(cfg.protocol).classifier)
         if key not in self.base:
             self._preparing(f"base recourses from {cfg.generator}")
             started = time.perf_counter()
@@ -80,11 +84,16 @@ class RunContext:
         return self.base[key]
 
     def ground_truth(self, cfg: RunConfig, model, space, x, keys) -> _Timed:
-        key = (cfg.dataset, cfg.model, cfg.seed, cfg.users, cfg.scale)
+        protocol = get_protocol(cfg.protocol)
+        key = (cfg.dataset, cfg.model, cfg.seed, cfg.users, cfg.scale, protocol.classifier,
+               protocol.ground_truth)
         if key not in self.truth:
             self._preparing(f"{cfg.scale} ground truths of the simulated users")
             started = time.perf_counter()
-            truth = simulate_ground_truth(model, x, space, cfg.scale, keys)
+            if protocol.ground_truth == "authors":
+                truth = authors_ground_truth(model, x, space, SCALES[cfg.scale], cfg.seed)
+            else:
+                truth = simulate_ground_truth(model, x, space, cfg.scale, keys)
             self.truth[key] = _Timed(truth, time.perf_counter() - started)
         return self.truth[key]
 
@@ -101,7 +110,8 @@ def execute_run(cfg: RunConfig, context: RunContext | None = None) -> RunRecord:
     context = context or RunContext()
     started = time.perf_counter()
     dataset = load_dataset(cfg.dataset)
-    trained = context.model(dataset, cfg.model, cfg.seed)
+    protocol = get_protocol(cfg.protocol)
+    trained = context.model(dataset, cfg.model, cfg.seed, protocol.classifier)
     model = trained.model
     rows = negative_factuals(model, dataset, cfg.users)
     x = dataset.x_test[rows]
@@ -130,7 +140,8 @@ def execute_run(cfg: RunConfig, context: RunContext | None = None) -> RunRecord:
         recourse, queries, accepted, invalid = (result.recourse, result.queries, result.accepted,
                                                 result.invalid_candidates)
     hare_seconds = time.perf_counter() - hare_started
-    metrics = compute_metrics(model, x, recourse, truth.recourse, dataset.immutable_mask)
+    metrics = compute_metrics(model, x, recourse, truth.recourse, dataset.immutable_mask,
+                              precision=protocol.metrics)
     # The simulated user's own cost of r* (distance to r_gt, or the weighted L1 cost for
     # weighted-cost users): the quantity that user's answers actually optimise.
     user_cost = torch.where(metrics.valid, oracle.score(torch.nan_to_num(recourse), user_index),
@@ -159,6 +170,10 @@ def execute_run(cfg: RunConfig, context: RunContext | None = None) -> RunRecord:
         "invalid_candidates_mean": float(invalid.float().mean()) if n else None,
         "accepted_rate": float(accepted.float().mean()) if n else None,
         "gt_fallbacks": int(truth.fallback.sum()),
+        # What the authors' protocol lets through (SPEC §10): ground truths the model rejects,
+        # and final recourses with a value outside the feature ranges [0, 1].
+        "gt_rejected": int((model(truth.recourse) < 0.5).sum()),
+        "out_of_range": int(((recourse < -1e-9) | (recourse > 1 + 1e-9)).any(-1).sum()),
         "model_test_accuracy": trained.test_accuracy,
         "model_balanced_accuracy": trained.balanced_accuracy,
         "model_test_negatives": trained.n_test_negatives,
@@ -179,8 +194,9 @@ def group_key(cfg: RunConfig) -> tuple:
     """Runs with the same key share a classifier, its factuals and their ground truths (and,
     per generator, the base recourses), so a group computes each of them once. The generator is
     not in the key: the ground truths do not depend on it, and keyed by it every generator's
-    group drew them again (6 times over in Table 1)."""
-    return (cfg.dataset, cfg.model, cfg.seed, cfg.users)
+    group drew them again (6 times over in Table 1). The protocol's classifier choice is: it
+    is another classifier."""
+    return (cfg.dataset, cfg.model, cfg.seed, cfg.users, get_protocol(cfg.protocol).classifier)
 
 
 def run_one(cfg: RunConfig, context: RunContext) -> RunRecord | RunFailure:

@@ -33,6 +33,9 @@ RECORD_COLUMNS: tuple[tuple[str, str], ...] = (
     *((metric, "DOUBLE") for metric in METRICS),  # user_cost: the simulated user's own cost of r*
     ("queries_mean", "DOUBLE"), ("invalid_candidates_mean", "DOUBLE"), ("accepted_rate", "DOUBLE"),
     ("gt_fallbacks", "INTEGER"),
+    # users whose ground truth the model rejects, and whose recourse leaves [0, 1] (the
+    # authors' protocol lets both happen); NULL for runs stored before they were counted
+    ("gt_rejected", "INTEGER"), ("out_of_range", "INTEGER"),
     ("model_test_accuracy", "DOUBLE"), ("model_balanced_accuracy", "DOUBLE"),
     ("model_test_negatives", "INTEGER"),
     ("base_seconds", "DOUBLE"), ("gt_seconds", "DOUBLE"), ("hare_seconds", "DOUBLE"),
@@ -51,6 +54,10 @@ RUN_COLUMNS: tuple[tuple[str, str], ...] = (
 READ_COLUMNS = ("run_id", "dataset", "model", "generator", "variant", "seed", "created_at")
 # DDL takes no parameters: each statement is fixed here, from this module's names only.
 _ADD_COLUMN = {name: f"ALTER TABLE runs ADD COLUMN {name} {kind}" for name, kind in RECORD_COLUMNS}
+# Config fields added after stores were shipped: an older store gets the column, filled with
+# the field's default (every run in it followed that protocol).
+_ADD_CONFIG_COLUMN = {"protocol": "ALTER TABLE runs ADD COLUMN protocol VARCHAR DEFAULT 'hare'"}
+assert CONFIG_DEFAULTS["protocol"] == "hare", "the DDL above fills older rows with the default"
 RUNS_SCHEMA = ("CREATE TABLE IF NOT EXISTS runs (\n    "
                + ",\n    ".join(f"{name} {kind}" for name, kind in RUN_COLUMNS) + "\n)")
 
@@ -111,10 +118,14 @@ class ResultStore:
                                  "file, or a new name to create one")
             if _has_table(con, "runs"):
                 have = _run_columns(con)
-                missing_config = [name for name in ("run_id", *CONFIG_FIELDS) if name not in have]
+                missing_config = [name for name in ("run_id", *CONFIG_FIELDS)
+                                  if name not in have and name not in _ADD_CONFIG_COLUMN]
                 if missing_config:
                     raise StoreError(f"{self.path} has a 'runs' table that is not a HARE results "
                                      f"table (no column {missing_config[0]}); choose another file")
+                for name, statement in _ADD_CONFIG_COLUMN.items():
+                    if name not in have:  # a HARE store from before the field existed
+                        con.execute(statement)
                 for name, _ in RECORD_COLUMNS:
                     if name not in have:
                         con.execute(_ADD_COLUMN[name])
@@ -225,6 +236,8 @@ class ResultStore:
         for name in columns:
             if name not in frame.columns:
                 frame[name] = CONFIG_DEFAULTS.get(name)
+        for name in _ADD_CONFIG_COLUMN:  # a row written without the field followed its default
+            frame[name] = frame[name].fillna(CONFIG_DEFAULTS[name])
         return frame
 
 

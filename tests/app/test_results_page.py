@@ -36,7 +36,8 @@ def stores(tmp_path, monkeypatch) -> dict[str, Path]:
 @needs_shipped
 def test_the_page_opens_on_the_shipped_store_with_its_verdict_and_every_view(stores):
     at = open_page("pages/results.py")
-    expected = verdict(store_cells(ResultStore(stores["shipped"])))
+    shipped = store_cells(ResultStore(stores["shipped"]))
+    expected = verdict(shipped[shipped["protocol"] == "hare"])  # ours shows first
     assert expected and expected[0].startswith("150 users: HARE and Multi-HARE end below")
     assert [s.value for s in at.success] == ["**Verdict.** " + " ".join(expected)]
     assert any(e.label.startswith("Read the full report") for e in at.expander)
@@ -48,7 +49,9 @@ def test_the_page_opens_on_the_shipped_store_with_its_verdict_and_every_view(sto
         frames = chart_data(at)
         assert len(frames) == 1, view.label
         sources = set(frames[0]["source"])
-        assert "ours" in sources and (("paper" in sources) == view.paper), view.label
+        # ours, one series per setting of users (the shipped store also holds 100-user runs)
+        assert any(s.startswith("ours") for s in sources), view.label
+        assert ("paper" in sources) == view.paper, view.label
     at.session_state["res_table"] = VIEWS[3].label  # Table 4: the classical metrics
     at.run()
     at.radio(key="res_metric3").set_value("sparsity").run()
@@ -80,9 +83,9 @@ def test_a_20_user_run_is_charted_beside_the_150_user_cells_not_pooled(stores, c
     at.multiselect(key="res_generators").set_value(["gs"]).run()
     drawn = chart_data(at)[0]
     ours = drawn[drawn["source"].str.startswith("ours")]
-    assert set(ours["source"]) == {"ours · 150 users", "ours · 20 users"}
+    assert {"ours · 150 users", "ours · 20 users"} <= set(ours["source"])
     old = ours[ours["source"] == "ours · 150 users"]
-    kept = before[before["seeds"] > 0]
+    kept = before[(before["seeds"] > 0) & (before["users"] == 150) & (before["protocol"] == "hare")]
     assert dict(zip(old["variant"], old["mean"])) == dict(zip(kept["variant"], kept["mean"]))
     assert len(old) == 3
     assert (ours[ours["source"] == "ours · 20 users"]["seeds"] == 1).all()
@@ -105,3 +108,25 @@ def test_every_view_charts_the_rows_the_cells_command_prints(capsys):
         assert spec["columns"] <= 3 and spec["facet"]["field"] == "panel"
         panels = set(chart_frame(view, rows)["panel"])
         assert all(rows[rows["seeds"] > 0]["model"] == "ann") and panels  # no empty facet
+
+
+@needs_shipped
+def test_the_page_switches_between_our_protocol_and_the_authors(stores):
+    """With runs of both protocols in the store, one shows at a time, each with its verdict."""
+    shipped = stores["shipped"]
+    assert main(["sweep", "table1", "--protocol", "authors", "--dataset", "adult",
+                 "--generator", "gs", "--users", "4", "--seeds", "1", "--workers", "1",
+                 "--quiet", "--db", str(shipped)]) == 0
+    at = open_page("pages/results.py")
+    assert not at.exception, at.exception
+    assert at.session_state["res_protocol"] == "hare"
+    assert at.success[0].value.startswith("**Verdict.** 150 users: ")
+    assert "authors protocol" not in at.success[0].value
+    assert "ours · 150 users" in set(chart_data(at)[0]["source"])
+    at.session_state["res_protocol"] = "authors"
+    at.run()
+    assert not at.exception, at.exception
+    assert "4 users, authors protocol: " in at.success[0].value
+    assert "150 users" not in at.success[0].value
+    frame = chart_data(at)[0]
+    assert "ours · 4 users" in set(frame["source"]) and 150 not in set(frame["users"].dropna())

@@ -216,3 +216,25 @@ def test_no_sql_is_built_from_strings_anywhere():
                     and _built_at_run_time(node.args[0])):
                 built.append(f"{path.relative_to(ROOT)}:{node.lineno}")
     assert len(sources) > 20 and built == []
+
+
+@pytest.mark.parametrize("argv", [
+    ["sweep", "table1", "--protocol", "nope"],
+    ["run", *SMALL, "--protocol", "authours"],
+])
+def test_an_unknown_protocol_is_one_line(tmp_path, capsys, argv):
+    db = tmp_path / "runs.duckdb"
+    with pytest.raises(SystemExit) as exited:  # argparse's choices, through _Parser.error
+        main(argv + ["--db", str(db)])
+    assert exited.value.code == 2
+    err = capsys.readouterr().err.strip()
+    assert err.startswith("hare: error: ") and len(err.splitlines()) == 1, err
+    assert "--protocol" in err and "authors" in err  # names the option and the valid values
+    assert not db.exists()
+
+
+def test_an_unknown_protocol_in_a_configs_file(tmp_path, capsys):
+    configs = tmp_path / "grid.jsonl"
+    configs.write_text('{"dataset": "compas", "protocol": "theirs"}\n')
+    err = fails(["run", "--configs", str(configs), "--db", str(tmp_path / "r.duckdb")], capsys)
+    assert "unknown protocol 'theirs'" in err

@@ -111,7 +111,7 @@ def test_a_20_user_run_leaves_the_150_user_cells_as_they_were(tmp_path, capsys):
     assert main(["cells", "--db", str(db), *query]) == 0
     after = pd.read_csv(_stdin(capsys.readouterr().out))
     kept = after[after["users"] == 150].reset_index(drop=True)
-    pd.testing.assert_frame_equal(kept, before.reset_index(drop=True))
+    pd.testing.assert_frame_equal(kept, before[before["users"] == 150].reset_index(drop=True))
     added = after[after["users"] == 20]
     assert set(added["variant"]) == {"base", "hare", "multi_hare"} and (added["seeds"] == 1).all()
     assert len(added) == len(kept)  # the same metrics, each 20-user cell in its own rows
