@@ -41,6 +41,8 @@ def test_the_page_opens_on_the_shipped_store_with_its_verdict_and_every_view(sto
     assert expected and expected[0].startswith("150 users: HARE and Multi-HARE end below")
     assert [s.value for s in at.success] == ["**Verdict.** " + " ".join(expected)]
     assert any(e.label.startswith("Read the full report") for e in at.expander)
+    assert not any(m.value.startswith("# Reproduction report") for m in at.markdown)
+    at.toggle(key="report_shown").set_value(True).run()  # built on request
     assert any(m.value.startswith("# Reproduction report") for m in at.markdown)
     for view in VIEWS:
         at.session_state["res_table"] = view.label
