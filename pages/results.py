@@ -11,6 +11,7 @@ from hare.bench.cells import select
 from hare.bench.names import VALUE_NAMES, readable
 from hare.bench.report import verdict
 from hare.errors import HareError
+from hare.protocol import protocol_names
 from hare_app import cached
 from hare_app.charts import view_chart
 from hare_app.paths import results_db_path, shipped_db_path
@@ -50,7 +51,8 @@ except (duckdb.Error, HareError) as exc:  # not a results store, another DuckDB 
     st.error(f"Could not read `{db.name}` ({exc}); showing the paper's numbers only.")
     cells = cached.result_cells("", (0.0, 0))
 has_runs = bool((cells["seeds"] > 0).any()) if len(cells) else False
-protocols = sorted(set(cells.loc[cells["seeds"] > 0, "protocol"]), key=lambda p: p != "hare") \
+# in hare.protocol's order: ours, the authors', then ours with one of theirs, theirs with one of ours
+protocols = sorted(set(cells.loc[cells["seeds"] > 0, "protocol"]), key=protocol_names().index) \
     if has_runs else []
 if len(protocols) > 1:  # ours and a replay of the authors' code (issue 12): one at a time
     chosen = st.segmented_control("Protocol", protocols, default=protocols[0], key="res_protocol",
