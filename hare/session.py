@@ -18,6 +18,7 @@ from hare.authors import authors_sampling, plain_bisection
 from hare.candidates import (SamplingSettings, actionable_sampling, boundary_point_search,
                              reach_target)
 from hare.errors import ConfigError
+from hare.protocol import CHOICES  # each choice is ours ("hare") or the authors'
 from hare.models import Classifier
 from hare.rng import stream
 
@@ -27,7 +28,6 @@ BPS_MODES = ("every", "best")
 # charging the budget, so every question is a real choice (SPEC §5).
 COUNTING = ("paper", "people")
 MAX_REDRAWS = 10
-CHOICES = ("hare", "authors")  # hare.protocol's choices, for sampler and rounds
 
 
 def _sampling_stream(iteration: int, attempt: int) -> int:
