@@ -249,11 +249,12 @@ def main(argv: list[str] | None = None) -> int:
     sweep = sub.add_parser("sweep", help="run a named preset: " + ", ".join(PRESETS))
     sweep.add_argument("preset", help=", ".join(PRESETS))
     from hare.bench.config import AXES
-    from hare.protocol import DEFAULT as DEFAULT_PROTOCOL, protocol_names
+    from hare.protocol import AUTHORS, DEFAULT as DEFAULT_PROTOCOL, HARE, protocol_names
     sweep.add_argument("--seeds", nargs="+", type=int, default=None,
-                       help="default 0 1 2 3 4 (protocol authors and hare+CHOICE: 1 2 3 4)")
+                       help=f"default {' '.join(map(str, HARE.seeds))} (any other protocol: "
+                            f"{' '.join(map(str, AUTHORS.seeds))})")
     sweep.add_argument("--users", type=int, default=None,
-                       help="default 150 (protocol authors and hare+CHOICE: 100)")
+                       help=f"default {HARE.users} (any other protocol: {AUTHORS.users})")
     sweep.add_argument("--protocol", default=DEFAULT_PROTOCOL, choices=list(protocol_names()),
                        help=f"{AXES['protocol'].help} (default: {DEFAULT_PROTOCOL})")
     sweep.add_argument("--dataset", nargs="+", default=None, help="only these datasets")
