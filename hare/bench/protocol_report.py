@@ -34,6 +34,16 @@ def _compared(frame: pd.DataFrame, preset: str, protocol: str, users: int | None
     return rows[(rows["protocol"] == protocol) & (rows["users"] == _users(protocol, users))]
 
 
+def _cell_keys(rows: pd.DataFrame) -> set[tuple]:
+    """The (paper cell, metric) keys of ``rows``, comparable across protocols."""
+    return set(map(tuple, rows[CELL].astype(str).to_numpy()))
+
+
+def _on_cells(rows: pd.DataFrame, keys: set[tuple]) -> pd.DataFrame:
+    """The rows of ``rows`` whose (paper cell, metric) is in ``keys``."""
+    return rows[[tuple(r) in keys for r in rows[CELL].astype(str).to_numpy()]]
+
+
 def within_by_table(frame: pd.DataFrame) -> pd.DataFrame:
     """Per paper table and protocol ("hare" at 150 users, "authors" at 100): compared cells
     (every metric the paper reports), how many are within and the mean |ours − paper|."""
@@ -61,15 +71,12 @@ def decomposition(frame: pd.DataFrame, preset: str = "table1") -> pd.DataFrame:
     parts = {name: rows for name, rows in parts.items() if len(rows)}
     if DEFAULT not in parts or len(parts) < 2:
         return pd.DataFrame()
-    def cells_of(rows):
-        return set(map(tuple, rows[CELL].astype(str).to_numpy()))
-
     # the cells ours was run on at 100 users; a protocol that lacks any of them is left out
-    keys = cells_of(parts[DEFAULT])
-    parts = {name: rows for name, rows in parts.items() if cells_of(rows) >= keys}
+    keys = _cell_keys(parts[DEFAULT])
+    parts = {name: rows for name, rows in parts.items() if _cell_keys(rows) >= keys}
     out = []
     for name, rows in parts.items():
-        rows = rows[[tuple(r) in keys for r in rows[CELL].astype(str).to_numpy()]]
+        rows = _on_cells(rows, keys)
         delta = (rows["mean"] - rows["paper_mean"]).abs()
         switched = ("none" if name == DEFAULT else "all five" if name == "authors" else
                     name.partition("+")[2] or "all but " + name.partition("-")[2])
@@ -111,10 +118,10 @@ def readings_of_t(frame: pd.DataFrame) -> pd.DataFrame:
         parts[label] = rows[rows["variant"] == "multi_hare"]
     if any(rows.empty for rows in parts.values()):
         return pd.DataFrame()
-    keys = set.intersection(*(set(map(tuple, r[CELL].astype(str).to_numpy())) for r in parts.values()))
+    keys = set.intersection(*(_cell_keys(rows) for rows in parts.values()))
     out = []
     for label, rows in parts.items():
-        rows = rows[[tuple(r) in keys for r in rows[CELL].astype(str).to_numpy()]]
+        rows = _on_cells(rows, keys)
         out.append(dict(reading=label, cells=len(rows), within=int(rows["within"].astype(bool).sum()),
                         mean_abs_delta=float((rows["mean"] - rows["paper_mean"]).abs().mean())))
     return pd.DataFrame(out)
