@@ -100,8 +100,9 @@ def result_cells(db: str, stamp: tuple[float, int]) -> pd.DataFrame:
 
 @st.cache_data(max_entries=8, show_spinner="Writing the report…")
 def report_text(db: str, stamp: tuple[float, int]) -> str:
-    """``python -m hare report`` for this store, as markdown."""
-    return render(ResultStore(db))
+    """``python -m hare report`` for this store, as markdown, naming the store by its file
+    name (no server path on the page)."""
+    return render(ResultStore(db), source=Path(db).name)
 
 
 @st.cache_data(ttl=2, show_spinner=False)

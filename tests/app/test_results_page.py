@@ -43,7 +43,11 @@ def test_the_page_opens_on_the_shipped_store_with_its_verdict_and_every_view(sto
     assert any(e.label.startswith("Read the full report") for e in at.expander)
     assert not any(m.value.startswith("# Reproduction report") for m in at.markdown)
     at.toggle(key="report_shown").set_value(True).run()  # built on request
-    assert any(m.value.startswith("# Reproduction report") for m in at.markdown)
+    report = next(m.value for m in at.markdown if m.value.startswith("# Reproduction report"))
+    assert f"from `{stores['shipped'].name}`" in report and str(stores["shipped"]) not in report
+    # its summary is drawn; the per-cell listings (thousands of lines) are in the download only
+    assert not any("## Table 1 (preset" in m.value for m in at.markdown)
+    assert any("more lines): in the download" in c.value for c in at.caption)
     for view in VIEWS:
         at.session_state["res_table"] = view.label
         at.run()
