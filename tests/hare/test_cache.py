@@ -84,3 +84,44 @@ def test_read_only_cache_serves_what_it_holds(compas, tmp_path, monkeypatch):
         assert again.from_cache and same_weights(again.model, first.model)
     finally:
         models.chmod(0o755)
+
+
+def test_autoencoder_stops_when_its_loss_stops_falling(compas, tmp_path, monkeypatch):
+    """early_stop_epochs ends training after that many epochs without a gain of
+    early_stop_tol; epochs stays the ceiling, and the losses record the epochs run."""
+    monkeypatch.setenv("HARE_CACHE_DIR", str(tmp_path))
+    small = dict(hidden=(8,), latent=2, epochs=6)
+    full = load_or_train_vae(compas, 0, VAESettings(**small))
+    # a 90 % gain a epoch is never reached: the first epoch sets the best, the next two miss
+    stopped = load_or_train_vae(compas, 0, VAESettings(**small, early_stop_epochs=2,
+                                                       early_stop_tol=0.9))
+    never = load_or_train_vae(compas, 0, VAESettings(**small, early_stop_epochs=2,
+                                                     early_stop_tol=0.0))
+    assert len(full.losses) == 6 and len(stopped.losses) == 3
+    assert stopped.losses == full.losses[:3]  # the same training, cut short
+    # with no tolerance, training stops at the second epoch in a row without a new best
+    best, stale, expected = float("inf"), 0, len(full.losses)
+    for epoch, loss in enumerate(full.losses, 1):
+        best, stale = (loss, 0) if loss < best else (best, stale + 1)
+        if stale == 2:
+            expected = epoch
+            break
+    assert never.losses == full.losses[:expected]
+
+
+def test_autoencoder_cache_key_without_early_stop_is_unchanged(compas, tmp_path, monkeypatch):
+    """A VAE that trains every epoch keeps the cache key it had before early stopping existed
+    (the shipped demo files are found by it); one that stops early gets its own."""
+    from dataclasses import asdict
+    from hare.generators.autoencoders import _key_settings
+    legacy = {k: v for k, v in asdict(VAESettings()).items() if not k.startswith("early_stop")}
+    assert _key_settings(VAESettings()) == legacy
+    assert _key_settings(VAESettings(early_stop_epochs=3))["early_stop_epochs"] == 3
+
+
+def test_bad_early_stop_settings_are_refused():
+    from hare.errors import ConfigError
+    with pytest.raises(ConfigError, match="early_stop_epochs"):
+        VAESettings(early_stop_epochs=0)
+    with pytest.raises(ConfigError, match="early_stop_tol"):
+        VAESettings(early_stop_tol=1.5)
