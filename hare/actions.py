@@ -42,6 +42,11 @@ class ActionSpace:
         )
 
     @property
+    def _has_directions(self) -> bool:
+        """Whether any feature may only go up or only down."""
+        return bool(self.direction.any())
+
+    @property
     def sample_mask(self) -> torch.Tensor:
         """(d,) bool: columns that sampling directions may use."""
         if self.sample_binary:
@@ -76,10 +81,11 @@ class ActionSpace:
         """
         x = x.expand_as(r)
         out = torch.clamp(r, self.lower, self.upper)
-        up = self.direction > 0
-        down = self.direction < 0
-        out = torch.where(up, torch.maximum(out, x), out)
-        out = torch.where(down, torch.minimum(out, x), out)
+        # Skipped without monotone rules (the paper's spaces): those passes would return `out`
+        # unchanged, over tensors of users × samples × features in the searches.
+        if self._has_directions:
+            out = torch.where(self.direction > 0, torch.maximum(out, x), out)
+            out = torch.where(self.direction < 0, torch.minimum(out, x), out)
         out = torch.where(self.binary, torch.round(out), out)
         out = torch.where(self.mutable, out, x)
         if self.max_changes is None or self.max_changes >= int(self.mutable.sum()):
@@ -96,10 +102,11 @@ class ActionSpace:
         x = x.expand_as(r)
         frozen_ok = torch.where(self.mutable, True, (r - x).abs() <= atol).all(-1)
         range_ok = ((r >= self.lower - atol) & (r <= self.upper + atol)).all(-1)
-        up_ok = torch.where(self.direction > 0, r >= x - atol, True).all(-1)
-        down_ok = torch.where(self.direction < 0, r <= x + atol, True).all(-1)
         binary_ok = torch.where(self.binary, (r == 0) | (r == 1), True).all(-1)
-        ok = frozen_ok & range_ok & up_ok & down_ok & binary_ok
+        ok = frozen_ok & range_ok & binary_ok
+        if self._has_directions:
+            ok &= torch.where(self.direction > 0, r >= x - atol, True).all(-1)
+            ok &= torch.where(self.direction < 0, r <= x + atol, True).all(-1)
         if self.max_changes is not None:
             ok &= ((r - x).abs() > atol).sum(-1) <= self.max_changes
         return ok

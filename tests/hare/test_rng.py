@@ -107,3 +107,36 @@ def test_drawing_only_some_columns_gives_the_same_numbers_there():
     some = rng.keyed_normal(keys, 1234, (50, 5), columns=columns)
     assert some.shape == full.shape and torch.equal(some[..., columns], full[..., columns])
     assert bool((some[..., ~columns] == 0).all())
+
+
+def test_words_are_those_every_stored_result_was_drawn_with():
+    """The int32 mixer gives the words the int64 version gave (pinned from it): the keys, the
+    raw words and the normals, bit for bit, since every stored run was drawn with them."""
+    keys = rng.user_keys(7, torch.arange(3))
+    assert keys.dtype == torch.int64 and keys.tolist() == [1315011277, 1563924852, 1879147552]
+    words = rng._bits(keys, 1234, (4,)).to(torch.int64) & 0xFFFFFFFF
+    assert words.tolist() == [[3141145201, 1351065164, 3609252106, 486980159],
+                              [601880159, 4281053309, 220246590, 3683790710],
+                              [2805666774, 4073938448, 886470725, 2355726699]]
+    normal = rng.keyed_normal(keys, 7_000_000, (2, 3)).flatten()[:3].tolist()
+    assert normal == [0.993804395198822, -0.18568140268325806, -1.0990341901779175]
+
+
+def test_int32_mixer_equals_lowbias32_on_any_word():
+    """Against lowbias32 written in int64 arithmetic (as the engine first had it), on random
+    words and the edges of the 32-bit range."""
+    mask = 0xFFFFFFFF
+
+    def lowbias32(x):
+        x = x & mask
+        x = x ^ (x >> 16)
+        x = (x * 0x7FEB352D) & mask
+        x = x ^ (x >> 15)
+        x = (x * 0x846CA68B) & mask
+        return x ^ (x >> 16)
+
+    words = torch.cat([torch.randint(0, 1 << 32, (100_000,), dtype=torch.int64,
+                                     generator=torch.Generator().manual_seed(0)),
+                       torch.tensor([0, 1, (1 << 31) - 1, 1 << 31, mask - 1, mask])])
+    mixed = rng._mix32(words.to(torch.int32)).to(torch.int64) & mask
+    assert torch.equal(mixed, lowbias32(words))
