@@ -159,10 +159,11 @@ def _fewer_users(frame: pd.DataFrame) -> list[str]:
     if short.empty:
         return []
     parts = []
-    for (d, m), g in short.groupby(["dataset", "model"]):
+    # per protocol too: their classifiers differ (the authors' refuse far fewer COMPAS rows)
+    for (p, d, m, u), g in short.groupby(["protocol", "dataset", "model", "users"]):
         low, high = int(g["n_users"].min()), int(g["n_users"].max())
         span = f"{low}" if low == high else f"{low}–{high}"
-        parts.append(f"{readable('dataset', d)} {m.upper()} ({span} of {int(g['users'].max())})")
+        parts.append(f"{readable('dataset', d)} {m.upper()} under `{p}` ({span} of {int(u)})")
     return [f"In {len(short)} cells at least one seed's classifier refuses fewer test rows than "
             f"the users asked for, and its runs use every row it refuses: {', '.join(parts)} "
             "(`n_users`, the fewest over the seeds).", ""]
