@@ -76,6 +76,8 @@ def main() -> None:
     if args.child:
         saver(*args.child, args.saves)
         return
+    from calibration import line  # this folder: the same run's measure of the machine
+    print(line(), flush=True)
     expected = args.processes * args.saves
     for n in range(1, args.trials + 1):
         with tempfile.TemporaryDirectory() as folder:
