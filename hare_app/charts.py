@@ -68,7 +68,8 @@ def view_chart(view: View, frame: pd.DataFrame, metric: str) -> alt.FacetChart |
     if view.lines:
         layers = _lines(view, data, y, x_title, order, colour, by_variant)
     else:
-        layers = _bars(data, y, x_title, order, colour, colour_field)
+        layers = _bars(data, y, x_title, order, colour, colour_field,
+                       several_sources=by_variant and _ours_sources(frame) > 1)
     chart = alt.layer(*layers, data=data).properties(width=width, height=150)
     # every panel keeps its own x axis labels, so no panel needs a neighbour to be read
     return chart.facet(facet=alt.Facet("panel:N", header=HEADER, sort=_panel_order(frame)),
@@ -80,13 +81,33 @@ def _panel_order(frame: pd.DataFrame) -> list[str]:
     return list(frame.sort_values(["dataset", "model", "generator"])["panel"].drop_duplicates())
 
 
-def _bars(data, y, x_title, order, colour, colour_field) -> list:
+def _ours_sources(frame: pd.DataFrame) -> int:
+    return int((frame["source"].drop_duplicates() != "paper").sum())
+
+
+def _bars(data, y, x_title, order, colour, colour_field, several_sources=False) -> list:
+    """Bars side by side, one per colour; with ``several_sources`` (bars coloured by variant,
+    and more than one of our settings, e.g. 100 and 150 users) one per (variant, setting), the
+    setting shown by opacity. Bars never stack: two cells at one place would add up."""
     # each word of a category on its own line: every label shows, none overlaps
     x = alt.X("x:N", sort=order, title=x_title,
               axis=alt.Axis(labelAngle=0, labelExpr="split(datum.label, ' ')", labelOverlap=False))
-    offset = alt.XOffset(f"{colour_field}:N")
+    y = y.copy()
+    y.stack = None
+    extra = {}
+    if several_sources:
+        data["series"] = [f"{v} · {s}" for v, s in zip(data["variant name"], data["source"])]
+        offset = alt.XOffset("series:N")
+        # the setting with the most cells (the preset's own runs) drawn solid, the others fainter
+        sources = list(data["source"].value_counts().index)
+        extra["opacity"] = alt.Opacity("source:N", title=None, legend=alt.Legend(**LEGEND),
+                                       scale=alt.Scale(domain=sources,
+                                                       range=[1.0 - 0.5 * i / max(1, len(sources) - 1)
+                                                              for i in range(len(sources))]))
+    else:
+        offset = alt.XOffset(f"{colour_field}:N")
     bars = alt.Chart().mark_bar().encode(x=x, xOffset=offset, y=y, color=colour,
-                                         tooltip=_tooltip())
+                                         tooltip=_tooltip(), **extra)
     spread = alt.Chart().mark_rule(color="black", strokeWidth=1.2).encode(
         x=x, xOffset=offset, y="lo:Q", y2="hi:Q", tooltip=_tooltip())
     return [bars, spread]

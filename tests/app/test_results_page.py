@@ -136,3 +136,29 @@ def test_the_page_switches_between_our_protocol_and_the_authors(stores):
     assert "150 users" not in at.success[0].value
     frame = chart_data(at)[0]
     assert "ours · 4 users" in set(frame["source"]) and 150 not in set(frame["users"].dropna())
+
+
+@needs_shipped
+def test_noise_view_draws_each_users_setting_as_its_own_bar_never_stacked():
+    """The shipped store holds 100- and 150-user runs of the noiseless Wachter/GS cells: the
+    noise view (bars coloured by variant) puts them side by side, never one on the other
+    (stacked, two cells' means would read as one bar of their sum)."""
+    view = next(v for v in VIEWS if v.x == "noise")
+    cells = store_cells(ResultStore(SHIPPED))
+    cells = cells[cells["protocol"] == "hare"]  # as the page shows it: one protocol at a time
+    rows = view_rows(view, cells, "gtp", Filters(models=("ann",)))
+    frame = chart_frame(view, rows)
+    ours = frame[frame["source"] != "paper"]
+    assert {"ours · 100 users", "ours · 150 users"} <= set(ours["source"])
+    spec = view_chart(view, frame, "gtp").to_dict()
+    bars = next(layer for layer in spec["spec"]["layer"] if layer["mark"] in ("bar", {"type": "bar"}))
+    assert bars["encoding"]["y"]["stack"] is None
+    assert bars["encoding"]["xOffset"]["field"] == "series"
+    series = {(r["variant name"], r["source"]) for r in spec_data(spec)}
+    # every drawn (variant, setting) pair has its own offset slot
+    assert len({f"{v} · {s}" for v, s in series}) == len(series) and len(series) >= 4
+
+
+def spec_data(spec: dict) -> list[dict]:
+    datasets = spec.get("datasets", {})
+    return [row for rows in datasets.values() for row in rows]
