@@ -138,14 +138,14 @@ def test_no_recourse_is_said_plainly_with_the_reason(app):
 
 
 def test_compas_no_recourse_offers_to_unlock_what_stands_in_the_way(app):
-    """COMPAS' defaults hold the past fixed: for this person (180 days in jail on a felony)
+    """COMPAS' defaults hold the past fixed: for this person (400 days in jail on a felony)
     that leaves no recourse, and the card says the jail stay stands in the way and unlocks it;
     where the chosen generator (CCHVAE) still finds nothing, it offers the one that does."""
     app.sidebar.selectbox(key="live:dataset").set_value("compas").run()
     app.sidebar.selectbox(key="live:generator").set_value("cchvae").run()
     app.radio(key="live:source").set_value("Enter my own profile").run()
     for column, value in (("age", "30"), ("two_year_recid", "1"), ("priors_count", "5"),
-                          ("length_of_stay", "180")):
+                          ("length_of_stay", "400")):
         app.text_input(key=f"live:pf:compas:entered:{column}").input(value)
     click(app, "Use this profile")
     click(app, "Find my recourse")
