@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from hare.bench.cells import preset_rows
+from hare.bench.summary import markdown_block
 
 CELL = ["dataset", "model", "generator"]
 # The setting of Table 1 (far scale, noiseless users who hold a hidden recourse).
@@ -154,6 +155,5 @@ def section(frame: pd.DataFrame) -> list[str]:
         headers = ["dataset", "model", "generator"] + [f"{m.upper()} {a}" for m, a in table.columns]
         body = [[*key, *("—" if pd.isna(v) else f"{v:.3f}" for v in row)]
                 for key, row in zip(table.index, table.itertuples(index=False))]
-        lines += ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers),
-                  *("| " + " | ".join(map(str, r)) + " |" for r in body), ""]
+        lines += markdown_block(headers, body)
     return lines

@@ -12,6 +12,7 @@ import math
 import pandas as pd
 
 from hare.bench.cells import PAPER_KEY, PAPER_TABLES, preset_rows
+from hare.bench.summary import markdown_block
 from hare.protocol import AUTHORS, DEFAULT, FACTORS, PROTOCOLS
 
 HEADLINE = ("gtp", "gtd")
@@ -152,11 +153,6 @@ def _pct(x: float) -> str:
     return "—" if x is None or (isinstance(x, float) and math.isnan(x)) else f"{x:.0%}"
 
 
-def _lines(headers, body) -> list[str]:
-    return ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers),
-            *("| " + " | ".join(map(str, r)) + " |" for r in body), ""]
-
-
 def section(frame: pd.DataFrame, runs: pd.DataFrame) -> list[str]:
     """Markdown: the three-way comparison, the decomposition and the rates, where the store
     has what they need; nothing when it has no run of another protocol than ours."""
@@ -180,7 +176,7 @@ def section(frame: pd.DataFrame, runs: pd.DataFrame) -> list[str]:
                             f"({row['within'].iloc[0] / row['cells'].iloc[0]:.0%}), "
                             f"mean \\|Δ\\| {row['mean_abs_delta'].iloc[0]:.3f}")
             body.append([table, *cols])
-        lines += _lines(["table", "ours (150 users, seeds 0–4)",
+        lines += markdown_block(["table", "ours (150 users, seeds 0–4)",
                          "the authors' protocol (100 users, seeds 1–4)"], body)
     split = decomposition(frame)
     if len(split):
@@ -192,7 +188,7 @@ def section(frame: pd.DataFrame, runs: pd.DataFrame) -> list[str]:
         body = [[r.protocol, r.switched, f"{r.within} of {r.cells} ({r.within / r.cells:.0%})",
                  f"{r.mean_abs_delta:.3f}", f"{r.gtp_abs_delta:.3f}", f"{r.gtd_abs_delta:.3f}",
                  f"{r.closes:+.3f}"] for r in split.itertuples()]
-        lines += _lines(["protocol", "authors' choice", "within", "mean \\|Δ\\|",
+        lines += markdown_block(["protocol", "authors' choice", "within", "mean \\|Δ\\|",
                          "GTP \\|Δ\\|", "GTD \\|Δ\\|", "closes"], body)
     missed = misses_by_generator(frame)
     if len(missed) and missed["missed"].sum():
@@ -203,7 +199,7 @@ def section(frame: pd.DataFrame, runs: pd.DataFrame) -> list[str]:
             body.append([table, ", ".join(
                 f"{g.generator} {g.missed} of {g.cells}" + (f" ({g.metrics})" if g.missed else "")
                 for g in group.itertuples())])
-        lines += _lines(["table", "misses per generator"], body)
+        lines += markdown_block(["table", "misses per generator"], body)
     readings = readings_of_t(frame)
     if len(readings):
         lines += ["### Table 3: what T means", "",
@@ -214,7 +210,7 @@ def section(frame: pd.DataFrame, runs: pd.DataFrame) -> list[str]:
                   "Multi-HARE cells of Table 3:", ""]
         body = [[r.reading, f"{r.within} of {r.cells} ({r.within / r.cells:.0%})",
                  f"{r.mean_abs_delta:.3f}"] for r in readings.itertuples()]
-        lines += _lines(["reading of T", "within", "mean \\|Δ\\|"], body)
+        lines += markdown_block(["reading of T", "within", "mean \\|Δ\\|"], body)
     found = rates(runs)
     if len(found):
         lines += ["### What the authors' protocol lets through", "",
@@ -223,6 +219,6 @@ def section(frame: pd.DataFrame, runs: pd.DataFrame) -> list[str]:
                   "[0, 1], per protocol and dataset (runs that counted them).", ""]
         body = [[r.protocol, r.dataset, f"{_pct(r.gt_rejected)} of {r.truths}",
                  f"{_pct(r.out_of_range)} of {r.recourses}"] for r in found.itertuples()]
-        lines += _lines(["protocol", "dataset", "ground truth rejected", "recourse outside [0, 1]"],
+        lines += markdown_block(["protocol", "dataset", "ground truth rejected", "recourse outside [0, 1]"],
                         body)
     return lines

@@ -17,6 +17,7 @@ from hare.bench.names import SHORT_METRIC, readable
 from hare.bench.protocol_report import section as protocol_section
 from hare.bench.presets import PRESETS
 from hare.bench.store import ResultStore
+from hare.bench.summary import markdown_block
 
 ORDERED = ("base", "hare", "multi_hare")
 HEADLINE = ("gtp", "gtd")
@@ -95,11 +96,6 @@ def _value(v) -> str:
     if v is None or (isinstance(v, float) and math.isnan(v)):
         return "-"
     return str(int(v)) if isinstance(v, float) else str(v)
-
-
-def _table_lines(headers: list[str], rows: list[list]) -> list[str]:
-    return ["| " + " | ".join(headers) + " |", "|" + "---|" * len(headers),
-            *("| " + " | ".join(map(str, r)) + " |" for r in rows), ""]
 
 
 def _ablations(preset: str, rows: pd.DataFrame) -> list[str]:
@@ -199,7 +195,7 @@ def _paper_table(preset: str, rows: pd.DataFrame) -> list[str]:
                      row["scale"], row["users"], row["metric"], _fmt(row["mean"], row["std"]),
                      _fmt(row["paper_mean"], row["paper_std"]),
                      "—" if math.isnan(delta) else f"{delta:+.2f}", mark])
-    return lines + _table_lines(["model", "dataset", "generator", "variant", "B", "T", "BPS",
+    return lines + markdown_block(["model", "dataset", "generator", "variant", "B", "T", "BPS",
                                  "scale", "users", "metric", "ours", "paper", "Δ", "within"], body)
 
 
@@ -215,7 +211,7 @@ def _study(preset: str, rows: pd.DataFrame) -> list[str]:
         body.append([label, int(first["seeds"]), first["users"],
                      *(_fmt(by.at[m, "mean"], by.at[m, "std"]) if m in by.index else "—"
                        for m in metrics)])
-    return [f"## Beyond the paper: preset `{preset}`", ""] + _table_lines(
+    return [f"## Beyond the paper: preset `{preset}`", ""] + markdown_block(
         ["cell", "seeds", "users", *(SHORT_METRIC[m] for m in metrics)], body)
 
 
@@ -235,7 +231,7 @@ def _summary(frame: pd.DataFrame) -> list[str]:
             body.append([table, setting_label(setting), within_rate(part), held, below])
     if not body:
         return []
-    return ["## Summary", ""] + _table_lines(
+    return ["## Summary", ""] + markdown_block(
         ["table", "setting", "within (of compared cells)",
          "base > HARE ≥ Multi-HARE (ours / paper)", "HARE and Multi-HARE below base (ours)"],
         body)

@@ -57,9 +57,19 @@ def summary_table(configs: list[RunConfig], store: ResultStore, metrics=SHORT,
     return pd.DataFrame(lines)
 
 
+def markdown_lines(headers, rows) -> list[str]:
+    """A GitHub markdown table as lines: ``headers`` and ``rows`` are sequences of cells, each
+    written with str (pandas' to_markdown needs the tabulate package)."""
+    headers = list(headers)
+    return ["| " + " | ".join(map(str, headers)) + " |", "|" + "---|" * len(headers),
+            *("| " + " | ".join(map(str, row)) + " |" for row in rows)]
+
+
+def markdown_block(headers, rows) -> list[str]:
+    """The table's lines and a blank one: a report section's lines go on after it."""
+    return [*markdown_lines(headers, rows), ""]
+
+
 def markdown_table(frame: pd.DataFrame) -> str:
-    """A GitHub markdown table (pandas' to_markdown needs the tabulate package)."""
-    header = "| " + " | ".join(map(str, frame.columns)) + " |"
-    rule = "|" + "|".join("---" for _ in frame.columns) + "|"
-    rows = ["| " + " | ".join(map(str, row)) + " |" for row in frame.itertuples(index=False)]
-    return "\n".join([header, rule, *rows])
+    """A frame as a GitHub markdown table."""
+    return "\n".join(markdown_lines(frame.columns, frame.itertuples(index=False)))
