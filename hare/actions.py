@@ -9,6 +9,7 @@ batch dimensions of the points they receive.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
+from functools import cached_property
 
 import torch
 
@@ -41,9 +42,10 @@ class ActionSpace:
             direction=torch.zeros(d, dtype=torch.int8),
         )
 
-    @property
+    @cached_property
     def _has_directions(self) -> bool:
-        """Whether any feature may only go up or only down."""
+        """Whether any feature may only go up or only down: read once per space, since the
+        searches project thousands of times (a tensor reduction and sync each)."""
         return bool(self.direction.any())
 
     @property
