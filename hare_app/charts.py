@@ -57,7 +57,8 @@ def view_chart(view: View, frame: pd.DataFrame, metric: str) -> alt.FacetChart |
     columns = max(1, min(frame["generator"].nunique(), 3))  # three keep the labels readable
     width = max(110, WIDTH // columns - 25)
     metric_title = VALUE_NAMES["metric"].get(metric, metric)
-    y = alt.Y("mean:Q", title=metric_title, axis=alt.Axis(titleFontSize=12))
+    # never stacked: two cells drawn at one place must not read as their sum
+    y = alt.Y("mean:Q", title=metric_title, axis=alt.Axis(titleFontSize=12), stack=None)
     x_title = FIELD_NAMES.get(view.x, view.x) if view.x not in ("variant", "arm") else None
     order = x_order(view, frame)
     by_variant = view.x in ("noise", "scale")  # the x axis is not the variant: colour it
@@ -88,12 +89,10 @@ def _ours_sources(frame: pd.DataFrame) -> int:
 def _bars(data, y, x_title, order, colour, colour_field, several_sources=False) -> list:
     """Bars side by side, one per colour; with ``several_sources`` (bars coloured by variant,
     and more than one of our settings, e.g. 100 and 150 users) one per (variant, setting), the
-    setting shown by opacity. Bars never stack: two cells at one place would add up."""
+    setting shown by opacity."""
     # each word of a category on its own line: every label shows, none overlaps
     x = alt.X("x:N", sort=order, title=x_title,
               axis=alt.Axis(labelAngle=0, labelExpr="split(datum.label, ' ')", labelOverlap=False))
-    y = y.copy()
-    y.stack = None
     extra = {}
     if several_sources:
         data["series"] = [f"{v} · {s}" for v, s in zip(data["variant name"], data["source"])]
