@@ -396,7 +396,7 @@ def _key_settings(settings) -> dict:
     """The settings as the cache key holds them: a VAE that trains every epoch keeps the key
     it had before early stopping existed (so its cached and shipped files still load)."""
     key = asdict(settings)
-    if key.get("early_stop_epochs", 0) is None:
+    if "early_stop_epochs" in key and key["early_stop_epochs"] is None:  # a VAE (not a CSVAE)
         del key["early_stop_epochs"], key["early_stop_tol"]
     return key
 
