@@ -54,11 +54,11 @@ def actionable_sampling(model: Classifier, x: torch.Tensor, r0: torch.Tensor, sp
                                          columns=space.sample_mask) * mask)
     directions.requires_grad_(True)
     optimizer = torch.optim.Adam([directions], lr=settings.lr)
-    eye2 = 2.0 * torch.eye(k)
+    eye2 = 2.0 * torch.eye(k, dtype=r0.dtype)
     base = r0.unsqueeze(1)
     for _ in range(settings.steps):
         optimizer.zero_grad()
-        similarity = directions @ directions.transpose(1, 2) - eye2  # (N, k, k)
+        similarity = torch.baddbmm(-eye2, directions, directions.transpose(1, 2))  # (N, k, k)
         diversity = similarity.max(dim=-1).values.mean(dim=-1)  # (N,)
         logits = model.logits(torch.clamp(base + settings.gamma * directions, 0.0, 1.0))
         validity = F.softplus(-logits).mean(dim=-1)  # BCE(g, 1) per user, (N,)
@@ -81,11 +81,15 @@ def bisect(model: Classifier, start: torch.Tensor, end: torch.Tensor, eps: float
     until every segment is shorter than ``eps``. Returns (start, end) of the final segments."""
     length = float((end - start).norm(dim=-1).max()) if end.numel() else 0.0
     steps = max(0, math.ceil(math.log2(length / eps)) + 1) if length > eps else 0
+    if steps:
+        # own buffers, updated in place each step: the same values as fresh tensors
+        start, end = start.clone(), end.clone()
+        mid = torch.empty_like(end)
     for _ in range(steps):
-        mid = (start + end) / 2
+        torch.add(start, end, out=mid).div_(2)
         positive = (model(mid) >= target).unsqueeze(-1)
-        end = torch.where(positive, mid, end)
-        start = torch.where(positive, start, mid)
+        torch.where(positive, mid, end, out=end)
+        torch.where(positive, start, mid, out=start)
     return start, end
 
 
