@@ -114,10 +114,27 @@ class ActiveSettings:
         if not 0.5 <= self.target < 1.0:
             raise ConfigError(f"target probability must be in [0.5, 1) (got {self.target})")
 
+    def first_particles_key(self) -> tuple:
+        """The settings a session's first particles depend on (not the budget or rounds): two
+        sessions of the same users, base recourses and key share them (``FirstParticles``)."""
+        return (self.particles, self.sampling, self.max_ray, self.eps, self.target)
+
     def round_size(self, r: int) -> int:
         """Questions in round r (1-based): B split as evenly as possible, earlier rounds taking
         the remainder; each ends with "good enough?"."""
         return self.budget // self.rounds + (1 if r <= self.budget % self.rounds else 0)
+
+
+@dataclass(frozen=True)
+class FirstParticles:
+    """A session's particles before any answer: r0, ActionableSampling and prior rays, through
+    BPS. They depend only on the users, their base recourses and keys, and
+    ``ActiveSettings.first_particles_key()``, so sessions that differ in budget, rounds, noise
+    or ground truth can start from one copy (the sweep runner shares them in a group); a
+    session never changes them in place."""
+
+    theta: torch.Tensor  # (N, P, d)
+    alive: torch.Tensor  # (N, P) bool: valid particles
 
 
 def _log_likelihood(prefers_b: torch.Tensor, a: torch.Tensor, b: torch.Tensor,
@@ -135,8 +152,10 @@ def _log_likelihood(prefers_b: torch.Tensor, a: torch.Tensor, b: torch.Tensor,
 
 
 def _entropy(p: torch.Tensor) -> torch.Tensor:
+    """Binary entropy (nats) of probabilities p in (0, 1)."""
     p = p.clamp(1e-7, 1 - 1e-7)
-    return -(p * torch.log(p) + (1 - p) * torch.log1p(-p))
+    q = 1 - p
+    return -(p * torch.log(p) + q * torch.log(q))
 
 
 _BLOCK_FLOATS = 1 << 17  # float32 elements of one block of _pick_pair's likelihoods
@@ -146,10 +165,20 @@ def _information_gain(dist: torch.Tensor, wt: torch.Tensor, iu: torch.Tensor, ju
                       s: "ActiveSettings") -> torch.Tensor:
     """Expected information gain of asking each pair (iu, ju) of options, (M, pairs).
 
-    dist: (M, K, R) distances from the K options to R particles of weight wt (M, 1, R)."""
-    # P(prefer option i over option j | θ): (M, pairs, R)
-    lik = s.lapse + (1 - 2 * s.lapse) * torch.sigmoid(s.beta * (dist[:, ju] - dist[:, iu]))
-    return _entropy((lik * wt).sum(-1)) - (_entropy(lik) * wt).sum(-1)
+    dist: (M, K, R) distances from the K options to R particles of weight wt (M, 1, R).
+    The hottest lines of a question (users × pairs × R elements), so each pass counts: β is
+    applied to the K options' distances before pairing, the pairs are gathered with
+    index_select (6× faster than indexing here), the affine map is in place, and the lapse
+    keeps every likelihood in [lapse, 1 − lapse], so its entropy needs no clamp."""
+    scaled = s.beta * dist
+    # P(prefer option i over option j | θ) = lapse + (1 − 2·lapse)·σ(β(d_j − d_i)): (M, pairs, R)
+    lik = torch.sigmoid(scaled.index_select(1, ju) - scaled.index_select(1, iu))
+    lik.mul_(1 - 2 * s.lapse).add_(s.lapse)
+    unlik = 1 - lik
+    # −Σ_R w·H(lik), built in place in unlik's buffer: Σ_R w·(p log p + q log q)
+    plogp = torch.log(lik).mul_(lik)
+    expected = unlik.log().mul_(unlik).add_(plogp).mul_(wt).sum(-1)
+    return _entropy((lik * wt).sum(-1)) + expected
 
 
 class ActiveHareSession:
@@ -160,11 +189,15 @@ class ActiveHareSession:
     ``shown``: as in HareSession, maps points (..., d) to what a person sees, so two options
     that would look the same are never put as a pair; by default options closer than
     ``min_separation`` count as the same. With τ > 0.5 the base recourse is first pushed past
-    τ (``reach_target``); one that cannot be is a failure for that user.
+    τ (``reach_target``); one that cannot be is a failure for that user. ``first``: the
+    ``FirstParticles`` of an earlier session of the same users, base recourses, keys and
+    ``first_particles_key()`` (what it would compute itself, bit for bit); ``self.first`` is
+    this session's, to hand on.
     """
 
     def __init__(self, model: Classifier, x: torch.Tensor, r0: torch.Tensor, space: ActionSpace,
-                 settings: ActiveSettings, keys: torch.Tensor, shown=None):
+                 settings: ActiveSettings, keys: torch.Tensor, shown=None,
+                 first: FirstParticles | None = None):
         self.model, self.space, self.settings = model, space, settings
         self.x, self.keys, self.shown = x, keys, shown
         n, d = x.shape
@@ -172,8 +205,9 @@ class ActiveHareSession:
             r0 = reach_target(model, x, r0, space, settings.target, settings.eps)
         self.failed = torch.isnan(r0).any(dim=-1)
         self.r0 = torch.where(self.failed.unsqueeze(-1), x, r0)
-        self.theta, self.alive = self._initial_particles()  # (N, P, d), (N, P)
-        self.alive &= ~self.failed.unsqueeze(-1)
+        self.first = first if first is not None else FirstParticles(*self._initial_particles())
+        self.theta = self.first.theta.clone()  # (N, P, d), changed as answers come in
+        self.alive = self.first.alive & ~self.failed.unsqueeze(-1)  # (N, P)
         self.loglik = torch.zeros(n, settings.particles, dtype=x.dtype)  # of all answers so far
         t = settings.budget
         self.hist_a = torch.zeros(n, t, d, dtype=x.dtype)
@@ -202,10 +236,21 @@ class ActiveHareSession:
     # -- particles -----------------------------------------------------------------------------
 
     def _calibrate(self, x: torch.Tensor, raw: torch.Tensor):
-        """BPS-calibrated points and validity for raw (M, C, d) candidates of factuals x (M, d)."""
+        """BPS-calibrated points and validity for raw (M, C, d) candidates of factuals x (M, d).
+
+        Only the valid candidates are bisected: most are not (on Credit, 77 % of a user's 833
+        first candidates and 44 % of a refresh's), and BPS returns those unchanged anyway."""
         raw = self.space.project(x.unsqueeze(1), raw)
-        return boundary_point_search(self.model, x, raw, self.space, self.settings.eps,
-                                     target=self.settings.target)
+        with torch.no_grad():
+            valid = self.model(raw) >= self.settings.target
+        rows, cols = valid.nonzero(as_tuple=True)
+        found, ok = boundary_point_search(self.model, x[rows], raw[rows, cols].unsqueeze(1),
+                                          self.space, self.settings.eps,
+                                          target=self.settings.target)
+        points = raw.clone()
+        points[rows, cols] = found[:, 0]
+        valid[rows, cols] = ok[:, 0]  # the same test, on the valid rows alone
+        return points, valid
 
     def _prior_rays(self, users: torch.Tensor, count: int, stream: int,
                     keys: torch.Tensor | None = None) -> torch.Tensor:

@@ -49,16 +49,21 @@ class RunFailure:
 
 @dataclass
 class RunContext:
-    """Caches shared by the runs of one process: models, base recourses, ground truths.
+    """Caches shared by the runs of one process: models, base recourses, ground truths, and
+    active HARE's first particles.
 
     The base recourse and the ground truth do not depend on the variant, so base, HARE and
-    Multi-HARE of one seed reuse them (and their measured times). ``status`` receives
+    Multi-HARE of one seed reuse them (and their measured times). Active HARE's first particles
+    depend on the base recourses but not on the budget, the noise or the ground truth, so its
+    sessions of one generator and seed start from one copy; a session's ``hare_seconds`` is the
+    time it took, so the first of them includes building the particles. ``status`` receives
     "preparing" lines while something slow is built for the run in ``current``.
     """
 
     models: dict = field(default_factory=dict)
     base: dict = field(default_factory=dict)
     truth: dict = field(default_factory=dict)
+    first_particles: dict = field(default_factory=dict)
     status: StatusLog = field(default_factory=lambda: StatusLog(None))
     current: str = ""  # run id being executed
 
@@ -74,8 +79,7 @@ class RunContext:
         return self.models[key]
 
     def base_recourse(self, cfg: RunConfig, dataset, model, space, x, keys) -> _Timed:
-        key = (cfg.dataset, cfg.model, cfg.seed, cfg.users, cfg.generator,
-               get_protocol(cfg.protocol).classifier)
+        key = _base_key(cfg)
         if key not in self.base:
             self._preparing(f"base recourses from {cfg.generator}")
             started = time.perf_counter()
@@ -96,6 +100,25 @@ class RunContext:
                 truth = simulate_ground_truth(model, x, space, cfg.scale, keys)
             self.truth[key] = _Timed(truth, time.perf_counter() - started)
         return self.truth[key]
+
+
+def _base_key(cfg: RunConfig) -> tuple:
+    """What a run's base recourses depend on."""
+    return (cfg.dataset, cfg.model, cfg.seed, cfg.users, cfg.generator,
+            get_protocol(cfg.protocol).classifier)
+
+
+def _session(cfg: RunConfig, context: RunContext, model, x, r0, space, keys):
+    """The run's HARE, Multi-HARE or active HARE session; active ones of one base recourse
+    share their first particles through ``context``."""
+    settings = cfg.hare_settings()
+    if cfg.variant != "active_hare":
+        return HareSession(model, x, r0, space, settings, keys)
+    key = (_base_key(cfg), settings.first_particles_key())
+    session = ActiveHareSession(model, x, r0, space, settings, keys,
+                                first=context.first_particles.get(key))
+    context.first_particles.setdefault(key, session.first)
+    return session
 
 
 def _preference_weights(keys: torch.Tensor, space: ActionSpace) -> torch.Tensor:
@@ -133,10 +156,7 @@ def execute_run(cfg: RunConfig, context: RunContext | None = None) -> RunRecord:
     if cfg.variant == "base":
         recourse = base.value
     else:
-        settings = cfg.hare_settings()
-        session_class = ActiveHareSession if cfg.variant == "active_hare" else HareSession
-        session = session_class(model, x, base.value, space, settings, keys)
-        result = run_to_end(session, oracle)
+        result = run_to_end(_session(cfg, context, model, x, base.value, space, keys), oracle)
         recourse, queries, accepted, invalid = (result.recourse, result.queries, result.accepted,
                                                 result.invalid_candidates)
     hare_seconds = time.perf_counter() - hare_started
