@@ -37,8 +37,11 @@ class GridOutcome(list):
 
 
 def _groups(configs: list[RunConfig]) -> list[list[RunConfig]]:
+    """The runs split by ``group_key``, the groups with most runs first: workers take them in
+    this order, so the last to start are small ones and no worker idles long at the end."""
     ordered = sorted(configs, key=group_key)
-    return [list(members) for _, members in groupby(ordered, key=group_key)]
+    groups = [list(members) for _, members in groupby(ordered, key=group_key)]
+    return sorted(groups, key=len, reverse=True)  # stable: equal sizes keep the key order
 
 
 def _in_process(configs: list[RunConfig], status: StatusLog) -> Iterator[Outcome]:
