@@ -131,10 +131,12 @@ class FirstParticles:
     BPS. They depend only on the users, their base recourses and keys, and
     ``ActiveSettings.first_particles_key()``, so sessions that differ in budget, rounds, noise
     or ground truth can start from one copy (the sweep runner shares them in a group); a
-    session never changes them in place."""
+    session never changes them in place. The estimate before any answer comes with them (every
+    particle weighs the same then)."""
 
     theta: torch.Tensor  # (N, P, d)
     alive: torch.Tensor  # (N, P) bool: valid particles
+    estimate: torch.Tensor  # (N, d) the recourse shown before any answer (NaN: failed users)
 
 
 def _log_likelihood(prefers_b: torch.Tensor, a: torch.Tensor, b: torch.Tensor,
@@ -205,10 +207,18 @@ class ActiveHareSession:
             r0 = reach_target(model, x, r0, space, settings.target, settings.eps)
         self.failed = torch.isnan(r0).any(dim=-1)
         self.r0 = torch.where(self.failed.unsqueeze(-1), x, r0)
-        self.first = first if first is not None else FirstParticles(*self._initial_particles())
-        self.theta = self.first.theta.clone()  # (N, P, d), changed as answers come in
-        self.alive = self.first.alive & ~self.failed.unsqueeze(-1)  # (N, P)
         self.loglik = torch.zeros(n, settings.particles, dtype=x.dtype)  # of all answers so far
+        if first is None:
+            self.theta, alive = self._initial_particles()
+            self.alive = alive & ~self.failed.unsqueeze(-1)
+            estimate = torch.full_like(x, torch.nan)
+            ok = torch.nonzero(~self.failed).squeeze(-1)
+            estimate[ok] = self._estimate(ok)
+            first = FirstParticles(self.theta.clone(), alive, estimate)
+        self.first = first
+        self.theta = first.theta.clone()  # (N, P, d), changed as answers come in
+        self.alive = first.alive & ~self.failed.unsqueeze(-1)  # (N, P)
+        self.estimate = first.estimate.clone()
         t = settings.budget
         self.hist_a = torch.zeros(n, t, d, dtype=x.dtype)
         self.hist_b = torch.zeros(n, t, d, dtype=x.dtype)
@@ -229,9 +239,6 @@ class ActiveHareSession:
         self.step = 0  # question slots used in the current round
         self._pending: Question | None = None
         self._pair: torch.Tensor | None = None  # (M, 2) particle indices of the pending question
-        self.estimate = torch.full_like(x, torch.nan)
-        ok = torch.nonzero(~self.failed).squeeze(-1)
-        self.estimate[ok] = self._estimate(ok)
 
     # -- particles -----------------------------------------------------------------------------
 
@@ -332,7 +339,8 @@ class ActiveHareSession:
         u = keyed_uniform(_counted(keys, counter), _stream(_PARENT), (n_local,)).to(w.dtype)
         parents = torch.searchsorted(w.cumsum(-1), u.contiguous()).clamp_max(p - 1)
         base = theta.gather(1, parents.unsqueeze(-1).expand(-1, -1, d))
-        noise = keyed_normal(_counted(keys, counter), _stream(_JITTER), (n_local, d)).to(x.dtype)
+        noise = keyed_normal(_counted(keys, counter), _stream(_JITTER), (n_local, d),
+                             columns=cols).to(x.dtype)  # the same numbers in cols
         moved = base + sigma * noise * cols.to(x.dtype)
         # a jittered boundary point is invalid about half the time: try it, then further out
         # along its ray from x, and keep the first valid version

@@ -6,7 +6,7 @@ import torch
 from torch import nn
 
 from hare.actions import ActionSpace
-from hare.active import ActiveHareSession, ActiveSettings
+from hare.active import _EXPLORE, ActiveHareSession, ActiveSettings, _stream
 from hare.errors import ConfigError
 from hare.generators import make_generator
 from hare.models import Classifier
@@ -292,3 +292,92 @@ def test_active_hare_is_a_variant_of_a_benchmark_run():
     base = execute_run(RunConfig("compas", "ann", "gs", "base", users=8)).summary
     assert record.summary["success_rate"] == base["success_rate"]
     assert record.summary["gtp"] < base["gtp"]
+
+
+def test_a_session_started_from_another_sessions_first_particles_is_the_same(compas_setup,
+                                                                             compas_ann):
+    """The first particles do not depend on the budget, rounds or answers, so a session handed
+    another session's (the sweep runner shares them) runs exactly as if it built its own, and
+    neither session changes the shared copy."""
+    x, keys, space, r0, truth = compas_setup
+    donor = ActiveHareSession(compas_ann, x, r0, space, ActiveSettings(budget=30, **SMALL), keys)
+    shared = (donor.first.theta.clone(), donor.first.alive.clone())
+    run_to_end(donor, SimulatedUser(truth.recourse, keys))
+    settings = ActiveSettings(budget=10, rounds=2, **SMALL)
+    assert settings.first_particles_key() == donor.settings.first_particles_key()
+    own = run_to_end(ActiveHareSession(compas_ann, x, r0, space, settings, keys),
+                     SimulatedUser(truth.recourse, keys, "bernoulli", 0.2))
+    handed = run_to_end(ActiveHareSession(compas_ann, x, r0, space, settings, keys,
+                                          first=donor.first),
+                        SimulatedUser(truth.recourse, keys, "bernoulli", 0.2))
+    assert torch.equal(torch.nan_to_num(own.recourse), torch.nan_to_num(handed.recourse))
+    assert torch.equal(own.queries, handed.queries)
+    assert torch.equal(donor.first.theta, shared[0]) and torch.equal(donor.first.alive, shared[1])
+    assert ActiveSettings(particles=32).first_particles_key() != settings.first_particles_key()
+
+
+def test_invalid_particles_come_back_unchanged_and_valid_ones_on_the_boundary(compas_setup,
+                                                                               compas_ann):
+    """_calibrate bisects only the candidates the model accepts; the others are returned as
+    projected, marked invalid, as BoundaryPointSearch on all of them would."""
+    from hare.candidates import boundary_point_search
+
+    x, keys, space, r0, _ = compas_setup
+    session = ActiveHareSession(compas_ann, x, r0, space, ActiveSettings(budget=10, **SMALL), keys)
+    raw = session._prior_rays(torch.arange(len(x)), 40, _stream(_EXPLORE, 9_990))
+    points, valid = session._calibrate(x, raw)
+    projected = space.project(x.unsqueeze(1), raw)
+    every, every_valid = boundary_point_search(compas_ann, x, projected, space)
+    assert valid.any() and (~valid).any()
+    assert torch.equal(valid, every_valid)
+    assert torch.equal(points[~valid], projected[~valid])
+    torch.testing.assert_close(points[valid], every[valid], atol=2e-6, rtol=0)
+    assert bool((compas_ann(points[valid]) >= 0.5).all())
+
+
+def test_information_gain_is_the_expected_entropy_reduction():
+    """The pass-saving formula equals the textbook one, H(E_θ[p]) − E_θ[H(p)], computed the
+    plain way (float32 rounding apart), and a pair of one option with itself gains nothing."""
+    from hare.active import _information_gain
+
+    s = ActiveSettings()
+    g = torch.Generator().manual_seed(3)
+    dist = torch.rand(5, 6, 40, generator=g)
+    wt = torch.rand(5, 1, 40, generator=g)
+    wt = wt / wt.sum(-1, keepdim=True)
+    iu, ju = torch.triu_indices(6, 6, 1)
+
+    def h(p):
+        return -(p * p.log() + (1 - p) * (1 - p).log())
+
+    lik = s.lapse + (1 - 2 * s.lapse) * torch.sigmoid(s.beta * (dist[:, ju] - dist[:, iu]))
+    plain = h((lik * wt).sum(-1)) - (h(lik) * wt).sum(-1)
+    torch.testing.assert_close(_information_gain(dist, wt, iu, ju, s), plain, atol=1e-6, rtol=0)
+    same = torch.zeros(1, dtype=torch.long)
+    assert float(_information_gain(dist, wt, same, same, s).abs().max()) < 1e-6
+
+
+def test_a_group_of_active_runs_shares_work_and_gets_what_each_gets_alone():
+    """In one context, a generator's active runs build one set of first particles, and B 10 in
+    1 round and B 20 in 2 are read from B 30 in 3 (its first one and two rounds, with the same
+    answers, noisy ones included); B 20 in 1 round (rounds of 20) and another noise are not.
+    Every run's metrics are those of the run executed on its own."""
+    from hare.bench.config import RunConfig
+    from hare.bench.runner import RunContext, execute_run, run_one
+
+    def cfg(budget, rounds, noise="bernoulli"):
+        return RunConfig("compas", "ann", "gs", "active_hare", budget=budget, iterations=rounds,
+                         users=8, noise=noise, noise_param=0.2 if noise != "none" else 0.0)
+
+    configs = [cfg(30, 3), cfg(10, 1), cfg(20, 2), cfg(20, 1), cfg(30, 3, "none")]
+    context = RunContext()
+    together = [run_one(c, context).summary for c in configs]
+    assert len(context.first_particles) == 1
+    # one entry per round of each session that ran: B 30 (3 rounds, twice) and B 20 in 1
+    assert len(context.active_rounds) == 3 + 1 + 3
+    for c, summary in zip(configs, together):
+        alone = execute_run(c).summary
+        for metric in ("gtp", "gtd", "success_rate", "queries_mean", "accepted_rate",
+                       "invalid_candidates_mean"):
+            assert summary[metric] == alone[metric], (c.budget, c.iterations, metric)
+    assert together[1]["queries_mean"] == 10 and together[2]["queries_mean"] == 20
