@@ -19,7 +19,7 @@ import torch
 import hare
 from hare.actions import ActionSpace
 from hare.active import ActiveHareSession
-from hare.bench.config import RunConfig
+from hare.bench.config import CONFIG_FIELDS, RunConfig
 from hare.bench.status import StatusLog
 from hare.bench.store import METRICS, RunRecord
 from hare.data import Dataset, load_dataset
@@ -55,8 +55,9 @@ class RunContext:
     The base recourse and the ground truth do not depend on the variant, so base, HARE and
     Multi-HARE of one seed reuse them (and their measured times). Active HARE's first particles
     depend on the base recourses but not on the budget, the noise or the ground truth, so its
-    sessions of one generator and seed start from one copy; a session's ``hare_seconds`` is the
-    time it took, so the first of them includes building the particles. ``status`` receives
+    sessions of one generator and seed start from one copy (``hare_seconds`` is the time a
+    session took, so the first of them includes building the particles), and a shorter
+    session's rounds are read from a longer one's (``_session_result``). ``status`` receives
     "preparing" lines while something slow is built for the run in ``current``.
     """
 
@@ -64,6 +65,7 @@ class RunContext:
     base: dict = field(default_factory=dict)
     truth: dict = field(default_factory=dict)
     first_particles: dict = field(default_factory=dict)
+    active_rounds: dict = field(default_factory=dict)  # see _session_result
     status: StatusLog = field(default_factory=lambda: StatusLog(None))
     current: str = ""  # run id being executed
 
@@ -108,17 +110,40 @@ def _base_key(cfg: RunConfig) -> tuple:
             get_protocol(cfg.protocol).classifier)
 
 
-def _session(cfg: RunConfig, context: RunContext, model, x, r0, space, keys):
-    """The run's HARE, Multi-HARE or active HARE session; active ones of one base recourse
-    share their first particles through ``context``."""
+def _session_result(cfg: RunConfig, context: RunContext, model, x, r0, space, keys,
+                    oracle) -> _Timed:
+    """The run's HARE, Multi-HARE or active HARE session, driven by ``oracle`` to the end.
+
+    Active HARE shares work within a group (``context``): sessions of one base recourse start
+    from one copy of the first particles, and a session whose rounds are the first rounds of a
+    longer one with the same users and answers (B 10 in 1 round and B 20 in 2 are B 30 in 3
+    after its first and second "good enough?") reads its result from that session, recorded
+    when those rounds ended, with the time the session had taken by then. Both are what the
+    shorter session computes itself, bit for bit (tests/hare/test_active.py)."""
     settings = cfg.hare_settings()
+    started = time.perf_counter()
     if cfg.variant != "active_hare":
-        return HareSession(model, x, r0, space, settings, keys)
-    key = (_base_key(cfg), settings.first_particles_key())
+        result = run_to_end(HareSession(model, x, r0, space, settings, keys), oracle)
+        return _Timed(result, time.perf_counter() - started)
+    rounds = tuple(settings.round_size(r) for r in range(1, settings.rounds + 1))
+    # everything but the budget and rounds: the users, their answers, the session's settings
+    family = (tuple(getattr(cfg, name) for name in CONFIG_FIELDS
+                    if name not in ("budget", "iterations")), settings.first_particles_key())
+    if (family, rounds) in context.active_rounds:
+        return context.active_rounds[(family, rounds)]
+    first_key = (_base_key(cfg), settings.first_particles_key())
     session = ActiveHareSession(model, x, r0, space, settings, keys,
-                                first=context.first_particles.get(key))
-    context.first_particles.setdefault(key, session.first)
-    return session
+                                first=context.first_particles.get(first_key))
+    context.first_particles.setdefault(first_key, session.first)
+    while (question := session.next_question()) is not None:
+        session.answer(oracle.answer(question))
+        if question.kind == "accept":  # round question.iteration is over
+            context.active_rounds[(family, rounds[:question.iteration])] = _Timed(
+                session.result(), time.perf_counter() - started)
+    # every user done before the last round (all accepted, or no one to ask)
+    context.active_rounds[(family, rounds)] = _Timed(session.result(),
+                                                     time.perf_counter() - started)
+    return context.active_rounds[(family, rounds)]
 
 
 def _preference_weights(keys: torch.Tensor, space: ActionSpace) -> torch.Tensor:
@@ -145,7 +170,6 @@ def execute_run(cfg: RunConfig, context: RunContext | None = None) -> RunRecord:
     truth_t = context.ground_truth(cfg, model, space, x, keys)
     truth: GroundTruth = truth_t.value
     context.status.emit([cfg.run_id], "running")
-    hare_started = time.perf_counter()
     n = len(rows)
     queries = torch.zeros(n, dtype=torch.long)
     accepted = torch.zeros(n, dtype=torch.bool)
@@ -154,12 +178,12 @@ def execute_run(cfg: RunConfig, context: RunContext | None = None) -> RunRecord:
     oracle = SimulatedUser(truth.recourse, keys, cfg.noise, cfg.noise_param, cfg.tolerance,
                            factual=x, weights=weights)
     if cfg.variant == "base":
-        recourse = base.value
+        recourse, hare_seconds = base.value, 0.0
     else:
-        result = run_to_end(_session(cfg, context, model, x, base.value, space, keys), oracle)
+        session = _session_result(cfg, context, model, x, base.value, space, keys, oracle)
+        result, hare_seconds = session.value, session.seconds
         recourse, queries, accepted, invalid = (result.recourse, result.queries, result.accepted,
                                                 result.invalid_candidates)
-    hare_seconds = time.perf_counter() - hare_started
     metrics = compute_metrics(model, x, recourse, truth.recourse, dataset.immutable_mask,
                               precision=protocol.metrics)
     # The simulated user's own cost of r* (distance to r_gt, or the weighted L1 cost for
@@ -199,7 +223,7 @@ def execute_run(cfg: RunConfig, context: RunContext | None = None) -> RunRecord:
         "model_test_negatives": trained.n_test_negatives,
         "base_seconds": base.seconds,
         "gt_seconds": truth_t.seconds,
-        "hare_seconds": hare_seconds if cfg.variant != "base" else 0.0,
+        "hare_seconds": hare_seconds,
         "wall_seconds": time.perf_counter() - started,
         "hare_version": hare.__version__,
         "torch_version": torch.__version__,
