@@ -102,3 +102,19 @@ def test_bps_keeps_a_category_change_the_model_needs():
     assert points[0, 0, 1].item() == 1.0 and inside[0, 0, 1].item() == 1.0
     assert points[0, 0, 0].item() == pytest.approx(1 / 4, abs=1e-8)
     assert model(points).item() >= 0.5 > model(inside).item()
+
+
+def test_bisection_leaves_the_segments_it_is_given_as_they_were():
+    """bisect works in its own buffers: the caller's start and end (often views of the
+    factuals or candidates it still uses) come back untouched, and the final segments bracket
+    the boundary of 8·x0 + 4·x1 = 5 within eps."""
+    from hare.candidates import bisect
+
+    model = _linear(8.0, 4.0, -5.0)
+    start = torch.zeros(3, 1, 2, dtype=torch.float64)
+    end = torch.tensor([[[1.0, 0.0]], [[1.0, 1.0]], [[0.0, 2.0]]], dtype=torch.float64)
+    kept_start, kept_end = start.clone(), end.clone()
+    low, high = bisect(model, start, end, 1e-9, 0.5)
+    assert torch.equal(start, kept_start) and torch.equal(end, kept_end)
+    assert bool(((high - low).norm(dim=-1) < 1e-9).all())
+    assert bool((model(high) >= 0.5).all()) and bool((model(low) < 0.5).all())
