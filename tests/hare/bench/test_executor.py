@@ -63,7 +63,10 @@ def test_workers_exit_when_the_coordinator_is_killed(tmp_path):
         [sys.executable, "-m", "hare", "run", "--dataset", "compas", "adult", "--model", "ann",
          "--generator", "gs", "--users", "20", "--seeds", "0", "1", "--workers", "2", "--quiet",
          "--db", str(tmp_path / "w.duckdb")],
-        cwd=root, env=dict(os.environ, PYTHONPATH=str(root)), stdout=subprocess.DEVNULL,
+        # its own model cache: every seed's classifier is trained, however warm the caller's is
+        cwd=root, env=dict(os.environ, PYTHONPATH=str(root),
+                           HARE_CACHE_DIR=str(tmp_path / "cache")),
+        stdout=subprocess.DEVNULL,
         stderr=subprocess.DEVNULL)
 
     deadline = time.monotonic() + 60
@@ -94,7 +97,10 @@ def _start_sweep(tmp_path, *extra):
         [sys.executable, "-m", "hare", "run", "--dataset", "compas", "--model", "ann",
          "--generator", "gs", "--variant", "base", "--users", "10", "--seeds", *map(str, range(12)),
          "--workers", "2", "--quiet", "--db", str(tmp_path / "i.duckdb"), *extra],
-        cwd=root, env=dict(os.environ, PYTHONPATH=str(root)), stdout=subprocess.DEVNULL,
+        # its own model cache: every seed's classifier is trained, however warm the caller's is
+        cwd=root, env=dict(os.environ, PYTHONPATH=str(root),
+                           HARE_CACHE_DIR=str(tmp_path / "cache")),
+        stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE, text=True)
 
 
