@@ -170,12 +170,14 @@ def _information_gain(dist: torch.Tensor, wt: torch.Tensor, iu: torch.Tensor, ju
     dist: (M, K, R) distances from the K options to R particles of weight wt (M, 1, R).
     The hottest lines of a question (users × pairs × R elements), so each pass counts: β is
     applied to the K options' distances before pairing, the pairs are gathered with
-    index_select (6× faster than indexing here), the affine map is in place, and the lapse
-    keeps every likelihood in [lapse, 1 − lapse], so its entropy needs no clamp."""
+    index_select (6× faster than indexing here), the affine map is in place, and a lapse keeps
+    every likelihood in [lapse, 1 − lapse], so its entropy needs no clamp (only without one)."""
     scaled = s.beta * dist
     # P(prefer option i over option j | θ) = lapse + (1 − 2·lapse)·σ(β(d_j − d_i)): (M, pairs, R)
     lik = torch.sigmoid(scaled.index_select(1, ju) - scaled.index_select(1, iu))
     lik.mul_(1 - 2 * s.lapse).add_(s.lapse)
+    if s.lapse < 1e-7:  # σ reaches 0 and 1 in float32, and 0 · log 0 would be NaN
+        lik.clamp_(1e-7, 1 - 1e-7)
     unlik = 1 - lik
     # −Σ_R w·H(lik), built in place in unlik's buffer: Σ_R w·(p log p + q log q)
     plogp = torch.log(lik).mul_(lik)

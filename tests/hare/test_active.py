@@ -355,6 +355,11 @@ def test_information_gain_is_the_expected_entropy_reduction():
     torch.testing.assert_close(_information_gain(dist, wt, iu, ju, s), plain, atol=1e-6, rtol=0)
     same = torch.zeros(1, dtype=torch.long)
     assert float(_information_gain(dist, wt, same, same, s).abs().max()) < 1e-6
+    # without a lapse the likelihoods reach 0 and 1 (σ saturates): the gains stay finite
+    far = torch.cat([dist, dist + 50.0], dim=1)
+    iu2, ju2 = torch.triu_indices(12, 12, 1)
+    gains = _information_gain(far, wt, iu2, ju2, ActiveSettings(lapse=0.0))
+    assert bool(torch.isfinite(gains).all())
 
 
 def test_a_group_of_active_runs_shares_work_and_gets_what_each_gets_alone():
