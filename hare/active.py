@@ -173,7 +173,8 @@ def _information_gain(dist: torch.Tensor, wt: torch.Tensor, iu: torch.Tensor, ju
     index_select (6× faster than indexing here), the affine map is in place, and a lapse keeps
     every likelihood in [lapse, 1 − lapse], so its entropy needs no clamp (only without one)."""
     scaled = s.beta * dist
-    # P(prefer option i over option j | θ) = lapse + (1 − 2·lapse)·σ(β(d_j − d_i)): (M, pairs, R)
+    # P(prefer option i over option j | θ) = lapse + (1 − 2·lapse)·σ(β(d_j − d_i)),
+    # (M, pairs, R)
     lik = torch.sigmoid(scaled.index_select(1, ju) - scaled.index_select(1, iu))
     lik.mul_(1 - 2 * s.lapse).add_(s.lapse)
     if s.lapse < 1e-7:  # σ reaches 0 and 1 in float32, and 0 · log 0 would be NaN
@@ -211,12 +212,12 @@ class ActiveHareSession:
         self.r0 = torch.where(self.failed.unsqueeze(-1), x, r0)
         self.loglik = torch.zeros(n, settings.particles, dtype=x.dtype)  # of all answers so far
         if first is None:
-            self.theta, alive = self._initial_particles()
+            self.theta, alive = self._initial_particles()  # _estimate reads them, unchanged
             self.alive = alive & ~self.failed.unsqueeze(-1)
             estimate = torch.full_like(x, torch.nan)
             ok = torch.nonzero(~self.failed).squeeze(-1)
             estimate[ok] = self._estimate(ok)
-            first = FirstParticles(self.theta.clone(), alive, estimate)
+            first = FirstParticles(self.theta, alive, estimate)
         self.first = first
         self.theta = first.theta.clone()  # (N, P, d), changed as answers come in
         self.alive = first.alive & ~self.failed.unsqueeze(-1)  # (N, P)
