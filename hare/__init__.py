@@ -10,4 +10,5 @@ __version__ = "0.1.0"
 # Which engine computed a stored run. Change it in any commit that moves a stored result
 # (a generator, the sampling, BPS, the simulated users, a metric), so stores can tell runs of
 # different engines apart.
-ENGINE_REVISION = "2026.12.2"  # .1: COMPAS CCHVAE VAE stops early; .2: active HARE bisects valid particles only (issue 13)
+# 2026.12.1: COMPAS CCHVAE VAE stops early; .2: active HARE bisects valid particles only (issue 13)
+ENGINE_REVISION = "2026.12.2"

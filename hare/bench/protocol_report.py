@@ -177,7 +177,7 @@ def section(frame: pd.DataFrame, runs: pd.DataFrame) -> list[str]:
                             f"mean \\|Δ\\| {row['mean_abs_delta'].iloc[0]:.3f}")
             body.append([table, *cols])
         lines += markdown_block(["table", "ours (150 users, seeds 0–4)",
-                         "the authors' protocol (100 users, seeds 1–4)"], body)
+                                 "the authors' protocol (100 users, seeds 1–4)"], body)
     split = decomposition(frame)
     if len(split):
         lines += ["### Decomposition: one authors' choice at a time", "",
@@ -189,7 +189,7 @@ def section(frame: pd.DataFrame, runs: pd.DataFrame) -> list[str]:
                  f"{r.mean_abs_delta:.3f}", f"{r.gtp_abs_delta:.3f}", f"{r.gtd_abs_delta:.3f}",
                  f"{r.closes:+.3f}"] for r in split.itertuples()]
         lines += markdown_block(["protocol", "authors' choice", "within", "mean \\|Δ\\|",
-                         "GTP \\|Δ\\|", "GTD \\|Δ\\|", "closes"], body)
+                                 "GTP \\|Δ\\|", "GTD \\|Δ\\|", "closes"], body)
     missed = misses_by_generator(frame)
     if len(missed) and missed["missed"].sum():
         lines += ["Where the authors' protocol misses the paper, by base generator (cells not "
@@ -219,6 +219,6 @@ def section(frame: pd.DataFrame, runs: pd.DataFrame) -> list[str]:
                   "[0, 1], per protocol and dataset (runs that counted them).", ""]
         body = [[r.protocol, r.dataset, f"{_pct(r.gt_rejected)} of {r.truths}",
                  f"{_pct(r.out_of_range)} of {r.recourses}"] for r in found.itertuples()]
-        lines += markdown_block(["protocol", "dataset", "ground truth rejected", "recourse outside [0, 1]"],
-                        body)
+        lines += markdown_block(["protocol", "dataset", "ground truth rejected",
+                                 "recourse outside [0, 1]"], body)
     return lines

@@ -196,7 +196,8 @@ def _paper_table(preset: str, rows: pd.DataFrame) -> list[str]:
                      _fmt(row["paper_mean"], row["paper_std"]),
                      "—" if math.isnan(delta) else f"{delta:+.2f}", mark])
     return lines + markdown_block(["model", "dataset", "generator", "variant", "B", "T", "BPS",
-                                 "scale", "users", "metric", "ours", "paper", "Δ", "within"], body)
+                                   "scale", "users", "metric", "ours", "paper", "Δ", "within"],
+                                  body)
 
 
 def _study(preset: str, rows: pd.DataFrame) -> list[str]:
