@@ -140,3 +140,25 @@ def test_int32_mixer_equals_lowbias32_on_any_word():
                        torch.tensor([0, 1, (1 << 31) - 1, 1 << 31, mask - 1, mask])])
     mixed = rng._mix32(words.to(torch.int32)).to(torch.int64) & mask
     assert torch.equal(mixed, lowbias32(words))
+    # below _HALVES_FROM words the shifts act on whole words; a strided input is copied first
+    few = words[:100]
+    assert few.numel() < rng._HALVES_FROM
+    assert torch.equal(rng._mix32(few.to(torch.int32)).to(torch.int64) & mask, lowbias32(few))
+    strided = words[::3]
+    assert torch.equal(rng._mix32(strided.to(torch.int32)).to(torch.int64) & mask,
+                       lowbias32(strided))
+
+
+@pytest.mark.parametrize("block_words", [64, 1000, 1 << 40])
+def test_draws_made_in_blocks_of_users_are_the_draws_of_one_block(block_words, monkeypatch):
+    """Draws are hashed in cache-sized blocks of users; any block size gives the same numbers
+    (1 << 40: one block, as before blocks existed)."""
+    keys = rng.user_keys(5, torch.arange(37))
+    columns = torch.tensor([True, False, True, True, False])
+    expected = (rng.keyed_uniform(keys, 1234, (50, 5)),
+                rng.keyed_normal(keys, 1234, (50, 5), columns=columns))
+    monkeypatch.setattr(rng, "_BLOCK_WORDS", block_words)
+    uniform = rng.keyed_uniform(keys, 1234, (50, 5))
+    normal = rng.keyed_normal(keys, 1234, (50, 5), columns=columns)
+    assert torch.equal(uniform, expected[0]) and torch.equal(normal, expected[1])
+    assert torch.equal(rng.keyed_uniform(keys[3], 1234, (50, 5)), expected[0][3])  # one key
