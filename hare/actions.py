@@ -48,6 +48,11 @@ class ActionSpace:
         searches project thousands of times (a tensor reduction and sync each)."""
         return bool(self.direction.any())
 
+    @cached_property
+    def _has_binaries(self) -> bool:
+        """Whether any column is binary (Give Me Some Credit has none), read once per space."""
+        return bool(self.binary.any())
+
     @property
     def sample_mask(self) -> torch.Tensor:
         """(d,) bool: columns that sampling directions may use."""
@@ -88,7 +93,8 @@ class ActionSpace:
         if self._has_directions:
             out = torch.where(self.direction > 0, torch.maximum(out, x), out)
             out = torch.where(self.direction < 0, torch.minimum(out, x), out)
-        out = torch.where(self.binary, torch.round(out), out)
+        if self._has_binaries:
+            out = torch.where(self.binary, torch.round(out), out)
         out = torch.where(self.mutable, out, x)
         if self.max_changes is None or self.max_changes >= int(self.mutable.sum()):
             return out

@@ -24,10 +24,42 @@ def nearest_hits(points: torch.Tensor, ok: torch.Tensor, reference: torch.Tensor
 
     points (M, S, d), ok (M, S) bool, reference (M, 1, d). Returns (hit (M,) bool: the row had
     an acceptable sample, chosen (M, d): that sample, meaningless where hit is False).
+    Distances are computed only for rows with a hit: in a search most rows have none yet.
     """
-    distance = torch.where(ok, (points - reference).abs().sum(-1), torch.inf)
-    best = distance.argmin(dim=1)
-    return ok.any(dim=1), points[torch.arange(len(points)), best]
+    hit = ok.any(dim=1)
+    chosen = points.new_zeros((len(points), points.shape[-1]))
+    rows = torch.nonzero(hit).squeeze(-1)
+    if rows.numel():
+        distance = torch.where(ok[rows], (points[rows] - reference[rows]).abs().sum(-1), torch.inf)
+        chosen[rows] = points[rows, distance.argmin(dim=1)]
+    return hit, chosen
+
+
+# Users whose shell is built at once: a shell is some fifteen passes over users × samples ×
+# features, cheapest while a block of them stays in the core's cache (2 MB here; the size was
+# chosen by timing the ground truth of 150 users on each dataset with blocks of 2^14 to 2^20).
+_SHELL_BLOCK_VALUES = 1 << 18
+
+
+def _shell(center: torch.Tensor, origin: torch.Tensor, space: ActionSpace, keys: torch.Tensor,
+           stream: int, shell: int, samples: int, step: float) -> torch.Tensor:
+    """Shell ``shell``'s samples (N, samples, d) around each center, built in blocks of users
+    (each user's samples depend on that user's key alone, so blocks change no value)."""
+    n, d = center.shape
+    mask = space.continuous_mutable.to(center.dtype)
+    points = center.new_empty((n, samples, d))
+    users = max(1, _SHELL_BLOCK_VALUES // (samples * d))
+    for start in range(0, n, users):
+        block = slice(start, start + users)
+        k = keys[block]
+        direction = keyed_normal(k, stream + 2 * shell, (samples, d),
+                                 columns=space.continuous_mutable) * mask
+        direction /= direction.abs().sum(-1, keepdim=True).clamp_min_(1e-12)
+        radius = step * (shell + keyed_uniform(k, stream + 2 * shell + 1, (samples, 1)))
+        # center + radius · direction, in the direction's own buffer (IEEE + and × commute)
+        step_to = direction.mul_(radius).add_(center[block].unsqueeze(1))
+        points[block] = space.project(origin[block].unsqueeze(1), step_to)
+    return points
 
 
 def growing_spheres_search(model: Classifier, center: torch.Tensor, origin: torch.Tensor,
@@ -43,20 +75,14 @@ def growing_spheres_search(model: Classifier, center: torch.Tensor, origin: torc
     held a positive point.
     """
     rng.check_streams(stream, 2 * max_shells)
-    n, d = center.shape
-    mask = space.continuous_mutable.to(center.dtype)
     result = torch.full_like(center, torch.nan)
-    todo = torch.arange(n)
+    todo = torch.arange(center.shape[0])
     with torch.no_grad():
         for shell in range(max_shells):
             if todo.numel() == 0:
                 break
-            c, o, k = center[todo], origin[todo], keys[todo]
-            direction = keyed_normal(k, stream + 2 * shell, (samples, d),
-                                     columns=space.continuous_mutable) * mask
-            direction = direction / direction.abs().sum(-1, keepdim=True).clamp_min(1e-12)
-            radius = step * (shell + keyed_uniform(k, stream + 2 * shell + 1, (samples, 1)))
-            points = space.project(o.unsqueeze(1), c.unsqueeze(1) + radius * direction)
+            c = center[todo]
+            points = _shell(c, origin[todo], space, keys[todo], stream, shell, samples, step)
             hit, chosen = nearest_hits(points, model(points) >= 0.5, c.unsqueeze(1))
             result[todo[hit]] = chosen[hit]
             todo = todo[~hit]

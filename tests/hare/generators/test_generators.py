@@ -96,3 +96,36 @@ def test_generative_generators_take_their_models_fields():
     assert changed == dataclasses.replace(base, epochs=2)
     clue = make_generator("clue", lr=0.1).settings.model_settings(clue_settings("compas"))
     assert clue == clue_settings("compas")  # the search's lr is not the VAE's
+
+
+def test_growing_spheres_shells_built_in_blocks_of_users_are_the_same(compas, compas_ann,
+                                                                       monkeypatch):
+    """Shells are built in cache-sized blocks of users: one user a block gives the recourses
+    of one block for all (each user's samples depend on that user's key alone)."""
+    from hare import rng
+    from hare.generators import growing_spheres
+    x, keys = refused(compas_ann, compas, 12)
+    space = ActionSpace.for_dataset(compas)
+
+    def search():
+        return growing_spheres.growing_spheres_search(compas_ann, x, x, space, keys,
+                                                      stream=rng.stream("gs"), samples=200)
+
+    whole = search()  # 12 users × 200 samples × 7 features: one block
+    monkeypatch.setattr(growing_spheres, "_SHELL_BLOCK_VALUES", 1)
+    assert torch.equal(torch.nan_to_num(search(), 7.0), torch.nan_to_num(whole, 7.0))
+
+
+def test_nearest_hits_is_the_nearest_acceptable_sample_of_each_row_that_has_one():
+    from hare.generators.growing_spheres import nearest_hits
+    g = torch.Generator().manual_seed(0)
+    points = torch.rand(6, 40, 3, generator=g, dtype=torch.float64)
+    ok = torch.rand(6, 40, generator=g) < 0.2
+    ok[2] = False
+    reference = torch.rand(6, 1, 3, generator=g, dtype=torch.float64)
+    hit, chosen = nearest_hits(points, ok, reference)
+    assert hit.tolist() == ok.any(dim=1).tolist() and not bool(hit[2])
+    for row in torch.nonzero(hit).squeeze(-1).tolist():
+        distance = (points[row] - reference[row]).abs().sum(-1)
+        distance[~ok[row]] = torch.inf
+        assert torch.equal(chosen[row], points[row, distance.argmin()])
