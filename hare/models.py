@@ -12,6 +12,7 @@ from dataclasses import asdict, dataclass
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from hare.cache import CacheEntry
 from hare.data import Dataset
@@ -55,14 +56,25 @@ class Classifier(nn.Module):
         return torch.sigmoid(self.logits(x))
 
 
+class _ReLU(nn.ReLU):
+    """ReLU in place whenever no gradient is recorded. The searches call the model on users ×
+    samples rows without gradients, and a fresh buffer for every activation cost 40 % of an ANN
+    call on 150,000 rows; with gradients (training, ActionableSampling, Wachter) the in-place
+    form on Linear's output, a view, made autograd copy it back and was 10 % slower. The same
+    values either way."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.relu(x, inplace=not torch.is_grad_enabled())
+
+
 class ANN(Classifier):
     kind = "ann"
 
     def __init__(self, d: int, outputs: int = 1):
         super().__init__()
         self.net = nn.Sequential(
-            nn.Linear(d, 10), nn.ReLU(), nn.Linear(10, 5), nn.ReLU(),
-            nn.Linear(5, 10), nn.ReLU(), nn.Linear(10, outputs),
+            nn.Linear(d, 10), _ReLU(), nn.Linear(10, 5), _ReLU(),
+            nn.Linear(5, 10), _ReLU(), nn.Linear(10, outputs),
         )
 
 
