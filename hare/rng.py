@@ -69,7 +69,12 @@ def _mix32(x: torch.Tensor) -> torch.Tensor:
     are arithmetic, so the shift by 15 is masked to its logical result) at half the memory
     traffic, which is what these element-wise passes cost: 4x faster than the int64 version on
     3 M words, bit for bit equal (tests/hare/test_rng.py pins words of the int64 version)."""
-    x = x.clone(memory_format=torch.contiguous_format)
+    return _mix32_(x.clone(memory_format=torch.contiguous_format))
+
+
+def _mix32_(x: torch.Tensor) -> torch.Tensor:
+    """_mix32 in x's own buffer (contiguous), for a temporary no one else reads: one pass over
+    the words fewer."""
     halves = x.view(-1).view(torch.int16) if _HALVES and x.numel() >= _HALVES_FROM else None
     _xor_high_into_low(x, halves)
     x.mul_(0x7FEB352D)
@@ -122,7 +127,8 @@ def _bits(keys: torch.Tensor, stream: int, shape: tuple[int, ...],
     stream_key = _mix32(_words(torch.tensor(((int(stream) & _MASK32) + 0x2545F491) & _MASK32)))
     k = _mix32(_words(keys.to(torch.int64)) ^ stream_key)
     k = k.reshape(k.shape + (1,) * len(shape))
-    return _mix32(_mix32(counter ^ k) + k)  # int32 sums wrap mod 2**32, as the words must
+    # int32 sums wrap mod 2**32, as the words must; both operands of _mix32_ are temporaries
+    return _mix32_(_mix32_(counter ^ k).add_(k))
 
 
 # Words hashed per block of users: the hash is some thirty element-wise passes over its words,
