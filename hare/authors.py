@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from hare.actions import ActionSpace
+from hare.adam import Adam
 from hare.candidates import SamplingSettings, bisect
 from hare.models import Classifier
 from hare.rng import keyed_normal
@@ -30,17 +31,15 @@ def authors_sampling(model: Classifier, x: torch.Tensor, r0: torch.Tensor, space
     the invalid ones (g < 0.5). ``x`` is unused: their sampler never looks at the factual.
     """
     raw = keyed_normal(keys, stream, (k, r0.shape[-1])).to(r0.dtype).requires_grad_(True)
-    optimizer = torch.optim.Adam([raw], lr=settings.lr)
+    optimizer = Adam(raw, settings.lr)
     eye2 = 2.0 * torch.eye(k, dtype=r0.dtype)
     base = r0.unsqueeze(1)
     for _ in range(settings.steps):
-        optimizer.zero_grad()
         p = F.normalize(raw, dim=-1)
         similarity = p @ p.transpose(1, 2) - eye2  # (N, k, k)
         diversity = similarity.max(dim=-1).values.mean(dim=-1)  # (N,)
         validity = F.softplus(-model.logits(base + settings.gamma * p)).mean(dim=-1)
-        (settings.lam * diversity + validity).sum().backward()
-        optimizer.step()
+        optimizer.step(torch.autograd.grad((settings.lam * diversity + validity).sum(), raw)[0])
     with torch.no_grad():
         p = F.normalize(raw, dim=-1) * space.sample_mask.to(r0.dtype)
         return base + settings.gamma * p

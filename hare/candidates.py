@@ -13,6 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from hare.actions import ActionSpace
+from hare.adam import Adam
 from hare.models import Classifier
 from hare.rng import keyed_normal
 
@@ -50,24 +51,26 @@ def actionable_sampling(model: Classifier, x: torch.Tensor, r0: torch.Tensor, sp
     exactly the one it would get alone.
     """
     mask = space.sample_mask.to(r0.dtype)
+    # 0 outside the sampled columns already: the conversion is the mask
     directions = _unit_rows(keyed_normal(keys, stream, (k, r0.shape[-1]),
-                                         columns=space.sample_mask) * mask)
+                                         columns=space.sample_mask).to(r0.dtype))
     directions.requires_grad_(True)
-    optimizer = torch.optim.Adam([directions], lr=settings.lr)
-    eye2 = 2.0 * torch.eye(k, dtype=r0.dtype)
+    optimizer = Adam(directions, settings.lr)
+    minus_eye2 = -2.0 * torch.eye(k, dtype=r0.dtype)
     base = r0.unsqueeze(1)
     for _ in range(settings.steps):
-        optimizer.zero_grad()
-        similarity = torch.baddbmm(-eye2, directions, directions.transpose(1, 2))  # (N, k, k)
+        similarity = torch.baddbmm(minus_eye2, directions, directions.transpose(1, 2))  # (N, k, k)
         diversity = similarity.max(dim=-1).values.mean(dim=-1)  # (N,)
-        logits = model.logits(torch.clamp(base + settings.gamma * directions, 0.0, 1.0))
+        # γ = 1 (the paper's) multiplies by one: skipped, the same values and gradients
+        step = directions if settings.gamma == 1.0 else settings.gamma * directions
+        logits = model.logits(torch.clamp(base + step, 0.0, 1.0))
         validity = F.softplus(-logits).mean(dim=-1)  # BCE(g, 1) per user, (N,)
-        (settings.lam * diversity + validity).sum().backward()
-        optimizer.step()
+        (gradient,) = torch.autograd.grad((settings.lam * diversity + validity).sum(), directions)
         with torch.no_grad():
+            optimizer.step(gradient)
             if settings.project_each_step:
                 directions.mul_(mask)
-            directions.copy_(_unit_rows(directions))
+            directions.div_(directions.norm(dim=-1, keepdim=True).clamp_min_(1e-12))
     with torch.no_grad():
         if not settings.project_each_step:
             directions.copy_(_unit_rows(directions * mask))

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from hare.adam import Adam
 from hare.generators.autoencoders import (VAESettings, clue_settings, load_or_train_vae,
                                           model_overrides)
 from hare.generators.base import RecourseGenerator, check_number, register
@@ -83,7 +84,7 @@ class CLUE(RecourseGenerator):
         stale = torch.zeros(n, dtype=torch.long)
         done = torch.zeros(n, dtype=torch.bool)
         z = torch.zeros(n, self.vae.mu.out_features, dtype=x.dtype, requires_grad=True)
-        optimizer = torch.optim.Adam([z], lr=self.settings.lr)
+        optimizer = Adam(z, self.settings.lr)
         for _ in range(steps):
             decoded = self.vae.decode(z, x)
             # Differentiable stand-in for the projection: frozen columns from x, values clipped.
@@ -102,7 +103,5 @@ class CLUE(RecourseGenerator):
                 done |= stale >= patience
             if bool(done.all()):
                 break
-            optimizer.zero_grad()
-            loss[~done].sum().backward()
-            optimizer.step()
+            optimizer.step(torch.autograd.grad(loss[~done].sum(), z)[0])
         return result

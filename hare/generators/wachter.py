@@ -16,6 +16,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
+from hare.adam import Adam
 from hare.generators.base import RecourseGenerator, check_number, register
 
 
@@ -48,7 +49,7 @@ class Wachter(RecourseGenerator):
         done = torch.zeros(x.shape[0], dtype=torch.bool)
         lam = torch.full((x.shape[0],), lam0)
         candidate = x.clone().requires_grad_(True)
-        optimizer = torch.optim.Adam([candidate], lr=lr, amsgrad=True)
+        optimizer = Adam(candidate, lr, amsgrad=True)
         for _ in range(rounds):
             for _ in range(steps):
                 logits = self.model.logits(candidate)
@@ -59,12 +60,10 @@ class Wachter(RecourseGenerator):
                         done |= newly
                 if bool(done.all()):
                     return result
-                optimizer.zero_grad()
                 cost = (candidate - x).abs().sum(-1)
                 loss = F.softplus(-logits) + lam * cost
-                loss[~done].sum().backward()
-                candidate.grad.mul_(mask)
-                optimizer.step()
+                (gradient,) = torch.autograd.grad(loss[~done].sum(), candidate)
+                optimizer.step(gradient.mul_(mask))
                 with torch.no_grad():
                     candidate.copy_(self.space.project(x, candidate))
             lam = torch.where(done, lam, lam / 2)
