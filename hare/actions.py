@@ -80,30 +80,33 @@ class ActionSpace:
                        direction=direction if direction is not None else self.direction,
                        max_changes=max_changes if max_changes is not None else self.max_changes)
 
-    def project(self, x: torch.Tensor, r: torch.Tensor) -> torch.Tensor:
+    def project(self, x: torch.Tensor, r: torch.Tensor,
+                out: torch.Tensor | None = None) -> torch.Tensor:
         """Closest point of A(u) to ``r`` coordinate-wise: frozen columns back to the factual
         ``x``, values clamped into ranges and monotone directions, binaries rounded.
 
-        x broadcasts against r, e.g. x (N, 1, d) against r (N, k, d).
+        x broadcasts against r, e.g. x (N, 1, d) against r (N, k, d). With ``out`` (r's shape),
+        each step writes there instead of into a fresh tensor (the searches' shells: users ×
+        samples × features), and out is returned; it may be r itself.
         """
         x = x.expand_as(r)
-        out = torch.clamp(r, self.lower, self.upper)
-        # Skipped without monotone rules (the paper's spaces): those passes would return `out`
-        # unchanged, over tensors of users × samples × features in the searches.
+        result = torch.clamp(r, self.lower, self.upper, out=out)
+        # Skipped without monotone rules (the paper's spaces): those passes would return
+        # `result` unchanged, over tensors of users × samples × features in the searches.
         if self._has_directions:
-            out = torch.where(self.direction > 0, torch.maximum(out, x), out)
-            out = torch.where(self.direction < 0, torch.minimum(out, x), out)
+            result = torch.where(self.direction > 0, torch.maximum(result, x), result, out=out)
+            result = torch.where(self.direction < 0, torch.minimum(result, x), result, out=out)
         if self._has_binaries:
-            out = torch.where(self.binary, torch.round(out), out)
-        out = torch.where(self.mutable, out, x)
+            result = torch.where(self.binary, torch.round(result), result, out=out)
+        result = torch.where(self.mutable, result, x, out=out)
         if self.max_changes is None or self.max_changes >= int(self.mutable.sum()):
-            return out
+            return result
         # Keep the max_changes largest moves (in encoded units, a share of each range) and put
         # every other feature back: the nearest point of A(u) that changes at most k features.
-        size = (out - x).abs()
+        size = (result - x).abs()
         keep = torch.zeros_like(size, dtype=torch.bool).scatter_(
             -1, size.topk(self.max_changes, dim=-1).indices, True)
-        return torch.where(keep, out, x)
+        return torch.where(keep, result, x, out=out)
 
     def is_actionable(self, x: torch.Tensor, r: torch.Tensor, atol: float = 1e-6) -> torch.Tensor:
         """(...,) bool: frozen columns equal x, values in range and direction, binaries 0/1."""

@@ -168,9 +168,10 @@ def keyed_uniform(keys: torch.Tensor, stream: int, shape: tuple[int, ...],
 
 
 def _uniform(keys, stream, shape, columns):
-    # the top 24 bits (exactly representable in float32); masked: the shift is arithmetic
-    bits = (_bits(keys, stream, shape, columns) >> 8) & 0xFFFFFF
-    return (bits.to(torch.float32) + 0.5) / float(1 << 24)
+    # the top 24 bits (exactly representable in float32); masked: the shift is arithmetic.
+    # In the temporaries' own buffers; × 2^-24 is the same exact scaling as ÷ 2^24.
+    bits = _bits(keys, stream, shape, columns).bitwise_right_shift_(8).bitwise_and_(0xFFFFFF)
+    return bits.to(torch.float32).add_(0.5).mul_(1.0 / (1 << 24))
 
 
 def keyed_normal(keys: torch.Tensor, stream: int, shape: tuple[int, ...],
@@ -184,7 +185,8 @@ def keyed_normal(keys: torch.Tensor, stream: int, shape: tuple[int, ...],
 def _normal(keys, stream, shape, columns):
     u = _uniform(keys, stream, (2,) + tuple(shape), columns)
     u1, u2 = u.select(len(keys.shape), 0), u.select(len(keys.shape), 1)
-    normal = torch.sqrt(-2.0 * torch.log(u1)) * torch.cos(2.0 * torch.pi * u2)
+    # sqrt(−2 ln u1) · cos(2π u2), each step in a temporary's own buffer: the same kernels
+    normal = torch.log(u1).mul_(-2.0).sqrt_().mul_(torch.mul(u2, 2.0 * torch.pi).cos_())
     if columns is None:
         return normal
     out = normal.new_zeros(keys.shape + tuple(shape))

@@ -38,10 +38,10 @@ def simulate_ground_truth(model: Classifier, x: torch.Tensor, space: ActionSpace
     if scale not in SCALES:
         raise ConfigError(f"unknown scale {scale!r} (valid: {', '.join(SCALES)})")
     n, d = x.shape
-    mask = space.continuous_mutable.to(x.dtype)
     with torch.no_grad():
+        # 0 outside the mutable continuous columns already: the conversion is the mask
         u = keyed_normal(keys, rng.stream("ground_truth"), (max_draws, d),
-                         columns=space.continuous_mutable) * mask
+                         columns=space.continuous_mutable).to(x.dtype)
         u = u / u.norm(dim=-1, keepdim=True).clamp_min(1e-12)
         p = space.project(x.unsqueeze(1), x.unsqueeze(1) + SCALES[scale] * u)  # (N, R, d)
         negative = model(p) < 0.5

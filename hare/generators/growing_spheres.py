@@ -46,19 +46,19 @@ def _shell(center: torch.Tensor, origin: torch.Tensor, space: ActionSpace, keys:
     """Shell ``shell``'s samples (N, samples, d) around each center, built in blocks of users
     (each user's samples depend on that user's key alone, so blocks change no value)."""
     n, d = center.shape
-    mask = space.continuous_mutable.to(center.dtype)
     points = center.new_empty((n, samples, d))
     users = max(1, _SHELL_BLOCK_VALUES // (samples * d))
     for start in range(0, n, users):
         block = slice(start, start + users)
         k = keys[block]
+        # 0 outside the mutable continuous columns already: the conversion is the mask
         direction = keyed_normal(k, stream + 2 * shell, (samples, d),
-                                 columns=space.continuous_mutable) * mask
+                                 columns=space.continuous_mutable).to(center.dtype)
         direction /= direction.abs().sum(-1, keepdim=True).clamp_min_(1e-12)
         radius = step * (shell + keyed_uniform(k, stream + 2 * shell + 1, (samples, 1)))
         # center + radius · direction, in the direction's own buffer (IEEE + and × commute)
         step_to = direction.mul_(radius).add_(center[block].unsqueeze(1))
-        points[block] = space.project(origin[block].unsqueeze(1), step_to)
+        space.project(origin[block].unsqueeze(1), step_to, out=points[block])
     return points
 
 
