@@ -39,3 +39,23 @@ class Adam:
             second = torch.maximum(self.max_exp_avg_sq, self.exp_avg_sq, out=self.max_exp_avg_sq)
         denom = second.sqrt().div_(bias_correction2_sqrt).add_(self.eps)
         self.param.addcdiv_(self.exp_avg, denom, value=-(self.lr / bias_correction1))
+
+
+class ParametersAdam:
+    """torch.optim.Adam's interface (zero_grad, step from each parameter's .grad) over a
+    module's parameters, each stepped by its own Adam: the same values as torch's (which steps
+    them one by one as well on CPU), without its bookkeeping. Training a classifier takes 8,000
+    steps, and torch's step() was half of that time."""
+
+    def __init__(self, params, lr: float):
+        self.params = list(params)
+        self.each = [Adam(p, lr) for p in self.params]
+
+    def zero_grad(self) -> None:
+        for p in self.params:
+            p.grad = None
+
+    def step(self) -> None:
+        for p, adam in zip(self.params, self.each):
+            if p.grad is not None:  # as torch's: a parameter without a gradient is not stepped
+                adam.step(p.grad)

@@ -14,6 +14,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
+from hare.adam import ParametersAdam
 from hare.cache import CacheEntry
 from hare.data import Dataset
 from hare.errors import ConfigError
@@ -118,8 +119,12 @@ def train_classifier(dataset: Dataset, kind: str, seed: int,
     """Train with BCE on the train split; deterministic for a given seed."""
     torch.manual_seed(seed)
     model = make_classifier(kind, dataset.n_features, settings.outputs)
-    opt_cls = {"adam": torch.optim.Adam, "rmsprop": torch.optim.RMSprop}[settings.optimizer]
-    optimizer = opt_cls(model.parameters(), lr=settings.lr)
+    if settings.optimizer == "adam":
+        optimizer = ParametersAdam(model.parameters(), settings.lr)
+    elif settings.optimizer == "rmsprop":
+        optimizer = torch.optim.RMSprop(model.parameters(), lr=settings.lr)
+    else:
+        raise ConfigError(f"unknown optimizer {settings.optimizer!r} (valid: adam, rmsprop)")
     loss_fn = nn.BCEWithLogitsLoss()
     # Trained in float32 for speed, then used in float64 (see hare.data.loader.Dataset).
     x, y = dataset.x_train.float(), dataset.y_train.float()

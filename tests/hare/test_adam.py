@@ -30,3 +30,24 @@ def test_step_records_no_gradient():
     x = torch.zeros(4, requires_grad=True)
     Adam(x, 0.1).step(torch.ones(4))
     assert x.grad is None and x.grad_fn is None and bool((x < 0).all())
+
+
+def test_training_with_parameters_adam_equals_torch_adam(monkeypatch):
+    """A classifier trained through hare.adam has torch.optim.Adam's weights bit for bit."""
+    from hare.data import load_dataset
+    from hare.models import TrainSettings, train_classifier
+    import hare.models
+
+    dataset = load_dataset("compas")
+    settings = TrainSettings(min_steps=300, epochs=1)
+    ours = train_classifier(dataset, "ann", 3, settings)
+
+    class TorchAdam(torch.optim.Adam):
+        def __init__(self, params, lr):
+            super().__init__(params, lr=lr)
+
+    monkeypatch.setattr(hare.models, "ParametersAdam", TorchAdam)
+    theirs = train_classifier(dataset, "ann", 3, settings)
+    pairs = list(zip(ours.parameters(), theirs.parameters()))
+    assert len(pairs) == 8
+    assert all(torch.equal(a, b) for a, b in pairs)
