@@ -13,7 +13,7 @@ import torch
 import torch.nn.functional as F
 
 from hare.actions import ActionSpace
-from hare.adam import Adam
+from hare.optim import Adam
 from hare.candidates import SamplingSettings, bisect
 from hare.models import Classifier
 from hare.rng import keyed_normal

@@ -14,7 +14,7 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from hare.adam import ParametersAdam
+from hare.optim import Adam, ForParameters, RMSprop
 from hare.cache import CacheEntry
 from hare.data import Dataset
 from hare.errors import ConfigError
@@ -119,12 +119,12 @@ def train_classifier(dataset: Dataset, kind: str, seed: int,
     """Train with BCE on the train split; deterministic for a given seed."""
     torch.manual_seed(seed)
     model = make_classifier(kind, dataset.n_features, settings.outputs)
-    if settings.optimizer == "adam":
-        optimizer = ParametersAdam(model.parameters(), settings.lr)
-    elif settings.optimizer == "rmsprop":
-        optimizer = torch.optim.RMSprop(model.parameters(), lr=settings.lr)
-    else:
+    # torch.optim's updates without its per-step bookkeeping, half of the training time
+    updates = {"adam": Adam, "rmsprop": RMSprop}
+    if settings.optimizer not in updates:
         raise ConfigError(f"unknown optimizer {settings.optimizer!r} (valid: adam, rmsprop)")
+    update = updates[settings.optimizer]
+    optimizer = ForParameters(model.parameters(), lambda p: update(p, settings.lr))
     loss_fn = nn.BCEWithLogitsLoss()
     # Trained in float32 for speed, then used in float64 (see hare.data.loader.Dataset).
     x, y = dataset.x_train.float(), dataset.y_train.float()

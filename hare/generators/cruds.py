@@ -30,6 +30,7 @@ import torch.nn.functional as F
 from hare.generators.autoencoders import (CSVAESettings, cruds_settings, load_or_train_csvae,
                                           model_overrides)
 from hare.generators.base import RecourseGenerator, check_number, register
+from hare.optim import RMSprop
 
 
 # "lr" names the search's step size here; the CSVAE's lr stays the authors'.
@@ -72,7 +73,7 @@ class CRUDS(RecourseGenerator):
             z = self.csvae.encode_z(x)[0]
             label = (self.model(x) >= 0.5).to(x.dtype)
             w = self.csvae.encode_w(x, label)[0].clone().requires_grad_(True)
-        optimizer = torch.optim.RMSprop([w], lr=self.settings.lr)
+        optimizer = RMSprop(w, self.settings.lr)
         result = torch.full_like(x, torch.nan)
         best_cost = torch.full((n,), torch.inf, dtype=x.dtype)
         stale = torch.zeros(n, dtype=torch.long)
@@ -93,7 +94,5 @@ class CRUDS(RecourseGenerator):
                 done |= stale >= patience
             if bool(done.all()):
                 break
-            optimizer.zero_grad()
-            loss[~done].sum().backward()
-            optimizer.step()
+            optimizer.step(torch.autograd.grad(loss[~done].sum(), w)[0])
         return result

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from hare.adam import Adam
+from hare.optim import Adam
 from hare.generators.base import RecourseGenerator, check_number, register
 
 

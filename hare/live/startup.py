@@ -12,8 +12,8 @@ from hare.live.shipped import install_shipped_models
 
 def warm_up_torch() -> None:
     """Build and step one torch optimizer of each kind, on a throwaway tensor: what torch
-    loads lazily on that first use is then loaded. CRUDS searches with RMSprop and the
-    autoencoders train with Adam; the other searches step hare.adam, which needs no warm-up."""
+    loads lazily on that first use is then loaded. The autoencoders train with torch's Adam;
+    the searches and classifiers step hare.optim, which needs no warm-up."""
     for optimizer_class in (torch.optim.Adam, torch.optim.RMSprop):
         p = torch.zeros(1, requires_grad=True)
         optimizer = optimizer_class([p])
