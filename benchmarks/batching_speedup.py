@@ -35,10 +35,13 @@ CELLS = [("adult", "ann", "gs", 5), ("compas", "ann", "wachter", 1),
 PHASES = ("base generator", "ground truth", "HARE session")
 
 
-def pipeline(model, dataset, space, x, keys, generator_name, iterations, seconds=None):
+def pipeline(model, dataset, space, x, keys, generator_name, iterations, seconds=None,
+             entering=None):
     """One benchmark cell's computation for the users in x: base → truth → HARE. With
-    ``seconds`` (a dict), each phase's time is added to it under its name in PHASES."""
+    ``seconds`` (a dict), each phase's time is added to it under its name in PHASES; with
+    ``entering`` (a function), it is called with each phase's name as that phase starts."""
     seconds = {} if seconds is None else seconds
+    entering = entering or (lambda phase: None)
     started = time.perf_counter()
 
     def lap(phase):
@@ -47,11 +50,14 @@ def pipeline(model, dataset, space, x, keys, generator_name, iterations, seconds
         seconds[phase] = seconds.get(phase, 0.0) + now - started
         started = now
 
+    entering(PHASES[0])
     generator = make_generator(generator_name).fit(dataset, model, space, 0)
     r0 = generator.generate(x, keys)
     lap(PHASES[0])
+    entering(PHASES[1])
     truth = simulate_ground_truth(model, x, space, "far", keys)
     lap(PHASES[1])
+    entering(PHASES[2])
     session = HareSession(model, x, r0, space, HareSettings(30, iterations), keys)
     recourse = run_to_end(session, SimulatedUser(truth.recourse, keys)).recourse
     lap(PHASES[2])
