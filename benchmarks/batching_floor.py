@@ -12,7 +12,7 @@ The floor holds:
   only, or forward and backward where the call recorded a gradient, as Wachter's do);
 - every ActionableSampling step (the session's calls with a gradient), reduced to the network
   on the candidates and Algorithm 1's diversity term, forward and one backward, and the Adam
-  step, at that step's sizes.
+  step (hare.optim's, as the engine takes it), at that step's sizes.
 It leaves out the random draws, projections, clamps, the validity loss, the bisection's
 arithmetic and the oracle's answers, so the true cost of a batched run is above it. Replays reuse
 one input per shape, warm in the cache, which also only lowers the floor. The bound holds for
@@ -39,6 +39,7 @@ from batching_speedup import CELLS, PHASES, pipeline  # noqa: E402  (this folder
 from hare.actions import ActionSpace  # noqa: E402
 from hare.data import load_dataset  # noqa: E402
 from hare.models import load_or_train, negative_factuals  # noqa: E402
+from hare.optim import Adam  # noqa: E402  (the engine's own steps)
 from hare.rng import user_keys  # noqa: E402
 
 
@@ -109,15 +110,14 @@ def sampling_steps_seconds(model, calls: list[NetworkCall]) -> float:
         if call.shape not in state:
             directions = torch.rand(call.shape, dtype=call.dtype, requires_grad=True)
             eye2 = 2.0 * torch.eye(call.shape[-2], dtype=call.dtype)
-            state[call.shape] = (directions, eye2, torch.optim.Adam([directions], lr=0.1))
+            state[call.shape] = (directions, -eye2, Adam(directions, 0.1))
     started = time.perf_counter()
     for call in steps:
-        directions, eye2, optimizer = state[call.shape]
-        optimizer.zero_grad()
-        similarity = torch.baddbmm(-eye2, directions, directions.transpose(1, 2))
+        directions, minus_eye2, optimizer = state[call.shape]
+        similarity = torch.baddbmm(minus_eye2, directions, directions.transpose(1, 2))
         diversity = similarity.max(dim=-1).values.mean(dim=-1)
-        (diversity.sum() + model.net(directions).sum()).backward()
-        optimizer.step()
+        loss = diversity.sum() + model.net(directions).sum()
+        optimizer.step(torch.autograd.grad(loss, directions)[0])
     return time.perf_counter() - started
 
 
