@@ -3,9 +3,9 @@ torch.optim's per-step overhead.
 
 The searches (ActionableSampling, Wachter, CLUE, CRUDS, the authors' sampler) take hundreds to
 thousands of steps on one small tensor holding every user's directions or candidates, and a
-classifier trains for 8,000 steps. torch.optim's step() spends some 60 µs a tensor on
-bookkeeping (parameter groups, hooks, profiler records, step counters as tensors): more than the
-update itself on 150 users × 30 candidates, and half of a classifier's training time. These
+classifier trains for 8,000 steps. torch.optim's step() spends some 25–60 µs a tensor on
+bookkeeping (parameter groups, hooks, profiler records, step counters as tensors): as much as
+the update itself on 150 users × 6 candidates, and half of a classifier's training time. These
 classes make the same tensor operations in the same order as torch's single-tensor updates (no
 weight decay, no momentum, not maximising), so the same values: tests/hare/test_optim.py checks
 them against torch.optim.
