@@ -1,7 +1,7 @@
 """Time to the first question on a fresh machine, per dataset and generator: each cell runs in
 a new Python process with an empty model cache (HARE_CACHE_DIR in a temporary folder). What a
 server does once at start, before a visitor can click (imports, ``prepare_server``: the shipped
-models' checksum and copy, torch's optimizers warmed up; the dataset and its classifier loaded,
+models' checksum and copy; the dataset and its classifier loaded,
 as the page does on the first visit), is reported apart as "server start"; the clock then
 covers a click: the person's space, fitting the generator (loading its shipped autoencoder),
 the base search with the live path's settings and the first question.
