@@ -13,8 +13,8 @@ import torch
 import torch.nn.functional as F
 
 from hare.actions import ActionSpace
-from hare.optim import Adam
 from hare.models import Classifier
+from hare.optim import Adam
 from hare.rng import keyed_normal
 
 

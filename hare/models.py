@@ -14,10 +14,10 @@ import torch
 from torch import nn
 from torch.nn import functional as F
 
-from hare.optim import Adam, ForParameters, RMSprop
 from hare.cache import CacheEntry
 from hare.data import Dataset
 from hare.errors import ConfigError
+from hare.optim import Adam, ForParameters, RMSprop
 
 MODEL_KINDS = ("ann", "lr")
 

@@ -27,10 +27,10 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from hare.optim import Adam
 from hare.generators.autoencoders import (VAESettings, clue_settings, load_or_train_vae,
                                           model_overrides)
 from hare.generators.base import RecourseGenerator, check_number, register
+from hare.optim import Adam
 
 
 def _entropy(logits: torch.Tensor) -> torch.Tensor:

@@ -16,8 +16,8 @@ from dataclasses import dataclass
 import torch
 import torch.nn.functional as F
 
-from hare.optim import Adam
 from hare.generators.base import RecourseGenerator, check_number, register
+from hare.optim import Adam
 
 
 @dataclass(frozen=True)

@@ -45,8 +45,8 @@ class _TorchOptimizer:
     """train_classifier's optimizer built the way it was before hare.optim: torch.optim's."""
 
     def __init__(self, params, update):
-        name = type(update(torch.zeros(1))).__name__
-        self.inner = getattr(torch.optim, name)(params, lr=update(torch.zeros(1)).lr)
+        ours = update(torch.zeros(1))  # which update and lr train_classifier asked for
+        self.inner = getattr(torch.optim, type(ours).__name__)(params, lr=ours.lr)
 
     def zero_grad(self):
         self.inner.zero_grad()
