@@ -27,34 +27,13 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"hare: error: {message} (see python -m hare {self.prog.split()[-1]} --help)\n")
 
 
-def _add_grid_options(p: argparse.ArgumentParser) -> None:
-    """One option per RunConfig field, derived from its Axis (choices, help, default)."""
-    from hare.bench.config import AXES, FIELD_TYPES, RunConfig
-    from dataclasses import fields
-
-    defaults = {f.name: f.default for f in fields(RunConfig)}
-    for name, axis in AXES.items():
-        kind = FIELD_TYPES[name]
-        default = list(axis.default_sweep or [defaults[name]])
-        shown = " ".join("none" if v is None else str(v) for v in default)
-        options = dict(nargs="+", default=default, metavar=name.upper(),
-                       help=f"{axis.help} (default: {shown})")
-        if kind is str:
-            options["choices"] = list(axis.choices())
-            options.pop("metavar")
-        else:
-            options["type"] = _number_or_none(kind) if axis.optional else kind
-        p.add_argument(axis.flag or "--" + name.replace("_", "-"), dest=name, **options)
+def _add_grid_options(p: argparse.ArgumentParser, config_cls=None) -> None:
+    """One option per run field, derived from its declaration (hare.schema)."""
+    from hare.bench.config import RunConfig
+    (config_cls or RunConfig).schema().add_options(p, grid=True)
     p.add_argument("--configs", default=None, metavar="FILE",
                    help="run the configs in FILE (JSON lines, one RunConfig each) instead of a grid")
     _add_execution_options(p)
-
-
-def _number_or_none(kind):
-    def parse(text: str):
-        return None if text.lower() == "none" else kind(text)
-    parse.__name__ = kind.__name__  # argparse names the type in its error message
-    return parse
 
 
 def _grid(args) -> list:

@@ -22,7 +22,39 @@ from hare.rng import keyed_normal, keyed_uniform
 from hare.session import Question
 
 SCALES = {"near": 0.2, "intermediate": 0.8, "far": 1.5}
-NOISE_MODELS = ("none", "bernoulli", "logistic")
+
+
+@dataclass(frozen=True)
+class NoiseModel:
+    """How a simulated user errs, and the one range its parameter may take (checked by the
+    run schema at the edge and by :class:`SimulatedUser` alike)."""
+
+    parameter: str  # what noise_param means, for people ("" when it takes none)
+    minimum: float = 0.0
+    maximum: float = 0.0
+    above_minimum: bool = False  # the minimum itself is excluded (β > 0)
+
+    def check(self, name: str, value: float) -> None:
+        if not self.parameter:
+            return  # unused: normalised away
+        low_ok = value > self.minimum if self.above_minimum else value >= self.minimum
+        if not (low_ok and value <= self.maximum):
+            raise ConfigError(f"noise_param for {name} is {self.describe()} (got {value:g})")
+
+    def describe(self) -> str:
+        if self.above_minimum:
+            return f"{self.parameter} > {self.minimum:g}"
+        return f"{self.parameter} from {self.minimum:g} to {self.maximum:g}"
+
+
+# A flip probability above 0.5 would make answers more wrong than right: the user would be an
+# adversary, not a noisy person.
+NOISE: dict[str, NoiseModel] = {
+    "none": NoiseModel(""),
+    "bernoulli": NoiseModel("a flip probability", 0.0, 0.5),
+    "logistic": NoiseModel("β", 0.0, 1e6, above_minimum=True),
+}
+NOISE_MODELS = tuple(NOISE)
 
 
 @dataclass(frozen=True)
@@ -96,8 +128,7 @@ class SimulatedUser:
     def __post_init__(self):
         if self.noise not in NOISE_MODELS:
             raise ConfigError(f"unknown noise model {self.noise!r} (valid: {', '.join(NOISE_MODELS)})")
-        if self.noise == "bernoulli" and not 0 <= self.noise_param <= 0.5:
-            raise ConfigError(f"bernoulli flip probability must be in [0, 0.5] (got {self.noise_param})")
+        NOISE[self.noise].check(self.noise, self.noise_param)
         if self.weights is not None and self.factual is None:
             raise ConfigError("weighted-cost users need the factuals")
 

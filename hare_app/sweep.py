@@ -19,19 +19,14 @@ import threading
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-from hare.bench.config import AXES, FIELD_TYPES, MAX_GRID, RunConfig, check_value, expand_grid
+from hare.bench.config import MAX_GRID, RunConfig, expand_grid
 from hare.bench.status import RunStatus, StatusLog, counts
 from hare.errors import ConfigError
 from hare_app.paths import APP_ROOT
 
-# The form's start: a small, quick grid (20 users, one seed) rather than the paper's 150 × 5.
-FORM_DEFAULTS: dict[str, object] = {
-    "dataset": ("adult",), "model": ("ann",), "generator": ("gs",),
-    "variant": ("base", "hare", "multi_hare"), "budget": "30", "iterations": "5",
-    "bps": ("every",), "scale": ("far",), "noise": ("none",), "noise_param": "0.1",
-    "tolerance": "none", "user_model": ("ground_truth",), "protocol": ("hare",), "users": "20",
-    "seed": "0",
-}
+# The form's start, from the run schema: a small, quick grid (20 users, one seed) rather than
+# the paper's 150 × 5.
+FORM_DEFAULTS: dict[str, object] = RunConfig.schema().form_start()
 MAX_USERS_IN_APP = 500  # users per run from the app: a sweep must not hold the demo's cores for hours
 
 
@@ -50,11 +45,12 @@ class GridCheck:
 _SPLIT = re.compile(r"[,\s]+")
 
 
-def parse_numbers(text: str, name: str) -> list:
+def parse_numbers(text: str, name: str, config_cls: type[RunConfig] = RunConfig) -> list:
     """"10, 30 70", "0-4" (whole-number fields) or "none" (optional fields) -> a sorted list
     without duplicates; ValueError with a message for the field otherwise. Each value is checked
     against the field's bounds, and a range may not be longer than a grid can be."""
-    axis, kind = AXES[name], FIELD_TYPES[name]
+    schema = config_cls.schema()
+    axis, kind = schema.axes[name], schema.types[name]
     values: list = []
     for token in (t for t in _SPLIT.split(text or "") if t):
         if axis.optional and token.lower() == "none":
@@ -80,38 +76,41 @@ def parse_numbers(text: str, name: str) -> list:
         raise ValueError("enter at least one value")
     for value in values:
         try:
-            check_value(name, value)
+            schema.check_value(name, value)
         except ConfigError as exc:
             raise ValueError(str(exc)) from None
     return sorted(set(values), key=lambda v: (v is not None, v or 0))
 
 
-def check_grid(form: dict[str, object]) -> GridCheck:
+def check_grid(form: dict[str, object], config_cls: type[RunConfig] = RunConfig) -> GridCheck:
     """Validate the form field by field (named fields: tuples of choices; numeric fields: the
-    text typed), then expand the grid with the engine's own checks."""
+    text typed; a field the form lacks: its start), then expand the grid with the engine's own
+    checks."""
+    schema = config_cls.schema()
+    start = schema.form_start()
     errors: dict[str, str] = {}
     options: dict[str, list] = {}
     noiseless = set(form.get("noise", ())) <= {"none"}
-    for f in fields(RunConfig):
-        value = form.get(f.name, FORM_DEFAULTS[f.name])
-        if FIELD_TYPES[f.name] is str:
+    for name in schema.names:
+        value = form.get(name, start[name])
+        if schema.types[name] is str:
             if not value:
-                errors[f.name] = "choose at least one"
-            options[f.name] = list(value)
-        elif f.name == "noise_param" and noiseless:
-            options[f.name] = [0.0]  # unused without noise; do not make people fill it in
+                errors[name] = "choose at least one"
+            options[name] = list(value)
+        elif name == "noise_param" and noiseless:
+            options[name] = [0.0]  # unused without noise; do not make people fill it in
         else:
             try:
-                options[f.name] = parse_numbers(str(value), f.name)
+                options[name] = parse_numbers(str(value), name, config_cls)
             except ValueError as exc:
-                errors[f.name] = str(exc)
+                errors[name] = str(exc)
     if not errors and max(options["users"]) > MAX_USERS_IN_APP:
         errors["users"] = (f"at most {MAX_USERS_IN_APP} users per run from the app; use "
                            "`python -m hare run` for more")
     if errors:
         return GridCheck(errors=errors)
     try:
-        configs = expand_grid(**options)
+        configs = expand_grid(config_cls, **options)
     except ConfigError as exc:
         # e.g. a budget not divisible by Multi-HARE's iterations: the iterations field is
         # where people usually fix it.

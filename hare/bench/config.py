@@ -1,10 +1,11 @@
 """A benchmark cell: one (dataset, model, generator, variant, ...) setting and a seed, declared once.
 
-``RunConfig`` is the one declaration of a run. Each field carries an :class:`Axis` (its label,
-help, valid choices or bounds), and the faces derive from it: the command line's options
-(hare.cli), the benchmark page's form (hare_app.sweep) and the store's columns (hare.bench.store).
-A run is a pure function of its config, and its id is a hash of the normalised config, so a sweep
-that is re-run or resumed skips what is already stored.
+``RunConfig`` is the one declaration of a run. Each field carries an :class:`hare.schema.Axis`
+(its label, help, valid choices or bounds, the stages it changes), and the faces derive from it:
+the command line's options (hare.cli), the benchmark page's form (hare_app.sweep), the store's
+columns (hare.bench.store) and the runner's cache keys (hare.bench.runner). A run is a pure
+function of its config, and its id is a hash of the normalised config, so a sweep that is re-run
+or resumed skips what is already stored.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import hashlib
 import itertools
 import json
 import math
-from dataclasses import asdict, dataclass, field, fields, replace
-from typing import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import ClassVar
 
 from hare.data import DATASETS
 from hare.active import ActiveSettings
@@ -23,123 +25,147 @@ from hare.generators import generator_names
 from hare.models import MODEL_KINDS
 from hare.protocol import DEFAULT as DEFAULT_PROTOCOL, get_protocol, protocol_names
 from hare.session import BPS_MODES, HareSettings
-from hare.users import NOISE_MODELS, SCALES
+from hare.schema import Axis, Schema, setting
+from hare.users import NOISE, NOISE_MODELS, SCALES
 
 VARIANTS = ("base", "hare", "multi_hare", "active_hare")
 USER_MODELS = ("ground_truth", "weighted_cost")
 INT32_MAX = 2**31 - 1  # stored integers are 32-bit columns
 MAX_GRID = 5_000  # runs in one grid: table1 is 540, every preset together about 1,600
 
-
-@dataclass(frozen=True)
-class Axis:
-    """What a face needs to know about one RunConfig field.
-
-    ``choices`` (names) or ``minimum``/``maximum`` (numbers) say what is valid; ``optional``
-    fields may be None (not applicable, e.g. the base variant has no budget); ``flag`` is the
-    command-line option when it is not ``--<name>``.
-    """
-
-    label: str
-    help: str
-    choices: Callable[[], tuple[str, ...]] | None = None
-    minimum: float | None = None
-    maximum: float | None = None
-    optional: bool = False
-    flag: str | None = None
-    default_sweep: tuple | None = None  # what `hare run` sweeps when the option is not given
+# The stages every run of a dataset, classifier and seed goes through (hare.schema.STAGES).
+_EVERY_STAGE = ("classifier", "users", "base", "truth", "session")
+_AFTER_CLASSIFIER = ("users", "base", "truth", "session")
 
 
-def _axis(default, **kwargs):
-    return field(default=default, metadata={"axis": Axis(**kwargs)})
+def _protocol_view(name: str, stage: str):
+    """What each stage's result depends on of a protocol: the classifier's training for the
+    classifier, the factuals and the base recourses; that and the ground-truth draw for the
+    ground truths; everything for the session."""
+    protocol = get_protocol(name)
+    if stage == "truth":
+        return protocol.classifier, protocol.ground_truth
+    return name if stage == "session" else protocol.classifier
 
 
 @dataclass(frozen=True)
 class RunConfig:
-    """Everything that determines a run's result. Validated when constructed."""
+    """Everything that determines a run's result. Validated when constructed.
 
-    dataset: str = _axis("adult", label="Datasets", help="benchmark dataset",
-                         choices=lambda: tuple(DATASETS))
-    model: str = _axis("ann", label="Models", help="classifier: ann (d-10-5-10-1 MLP) or lr",
-                       choices=lambda: MODEL_KINDS)
-    generator: str = _axis("wachter", label="Base generators",
-                           help="base recourse generator HARE starts from",
-                           choices=generator_names)
-    variant: str = _axis("base", label="Variants",
-                         help="base alone, hare (T = 1), multi_hare (T = iterations) or "
-                              "active_hare (learns the user's ideal recourse; iterations = its "
-                              "rounds, one 'good enough?' each)",
-                         choices=lambda: VARIANTS, default_sweep=VARIANTS[:3])
-    budget: int | None = _axis(30, label="Budgets B", help="questions per user (query budget B)",
-                               minimum=2, maximum=1000, optional=True)
-    iterations: int | None = _axis(5, label="Multi-HARE iterations T",
-                                   help="rounds of Multi-HARE; each must divide every budget",
-                                   minimum=1, maximum=500, optional=True)
-    bps: str | None = _axis("every", label="Boundary point search on",
-                            help="calibrate every candidate, or only the chosen one (Table 5)",
-                            choices=lambda: BPS_MODES, optional=True)
-    scale: str = _axis("far", label="Ground-truth scales",
-                       help="how far the simulated user's preferred recourse lies",
-                       choices=lambda: tuple(SCALES))
-    noise: str = _axis("none", label="User noise", help="how simulated users err",
-                       choices=lambda: NOISE_MODELS)
-    noise_param: float = _axis(0.0, label="Noise parameters",
-                               help="flip probability (bernoulli, 0 to 1) or β (logistic, > 0)",
-                               minimum=0.0, maximum=1e6)
-    tolerance: float | None = _axis(None, label="Satisfaction radius",
-                                    help="a user says 'good enough' within this distance of "
-                                         "their ground truth; none = never (the paper)",
-                                    minimum=0.0, maximum=100.0, optional=True)
-    user_model: str = _axis("ground_truth", label="Simulated users",
-                            help="ground_truth (prefer what is nearer a hidden recourse) or "
-                                 "weighted_cost (prefer what is cheaper by own feature weights)",
-                            choices=lambda: USER_MODELS)
-    protocol: str = _axis(DEFAULT_PROTOCOL, label="Protocol",
-                          help="hare (this project's, corrected), authors (the paper authors' "
-                               "code as it ran: SPEC §10), hare+CHOICE (ours with one "
-                               "authors' choice: ground_truth, sampler, rounds, classifier, "
-                               "metrics) or authors-CHOICE (theirs with one of ours)",
-                          choices=protocol_names)
-    users: int = _axis(150, label="Users per run",
-                       help="refused people each run follows (the first test negatives)",
-                       minimum=1, maximum=10_000)
-    seed: int = _axis(0, label="Seeds", help="run seeds", minimum=0, maximum=INT32_MAX,
-                      flag="--seeds", default_sweep=(0, 1, 2, 3, 4))
+    Each field is declared once, with its :class:`hare.schema.Axis`; a new field is one more
+    line here (its default keeps every stored run id, see ``run_id``).
+    """
+
+    dataset: str = setting("adult", label="Datasets", help="benchmark dataset",
+                           choices=lambda: tuple(DATASETS), stages=_EVERY_STAGE)
+    model: str = setting("ann", label="Models", help="classifier: ann (d-10-5-10-1 MLP) or lr",
+                         choices=lambda: MODEL_KINDS, stages=_EVERY_STAGE)
+    generator: str = setting("wachter", label="Base generators",
+                             help="base recourse generator HARE starts from",
+                             choices=generator_names, stages=("base", "session"))
+    variant: str = setting("base", label="Variants",
+                           help="base alone, hare (T = 1), multi_hare (T = iterations) or "
+                                "active_hare (learns the user's ideal recourse; iterations = its "
+                                "rounds, one 'good enough?' each)",
+                           choices=lambda: VARIANTS, sweep=VARIANTS[:3], stages=("session",))
+    budget: int | None = setting(30, label="Budgets B", help="questions per user (query budget B)",
+                                 minimum=2, maximum=1000, optional=True, stages=("session",))
+    iterations: int | None = setting(5, label="Multi-HARE iterations T",
+                                     help="rounds of Multi-HARE; each must divide every budget",
+                                     minimum=1, maximum=500, optional=True, stages=("session",))
+    bps: str | None = setting("every", label="Boundary point search on",
+                              help="calibrate every candidate, or only the chosen one (Table 5)",
+                              choices=lambda: BPS_MODES, optional=True, stages=("session",))
+    scale: str = setting("far", label="Ground-truth scales",
+                         help="how far the simulated user's preferred recourse lies",
+                         choices=lambda: tuple(SCALES), stages=("truth", "session"))
+    noise: str = setting("none", label="User noise", help="how simulated users err",
+                         choices=lambda: NOISE_MODELS, stages=("session",))
+    noise_param: float = setting(0.0, label="Noise parameters",
+                                 help=" or ".join(f"{model.describe()} ({name})"
+                                                  for name, model in NOISE.items()
+                                                  if model.parameter),
+                                 minimum=0.0, maximum=1e6, start=(0.1,), stages=("session",))
+    tolerance: float | None = setting(None, label="Satisfaction radius",
+                                      help="a user says 'good enough' within this distance of "
+                                           "their ground truth; none = never (the paper)",
+                                      minimum=0.0, maximum=100.0, optional=True,
+                                      stages=("session",))
+    user_model: str = setting("ground_truth", label="Simulated users",
+                              help="ground_truth (prefer what is nearer a hidden recourse) or "
+                                   "weighted_cost (prefer what is cheaper by own feature weights)",
+                              choices=lambda: USER_MODELS, stages=("session",))
+    protocol: str = setting(DEFAULT_PROTOCOL, label="Protocol",
+                            help="hare (this project's, corrected), authors (the paper authors' "
+                                 "code as it ran: SPEC §10), hare+CHOICE (ours with one "
+                                 "authors' choice: ground_truth, sampler, rounds, classifier, "
+                                 "metrics) or authors-CHOICE (theirs with one of ours)",
+                            choices=protocol_names, stages=_EVERY_STAGE, view=_protocol_view)
+    users: int = setting(150, label="Users per run",
+                         help="refused people each run follows (the first test negatives)",
+                         minimum=1, maximum=10_000, start=(20,), stages=_AFTER_CLASSIFIER)
+    seed: int = setting(0, label="Seeds", help="run seeds", minimum=0, maximum=INT32_MAX,
+                        flag="--seeds", sweep=(0, 1, 2, 3, 4), start=(0,), stages=_EVERY_STAGE)
+
+    # The fields every run id has hashed since the first stored run. A field declared after
+    # them enters the hash only when it differs from its default, so adding one (with its
+    # default) moves no stored id; normalisation must map a value that does not apply to the
+    # default, not to None, for such a field.
+    ID_FIELDS: ClassVar[tuple[str, ...]] = (
+        "dataset", "model", "generator", "variant", "budget", "iterations", "bps", "scale",
+        "noise", "noise_param", "tolerance", "user_model", "users", "seed")
 
     def __post_init__(self):
-        self.validate()
-        # One type per field (a JSON 0 and a CLI 0.0 must hash to the same run id).
-        for name, kind in FIELD_TYPES.items():
-            value = getattr(self, name)
-            if value is not None and kind is not str and type(value) is not kind:
-                object.__setattr__(self, name, kind(value))
+        schema = Schema.of(type(self))
+        for name in schema.names:
+            schema.check_value(name, getattr(self, name))
+            # One type per field (a JSON 0 and a CLI 0.0 must hash to the same run id).
+            object.__setattr__(self, name, schema.typed(name, getattr(self, name)))
+        self._check_together()
+
+    @classmethod
+    def schema(cls) -> Schema:
+        return Schema.of(cls)
 
     def validate(self) -> "RunConfig":
         """ConfigError naming the field, what was wrong and what is valid."""
-        for f in fields(self):
-            check_value(f.name, getattr(self, f.name))
-        if self.noise == "bernoulli" and self.noise_param > 1:
-            raise ConfigError(f"noise_param for bernoulli is a flip probability from 0 to 1 "
-                              f"(got {self.noise_param:g})")
-        if self.noise == "logistic" and self.noise_param <= 0:
-            raise ConfigError(f"noise_param for logistic is β > 0 (got {self.noise_param:g})")
+        schema = self.schema()
+        for name in schema.names:
+            schema.check_value(name, getattr(self, name))
+        return self._check_together()
+
+    def _check_together(self) -> "RunConfig":
+        """The rules that involve more than one field."""
+        NOISE[self.noise].check(self.noise, self.noise_param)
         if self.variant != "base" and self.budget is not None and self.iterations is not None \
                 and (self.bps is not None or self.variant == "active_hare"):
             self.hare_settings()  # a budget not divisible by the iterations, ...
         return self
 
+    def _with(self, **changes) -> "RunConfig":
+        """A copy with ``changes`` that are valid by construction (normalisation only sets
+        values that do not apply to None or to their defaults): not validated again."""
+        copy = object.__new__(type(self))
+        for name in self.schema().names:
+            object.__setattr__(copy, name, changes.get(name, getattr(self, name)))
+        return copy
+
     def normalised(self) -> "RunConfig":
         """Fields that do not apply become None: base ignores budget/iterations/bps and user
         answers, HARE has T = 1. Two configs with the same result normalise to the same one."""
         if self.variant == "base":
-            return replace(self, budget=None, iterations=None, bps=None, noise="none",
+            changes = dict(budget=None, iterations=None, bps=None, noise="none",
                            noise_param=0.0, tolerance=None)
-        cfg = replace(self, iterations=1) if self.variant == "hare" else self
-        if self.variant == "active_hare":
-            cfg = replace(cfg, bps=None)  # every option it shows is calibrated by BPS
-        if cfg.noise == "none":
-            cfg = replace(cfg, noise_param=0.0)
-        return cfg
+        else:
+            changes = {}
+            if self.variant == "hare":
+                changes["iterations"] = 1
+            if self.variant == "active_hare":
+                changes["bps"] = None  # every option it shows is calibrated by BPS
+            if self.noise == "none":
+                changes["noise_param"] = 0.0
+        changes = {name: value for name, value in changes.items() if getattr(self, name) != value}
+        return self._with(**changes) if changes else self
 
     def hare_settings(self) -> HareSettings | ActiveSettings:
         """The session's settings; ConfigError for a budget not divisible by the iterations,
@@ -152,30 +178,35 @@ class RunConfig:
 
     @property
     def run_id(self) -> str:
-        values = asdict(self.normalised())
-        if values["protocol"] == DEFAULT_PROTOCOL:
-            # Runs stored before the field existed are this protocol's: their ids must not move.
-            del values["protocol"]
-        payload = json.dumps(values, sort_keys=True)
-        return hashlib.sha256(payload.encode()).hexdigest()[:16]
+        return _run_id(self.normalised())
+
+    def stage_key(self, stage: str) -> tuple:
+        """What the run's ``stage`` result depends on (hare.schema.STAGES): the runner's
+        cache key for it."""
+        return self.schema().stage_key(self.normalised(), stage)
+
+    def values(self) -> dict:
+        """Every declared field's value, by name."""
+        return {name: getattr(self, name) for name in self.schema().names}
 
     def to_json(self) -> str:
-        return json.dumps(asdict(self), sort_keys=True)
+        return json.dumps(self.values(), sort_keys=True)
 
     @classmethod
     def from_dict(cls, values: dict) -> "RunConfig":
         """A config from plain data (a JSON line, a store row); unknown keys are an error."""
-        unknown = set(values) - set(CONFIG_FIELDS)
+        names = cls.schema().names
+        unknown = set(values) - set(names)
         if unknown:
             raise ConfigError(f"unknown run fields: {', '.join(sorted(unknown))} "
-                              f"(valid: {', '.join(CONFIG_FIELDS)})")
+                              f"(valid: {', '.join(names)})")
         return cls(**{name: _plain(value) for name, value in values.items()})
 
     def label(self, fields_shown: tuple[str, ...] | None = None) -> str:
         """A short name for people; ``fields_shown`` limits it to the fields that differ
         within a grid (seed included when listed)."""
         cfg = self.normalised()
-        shown = set(CONFIG_FIELDS if fields_shown is None else fields_shown)
+        shown = set(self.schema().names if fields_shown is None else fields_shown)
         parts = [getattr(cfg, name) for name in ("dataset", "model", "generator", "variant")
                  if name in shown]
         if cfg.variant != "base" and shown & {"budget", "iterations", "bps"}:
@@ -197,31 +228,20 @@ class RunConfig:
         return " ".join(map(str, parts))
 
 
-CONFIG_FIELDS = tuple(f.name for f in fields(RunConfig))
-AXES: dict[str, Axis] = {f.name: f.metadata["axis"] for f in fields(RunConfig)}
-FIELD_TYPES: dict[str, type] = {
-    f.name: next(t for t in (int, float, str) if t.__name__ in str(f.type)) for f in fields(RunConfig)}
+@lru_cache(maxsize=65_536)
+def _run_id(cfg: RunConfig) -> str:
+    schema = cfg.schema()
+    values = {name: getattr(cfg, name) for name in schema.names
+              if name in cfg.ID_FIELDS or getattr(cfg, name) != schema.defaults[name]}
+    payload = json.dumps(values, sort_keys=True)
+    return hashlib.sha256(payload.encode()).hexdigest()[:16]
 
 
-def check_value(name: str, value) -> None:
-    """ConfigError unless ``value`` is valid for the field ``name`` (type, choices, bounds)."""
-    axis, kind = AXES[name], FIELD_TYPES[name]
-    if value is None:
-        if not axis.optional:
-            raise ConfigError(f"{name} needs a value")
-        return
-    if kind is str:
-        valid = axis.choices()
-        if value not in valid:
-            raise ConfigError(f"unknown {name} {value!r} (valid: {', '.join(valid)})")
-        return
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ConfigError(f"{name} must be a number (got {value!r})")
-    if kind is int and not float(value).is_integer():
-        raise ConfigError(f"{name} must be a whole number (got {value!r})")
-    if not math.isfinite(value) or not axis.minimum <= value <= axis.maximum:
-        raise ConfigError(f"{name} must be from {_number(axis.minimum, kind)} to "
-                          f"{_number(axis.maximum, kind)} (got {value!r})")
+SCHEMA = RunConfig.schema()
+CONFIG_FIELDS = SCHEMA.names
+AXES: dict[str, Axis] = SCHEMA.axes
+FIELD_TYPES: dict[str, type] = SCHEMA.types
+check_value = SCHEMA.check_value
 
 
 def _plain(value):
@@ -233,15 +253,13 @@ def _plain(value):
     return value
 
 
-def _number(value: float, kind: type) -> str:
-    return f"{int(value):,}" if kind is int else f"{value:g}"
-
-
-def expand_grid(**options) -> list[RunConfig]:
+def expand_grid(config_cls: type[RunConfig] = RunConfig, **options) -> list[RunConfig]:
     """Every combination of the given lists (e.g. dataset=["adult"], seed=[0, 1]), validated,
-    normalised and without duplicates, in a cache-friendly order."""
-    names = [name for name in CONFIG_FIELDS if name in options]
-    unknown = set(options) - set(CONFIG_FIELDS)
+    normalised and without duplicates, in a cache-friendly order. ``config_cls``: RunConfig or
+    a schema that extends it."""
+    declared = config_cls.schema().names
+    names = [name for name in declared if name in options]
+    unknown = set(options) - set(declared)
     if unknown:
         raise ConfigError(f"unknown grid options: {', '.join(sorted(unknown))}")
     size = math.prod(len(options[name]) for name in names)
@@ -250,7 +268,7 @@ def expand_grid(**options) -> list[RunConfig]:
                           "at once (choose fewer seeds or settings)")
     seen, grid = set(), []
     for values in itertools.product(*(options[name] for name in names)):
-        config = RunConfig(**dict(zip(names, values))).normalised()
+        config = config_cls(**dict(zip(names, values))).normalised()
         if config.run_id not in seen:
             seen.add(config.run_id)
             grid.append(config)
@@ -262,5 +280,6 @@ def expand_grid(**options) -> list[RunConfig]:
 def differing_fields(configs) -> tuple[str, ...]:
     """The config fields (seed excluded) whose values differ within ``configs``."""
     configs = [c.normalised() for c in configs]
-    return tuple(name for name in CONFIG_FIELDS if name != "seed"
+    names = type(configs[0]).schema().names if configs else CONFIG_FIELDS
+    return tuple(name for name in names if name != "seed"
                  and len({getattr(c, name) for c in configs}) > 1)

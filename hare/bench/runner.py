@@ -205,7 +205,7 @@ def execute_run(cfg: RunConfig, context: RunContext | None = None) -> RunRecord:
     valid = users[users["valid"]]
     summary = {
         "run_id": cfg.run_id,
-        **{name: getattr(cfg, name) for name in cfg.__dataclass_fields__},
+        **cfg.values(),
         "n_users": n,
         "success_rate": float(users["valid"].mean()) if n else float("nan"),
         # Means over users with a valid recourse; None (SQL NULL) when there are none.

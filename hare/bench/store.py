@@ -11,20 +11,19 @@ from __future__ import annotations
 import datetime as dt
 import json
 import time
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 import duckdb
 import pandas as pd
 
 from hare.errors import ConfigError, StoreBusy, StoreError, make_folder_for
-from hare.bench.config import CONFIG_FIELDS, FIELD_TYPES, RunConfig
+from hare.bench.config import RunConfig
 
 METRICS = ("gtp", "gtd", "constraint_violations", "redundancy", "proximity_l2", "proximity_sq",
            "sparsity", "user_cost")
 
-CONFIG_DEFAULTS = {f.name: f.default for f in fields(RunConfig)}
-_SQL_TYPES = {str: "VARCHAR", int: "INTEGER", float: "DOUBLE"}
+_SQL_TYPES = {str: "VARCHAR", int: "INTEGER", float: "DOUBLE", bool: "BOOLEAN"}
 
 # A run's summary row: its id, every RunConfig field (derived), then what the run measured.
 RECORD_COLUMNS: tuple[tuple[str, str], ...] = (
@@ -45,21 +44,60 @@ RECORD_COLUMNS: tuple[tuple[str, str], ...] = (
     # Which engine computed the run (hare.ENGINE_REVISION); NULL for runs stored before it existed.
     ("engine_revision", "VARCHAR"),
 )
-RUN_COLUMNS: tuple[tuple[str, str], ...] = (
-    ("run_id", "VARCHAR PRIMARY KEY"),
-    *((name, _SQL_TYPES[FIELD_TYPES[name]]) for name in CONFIG_FIELDS),
-    *RECORD_COLUMNS,
-)
 # Every store version had these, so a reader can rely on them (later fields read as defaults).
 READ_COLUMNS = ("run_id", "dataset", "model", "generator", "variant", "seed", "created_at")
-# DDL takes no parameters: each statement is fixed here, from this module's names only.
+# DDL takes no parameters: each statement is built here from declared names, types and defaults.
 _ADD_COLUMN = {name: f"ALTER TABLE runs ADD COLUMN {name} {kind}" for name, kind in RECORD_COLUMNS}
-# Config fields added after stores were shipped: an older store gets the column, filled with
-# the field's default (every run in it followed that protocol).
-_ADD_CONFIG_COLUMN = {"protocol": "ALTER TABLE runs ADD COLUMN protocol VARCHAR DEFAULT 'hare'"}
-assert CONFIG_DEFAULTS["protocol"] == "hare", "the DDL above fills older rows with the default"
-RUNS_SCHEMA = ("CREATE TABLE IF NOT EXISTS runs (\n    "
-               + ",\n    ".join(f"{name} {kind}" for name, kind in RUN_COLUMNS) + "\n)")
+
+
+@dataclass(frozen=True, eq=False)
+class RunTable:
+    """The ``runs`` table of one run schema (RunConfig, or a schema that extends it): its
+    columns, and how an older store gains the config fields declared since it was written."""
+
+    config_cls: type[RunConfig]
+
+    @property
+    def columns(self) -> tuple[tuple[str, str], ...]:
+        schema = self.config_cls.schema()
+        return (("run_id", "VARCHAR PRIMARY KEY"),
+                *((name, _SQL_TYPES[schema.types[name]]) for name in schema.names),
+                *RECORD_COLUMNS)
+
+    @property
+    def create(self) -> str:
+        return ("CREATE TABLE IF NOT EXISTS runs (\n    "
+                + ",\n    ".join(f"{name} {kind}" for name, kind in self.columns) + "\n)")
+
+    @property
+    def later_fields(self) -> tuple[str, ...]:
+        """Config fields a store written before them may lack: every row in such a store ran
+        at the field's default."""
+        return tuple(name for name in self.config_cls.schema().names
+                     if name not in self.config_cls.ID_FIELDS)
+
+    def add_config_column(self, name: str) -> str:
+        schema = self.config_cls.schema()
+        return (f"ALTER TABLE runs ADD COLUMN {name} {_SQL_TYPES[schema.types[name]]}"
+                f"{_sql_default(schema.defaults[name])}")
+
+
+def _sql_default(value) -> str:
+    """`` DEFAULT <literal>`` for a declared default (code's constants, never user input)."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return f" DEFAULT {str(value).upper()}"
+    if isinstance(value, (int, float)):
+        return f" DEFAULT {value!r}"
+    if isinstance(value, str):
+        return " DEFAULT '" + value.replace("'", "''") + "'"
+    raise TypeError(f"no SQL literal for a default of type {type(value).__name__}")
+
+
+RUN_TABLE = RunTable(RunConfig)
+RUN_COLUMNS = RUN_TABLE.columns
+RUNS_SCHEMA = RUN_TABLE.create
 
 USERS_SCHEMA = """
 CREATE TABLE IF NOT EXISTS user_results (
@@ -83,8 +121,9 @@ class RunRecord:
 class ResultStore:
     """A DuckDB results file. Writes are one transaction per run; reads are read-only."""
 
-    def __init__(self, path: str | Path):
+    def __init__(self, path: str | Path, config_cls: type[RunConfig] = RunConfig):
         self.path = Path(path)
+        self.table = RunTable(config_cls)
 
     def _connect(self, read_only: bool, attempts: int = 50) -> duckdb.DuckDBPyConnection:
         # Another process (the sweep writer, or a reader) may hold the file for a moment.
@@ -118,18 +157,20 @@ class ResultStore:
                                  "file, or a new name to create one")
             if _has_table(con, "runs"):
                 have = _run_columns(con)
-                missing_config = [name for name in ("run_id", *CONFIG_FIELDS)
-                                  if name not in have and name not in _ADD_CONFIG_COLUMN]
-                if missing_config:
+                later = self.table.later_fields
+                missing = [name for name, _ in self.table.columns
+                           if name not in have and name not in later
+                           and name not in _ADD_COLUMN]
+                if missing:
                     raise StoreError(f"{self.path} has a 'runs' table that is not a HARE results "
-                                     f"table (no column {missing_config[0]}); choose another file")
-                for name, statement in _ADD_CONFIG_COLUMN.items():
+                                     f"table (no column {missing[0]}); choose another file")
+                for name in later:
                     if name not in have:  # a HARE store from before the field existed
-                        con.execute(statement)
+                        con.execute(self.table.add_config_column(name))
                 for name, _ in RECORD_COLUMNS:
                     if name not in have:
                         con.execute(_ADD_COLUMN[name])
-            con.execute(RUNS_SCHEMA)
+            con.execute(self.table.create)
             con.execute(USERS_SCHEMA)
 
     def check(self) -> None:
@@ -223,10 +264,11 @@ class ResultStore:
             return con.execute(sql, params or []).df()
 
     def runs(self) -> pd.DataFrame:
-        """Every stored run, one row each, with every column of RUN_COLUMNS: a store written
-        before a column existed reads the RunConfig field's default there (NULL for what a run
+        """Every stored run, one row each, with every column of the run table: a store written
+        before a config field existed reads the field's default there (NULL for what a run
         measured)."""
-        columns = [name for name, _ in RUN_COLUMNS]
+        columns = [name for name, _ in self.table.columns]
+        defaults = self.table.config_cls.schema().defaults
         if not self.exists():
             return pd.DataFrame(columns=columns)
         with self._connect(read_only=True) as con:
@@ -235,9 +277,10 @@ class ResultStore:
             frame = con.execute("SELECT * FROM runs ORDER BY created_at").df()
         for name in columns:
             if name not in frame.columns:
-                frame[name] = CONFIG_DEFAULTS.get(name)
-        for name in _ADD_CONFIG_COLUMN:  # a row written without the field followed its default
-            frame[name] = frame[name].fillna(CONFIG_DEFAULTS[name])
+                frame[name] = defaults.get(name)
+        for name in self.table.later_fields:  # a row written before the field: its default
+            if defaults[name] is not None:
+                frame[name] = frame[name].fillna(defaults[name])
         return frame
 
 
