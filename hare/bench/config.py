@@ -62,7 +62,7 @@ class RunConfig:
                          choices=lambda: MODEL_KINDS, stages=_EVERY_STAGE)
     generator: str = setting("wachter", label="Base generators",
                              help="base recourse generator HARE starts from",
-                             choices=generator_names, stages=("base", "session"))
+                             choices=generator_names, start=("gs",), stages=("base", "session"))
     variant: str = setting("base", label="Variants",
                            help="base alone, hare (T = 1), multi_hare (T = iterations) or "
                                 "active_hare (learns the user's ideal recourse; iterations = its "
