@@ -24,7 +24,7 @@ SHIPPED_DB = "results/hare.duckdb"
 
 class _Parser(argparse.ArgumentParser):
     def error(self, message):  # one line, not argparse's usage block
-        self.exit(2, f"hare: error: {message} (see python -m hare {self.prog.split()[-1]} --help)\n")
+        self.exit(2, f"hare: error: {message} (see {self.prog} --help)\n")
 
 
 def _add_grid_options(p: argparse.ArgumentParser, config_cls=None) -> None:
@@ -50,9 +50,12 @@ def read_configs(path: str) -> list:
 
     from hare.bench.config import MAX_GRID, RunConfig
     try:
-        lines = Path(path).read_text().splitlines()
+        lines = Path(path).read_text(encoding="utf-8").splitlines()
     except OSError as exc:
         raise ConfigError(f"cannot read --configs {path}: {exc.strerror}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"--configs {path} is not a text file of JSON lines (one run config "
+                          "per line)") from None
     configs, seen = [], set()
     for number, line in enumerate(lines, 1):
         if not line.strip():
@@ -105,10 +108,25 @@ def _check_execution(args) -> None:
         raise ConfigError(f"--workers must be at least 1 (got {args.workers})")
     if not 1 <= args.threads <= 256:
         raise ConfigError(f"--threads must be from 1 to 256 (got {args.threads})")
+    if args.status is not None:
+        _check_writable_file(Path(args.status), "--status")
     if args.scheduler is not None and not re.fullmatch(r"(tcp|tls|inproc|ucx)://[^\s/]+(:\d+)?/?",
                                                        args.scheduler):
         raise ConfigError(f"--scheduler must be an address like tcp://10.0.0.5:8786 "
                           f"(got {args.scheduler!r})")
+
+
+def _check_writable_file(path: Path, option: str) -> None:
+    """A file the command will append to: not a folder, in a folder that exists and can be
+    written (checked before anything is created)."""
+    if path.is_dir():
+        raise ConfigError(f"{option} {path} is a folder; name a file in it, e.g. "
+                          f"{path / 'status.jsonl'}")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise ConfigError(f"{option} {path}: the folder {folder} does not exist")
+    if not os.access(path if path.exists() else folder, os.W_OK):
+        raise ConfigError(f"{option} {path} cannot be written (permission denied)")
 
 
 def _execute(configs, args) -> int:

@@ -5,13 +5,16 @@ filtered by preset, metric or any run field; the rows the results page charts.
 from __future__ import annotations
 
 import argparse
+import sys
 
 import pandas as pd
 
 from hare.bench.cells import KEY, METRICS, select, store_cells
+from hare.bench.config import RunConfig
 from hare.bench.presets import PRESETS
 from hare.bench.store import ResultStore
 from hare.bench.summary import markdown_table
+from hare.errors import ConfigError
 
 
 def add_parser(sub, default_db: str) -> argparse.ArgumentParser:
@@ -32,15 +35,33 @@ def add_parser(sub, default_db: str) -> argparse.ArgumentParser:
 
 
 def run(args) -> int:
+    chosen = {name: _checked_filter(name, getattr(args, name)) for name in KEY}
     store = ResultStore(args.db)
     store.check()
     rows = select(store_cells(store), tuple(args.preset), paper=not args.no_paper,
-                  metrics=tuple(args.metric), **{f: tuple(getattr(args, f)) for f in KEY})
+                  metrics=tuple(args.metric), **chosen)
+    if rows.empty:
+        print("hare: no stored cell matches these filters", file=sys.stderr)
+        return 1
     if args.format == "csv":
         print(rows.to_csv(index=False), end="")
     else:
         print(markdown_table(_readable(rows)))
     return 0
+
+
+def _checked_filter(name: str, values: list[str]) -> tuple:
+    """The values given for a run field, each valid for it ('-' for none), or a ConfigError
+    naming the field: a filter that can match nothing is a typing mistake, not an answer."""
+    schema = RunConfig.schema()
+    for text in values:
+        if text in ("-", "none", "None") and schema.axes[name].optional:
+            continue
+        try:
+            schema.parse(name, text)
+        except ValueError as exc:
+            raise ConfigError(f"--{name.replace('_', '-')}: {exc}") from None
+    return tuple(values)
 
 
 def _readable(rows: pd.DataFrame) -> pd.DataFrame:

@@ -1,4 +1,4 @@
-"""Issue 11's bad inputs to the command line: each a one-line ``hare: error: …``, exit 2, and
+"""Bad inputs to the command line: each a one-line ``hare: error: …``, exit 2, and
 nothing written or lost. (Grid values, --threads and --scheduler are in test_cli.py; the answers
 store in live/test_answers.py.) Also: no SQL anywhere is built from strings at run time."""
 
@@ -238,3 +238,44 @@ def test_an_unknown_protocol_in_a_configs_file(tmp_path, capsys):
     configs.write_text('{"dataset": "compas", "protocol": "theirs"}\n')
     err = fails(["run", "--configs", str(configs), "--db", str(tmp_path / "r.duckdb")], capsys)
     assert "unknown protocol 'theirs'" in err
+
+
+@pytest.mark.parametrize("status,message", [
+    ("missing/status.jsonl", "the folder"),
+    (".", "is a folder; name a file in it"),
+])
+def test_a_bad_status_file_is_refused_before_the_store_is_created(tmp_path, capsys, status,
+                                                                    message):
+    db = tmp_path / "runs.duckdb"
+    err = fails(["run", *SMALL, "--db", str(db), "--status", str(tmp_path / status)], capsys)
+    assert message in err and not db.exists()
+
+
+def test_a_binary_configs_file_is_one_line(tmp_path, capsys):
+    binary = tmp_path / "grid.jsonl"
+    binary.write_bytes(bytes(range(256)))
+    db = tmp_path / "runs.duckdb"
+    assert "is not a text file of JSON lines" in fails(
+        ["run", "--configs", str(binary), "--db", str(db)], capsys)
+    assert not db.exists()
+
+
+@pytest.mark.parametrize("value,message", [("abc", "'abc' is not a whole number"),
+                                           ("0", "users must be from 1 to 10,000")])
+def test_a_cells_filter_that_cannot_match_is_refused(capsys, value, message):
+    shipped = str(ROOT / "results" / "hare.duckdb")
+    assert message in fails(["cells", "--db", shipped, "--users", value], capsys)
+
+
+def test_cells_says_when_nothing_matches(capsys):
+    shipped = str(ROOT / "results" / "hare.duckdb")
+    assert main(["cells", "--db", shipped, "--users", "7"]) == 1
+    captured = capsys.readouterr()
+    assert captured.out == "" and "no stored cell matches" in captured.err
+
+
+def test_a_usage_error_names_a_command_that_exists(capsys):
+    with pytest.raises(SystemExit) as exited:
+        main(["nonsense"])
+    assert exited.value.code == 2
+    assert "(see python -m hare --help)" in capsys.readouterr().err
