@@ -42,3 +42,8 @@ def make_folder_for(path, what: str) -> None:
                          "should be") from None
     except OSError as exc:
         raise StoreError(f"cannot create the folder for {what}: {exc.strerror}") from None
+
+
+class StoreNotCheckpointed(StoreError):
+    """A run was committed, but the store could not fold its write-ahead log into the file
+    (a full disk): the run is safe, the store needs space before the next write."""

@@ -22,7 +22,7 @@ from hare.bench.config import RunConfig
 from hare.bench.runner import RunContext, RunFailure, group_key, run_group, run_one
 from hare.bench.status import StatusLog
 from hare.bench.store import ResultStore, RunRecord
-from hare.errors import StoreBusy
+from hare.errors import StoreBusy, StoreError, StoreNotCheckpointed
 
 OnStored = Callable[[RunRecord, int, int], None]
 Outcome = RunRecord | RunFailure
@@ -110,6 +110,7 @@ class _Writer:
     def __init__(self, store: ResultStore):
         self.store = store
         self.pending: list[RunRecord] = []
+        self.written = 0
 
     def _write(self, record: RunRecord) -> None:
         previous = _blocking_interrupts()
@@ -129,7 +130,12 @@ class _Writer:
                 self._write(self.pending[0])
             except StoreBusy:
                 return  # another process holds the store: keep the run, try again later
+            except StoreNotCheckpointed:
+                self.pending.pop(0)  # committed (in the write-ahead log) before the failure
+                self.written += 1
+                raise
             self.pending.pop(0)
+            self.written += 1
 
     def finish(self, wait_seconds: float) -> None:
         deadline = time.monotonic() + wait_seconds
@@ -142,6 +148,21 @@ class _Writer:
             print(f"hare: {self.store.path} stayed busy; {len(self.pending)} finished runs are kept "
                   f"in {path} and written by the next sweep on this store", file=sys.stderr)
             self.pending = []
+
+    def stopped(self, exc: StoreError) -> StoreError:
+        """The store failed (not busy): one error naming the cause and what was kept."""
+        kept = f"runs stored by this sweep: {self.written}"
+        if self.pending:
+            try:
+                path = self.store.spill(self.pending)
+                kept += (f", {len(self.pending)} finished runs are kept in {path} (written by "
+                         "the next sweep on this store)")
+            except OSError as spill_error:
+                kept += (f"; {len(self.pending)} finished runs could not be kept "
+                         f"({spill_error.strerror})")
+            self.pending = []
+        return StoreError(f"{exc}; {kept}; free space if the disk is full, then run the same "
+                          "command again to resume")
 
 
 def run_grid(configs: Iterable[RunConfig], store: ResultStore, progress: bool = True,
@@ -192,11 +213,13 @@ def run_grid(configs: Iterable[RunConfig], store: ResultStore, progress: bool = 
                 bar.set_postfix_str(f"{s['dataset']} {s['model']} {s['generator']} {s['variant']}",
                                     refresh=False)
                 bar.update(1)
+        writer.finish(busy_wait_seconds)
+    except StoreError as exc:  # a full disk, a damaged file: not worth waiting for
+        raise writer.stopped(exc) from None
     except BaseException:
         writer.finish(0.0)  # interrupted: keep what is finished now, wait for nothing
         raise
     finally:
         if bar is not None:
             bar.close()
-    writer.finish(busy_wait_seconds)
     return result

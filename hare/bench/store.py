@@ -17,7 +17,8 @@ from pathlib import Path
 import duckdb
 import pandas as pd
 
-from hare.errors import ConfigError, StoreBusy, StoreError, make_folder_for
+from hare.errors import (ConfigError, StoreBusy, StoreError, StoreNotCheckpointed,
+                         make_folder_for)
 from hare.bench.config import RunConfig
 
 METRICS = ("gtp", "gtd", "constraint_violations", "redundancy", "proximity_l2", "proximity_sq",
@@ -138,12 +139,20 @@ class ResultStore:
                 if "lock" in text:
                     raise StoreBusy(f"{self.path} is in use by another process; try again when "
                                      "it is done") from None
-                raise StoreError(f"cannot open {self.path} as a results store: "
-                                 f"{str(exc).splitlines()[0]}") from None
+                raise self._unreadable(exc) from None
             except duckdb.Error as exc:
                 raise StoreError(f"cannot open {self.path} as a results store: "
                                  f"{str(exc).splitlines()[0]}") from None
         raise AssertionError("unreachable")
+
+    def _unreadable(self, exc: duckdb.Error) -> StoreError:
+        first = str(exc).splitlines()[0]
+        if not _has_duckdb_header(self.path):
+            return StoreError(f"cannot open {self.path} as a results store: {first}")
+        return StoreError(f"{self.path} cannot be read as a results store ({first}); a sweep "
+                          "stopped while creating it (a full disk, a killed process) leaves such "
+                          f"a file: remove it (rm {self.path}) to start a new one, or choose "
+                          "another --db")
 
     def init(self) -> None:
         """Create the tables, or check that an existing file is a HARE store and add the columns
@@ -216,10 +225,31 @@ class ResultStore:
                 summary = pd.DataFrame([record.summary])  # noqa: F841
                 con.execute("INSERT INTO runs BY NAME SELECT * FROM summary")
                 con.execute("COMMIT")
-            except BaseException:
-                con.execute("ROLLBACK")
+            except BaseException as exc:
+                _roll_back(con)
+                if isinstance(exc, duckdb.Error):
+                    raise StoreError(f"cannot write to {self.path}: "
+                                     f"{_cause(exc)}") from None
                 raise
+        self._check_checkpointed()
         return True
+
+    @property
+    def wal(self) -> Path:
+        return self.path.with_name(self.path.name + ".wal")
+
+    def _check_checkpointed(self) -> None:
+        """Closing the last connection folds the write-ahead log into the file. When it
+        cannot (a full disk), the runs are safe in the log but the file keeps growing a log
+        nobody is told about: checkpoint again to learn why, and say so."""
+        if not self.wal.is_file():
+            return
+        with self._connect(read_only=False) as con:
+            try:
+                con.execute("CHECKPOINT")
+            except duckdb.Error as exc:
+                raise StoreNotCheckpointed(f"{self.path} cannot be checkpointed ({_cause(exc)}); "
+                                           f"its last runs are safe in {self.wal.name}") from None
 
     @property
     def spill_folder(self) -> Path:
@@ -282,6 +312,34 @@ class ResultStore:
             if defaults[name] is not None:
                 frame[name] = frame[name].fillna(defaults[name])
         return frame
+
+
+def _has_duckdb_header(path: Path) -> bool:
+    """Whether the file starts as DuckDB writes one (its magic bytes at offset 8)."""
+    try:
+        with path.open("rb") as file:
+            return file.read(12)[8:12] == b"DUCK"
+    except OSError:
+        return False
+
+
+def _roll_back(con: duckdb.DuckDBPyConnection) -> None:
+    """Undo the open transaction; a COMMIT that failed has already ended it, and DuckDB then
+    refuses a ROLLBACK with a TransactionException that carries nothing new."""
+    try:
+        con.execute("ROLLBACK")
+    except duckdb.TransactionException:
+        pass  # no transaction is open: nothing was written
+
+
+def _cause(exc: duckdb.Error) -> str:
+    """The operating system's words for a failed write, else DuckDB's first line."""
+    text = str(exc).splitlines()[0]
+    for words in ("No space left on device", "File too large", "Permission denied",
+                  "Read-only file system", "Disk quota exceeded"):
+        if words in text:
+            return words.lower()
+    return text
 
 
 def _run_columns(con: duckdb.DuckDBPyConnection) -> set[str]:
