@@ -1,14 +1,15 @@
 """Names for people outside the code: what the report and the results page call a generator,
-a variant, a metric or a setting (the code's names stay the keys).
+a variant, a metric or a setting (the code's names stay the keys). A generator's name is its
+class's ``title`` (hare.generators).
 """
 
 from __future__ import annotations
 
 import math
 
+from hare.generators import REGISTRY
+
 VALUE_NAMES = {
-    "generator": {"wachter": "Wachter", "gs": "Growing Spheres", "face": "FACE",
-                  "cchvae": "CCHVAE", "clue": "CLUE", "cruds": "CRUDS"},
     "variant": {"base": "base generator", "hare": "HARE", "multi_hare": "Multi-HARE",
                 "active_hare": "Active HARE"},
     "model": {"ann": "neural network", "lr": "logistic regression"},
@@ -32,9 +33,11 @@ FIELD_NAMES = {"budget": "budget B", "iterations": "iterations T", "bps": "bound
 
 def readable(field: str, value) -> str:
     """``readable("generator", "gs") == "Growing Spheres"``; unknown values pass through, so a
-    new generator or variant shows under its code name until it is given one here."""
+    new variant shows under its code name until it is given one here."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
+    if field == "generator" and value in REGISTRY:
+        return REGISTRY[value].title
     return VALUE_NAMES.get(field, {}).get(value, str(value))
 
 
