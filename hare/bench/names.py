@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import math
 
+from hare.bench.measures import LONG_NAMES, SHORT_NAMES
 from hare.generators import REGISTRY
 
 VALUE_NAMES = {
@@ -18,14 +19,9 @@ VALUE_NAMES = {
     "user_model": {"ground_truth": "hidden preferred recourse", "weighted_cost": "weighted cost"},
     "protocol": {"hare": "ours (the corrected protocol)",
                  "authors": "the authors' protocol (their code, replayed)"},
-    "metric": {"gtp": "ground truth proximity (GTP)", "gtd": "ground truth direction (GTD)",
-               "success_rate": "success rate", "constraint_violations": "constraint violations",
-               "redundancy": "redundancy", "proximity_sq": "proximity (squared L2)",
-               "sparsity": "sparsity", "user_cost": "user's own cost"},
+    "metric": LONG_NAMES,  # hare.bench.measures
 }
-SHORT_METRIC = {"gtp": "GTP", "gtd": "GTD", "success_rate": "success",
-                "constraint_violations": "con. vio.", "redundancy": "red.",
-                "proximity_sq": "prox. (L2²)", "sparsity": "spars.", "user_cost": "user's cost"}
+SHORT_METRIC = SHORT_NAMES  # a metric as a table's header (hare.bench.measures)
 FIELD_NAMES = {"budget": "budget B", "iterations": "iterations T", "bps": "boundary point search on",
                "scale": "ground-truth scale", "noise": "user noise", "users": "users",
                "user_model": "simulated user", "protocol": "protocol"}
