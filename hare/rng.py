@@ -18,19 +18,35 @@ _MASK32 = 0xFFFFFFFF
 
 # Every purpose that draws random numbers owns a range [start, stop) of stream numbers, so no
 # two purposes can ever share a stream. The numbers are those the engine has always used:
-# changing one moves stored results (and must change hare.ENGINE_REVISION).
+# changing one moves stored results (and must change hare.ENGINE_REVISION). A base generator
+# declares its range on its class (``streams``, hare.generators): registering it reserves the
+# range here under its name, refused where it meets another.
 STREAMS: dict[str, tuple[int, int]] = {
     "sampling": (1, 1_000),  # ActionableSampling in session iteration t (1-based): stream t
-    "gs": (1_000, 2_000),  # the Growing Spheres generator: 2 streams a shell
-    "cchvae": (2_000, 3_000),  # CCHVAE's latent shells: 2 streams a shell
     # people's sessions: redraw a (1-based) of iteration t: offset 1000·(a − 1) + t − 1
     "redraw": (1_000_000, 1_010_000),
     "ground_truth": (7_000_000, 7_000_001),  # simulated users' draws around the factual
     "ground_truth_gs": (7_001_000, 7_002_000),  # Growing Spheres from a draw: 2 streams a shell
     "noise": (9_000_000, 10_000_000),  # noisy answers: 1000·iteration + query number
-    "preference_weights": (11_000_000, 11_000_001),
-    "active": (13_000_000, 13_060_000),  # active_hare: 10,000 streams for each of 6 purposes  # weighted-cost users' feature weights
+    "preference_weights": (11_000_000, 11_000_001),  # weighted-cost users' feature weights
+    "active": (13_000_000, 13_060_000),  # active_hare: 10,000 streams for each of 6 purposes
 }
+
+
+def reserve(purpose: str, start: int, stop: int) -> None:
+    """Give ``purpose`` the streams [start, stop) (a generator's, as it is registered); a
+    ConfigError where the name holds another range or the range meets another purpose's."""
+    if STREAMS.get(purpose) == (start, stop):
+        return  # the same class registered again (its module reloaded)
+    if purpose in STREAMS:
+        raise ConfigError(f"random streams: {purpose!r} already owns {STREAMS[purpose]}")
+    if not 0 <= start < stop:
+        raise ConfigError(f"random streams of {purpose!r}: [{start}, {stop}) is not a range")
+    for other, (other_start, other_stop) in STREAMS.items():
+        if start < other_stop and other_start < stop:
+            raise ConfigError(f"random streams of {purpose!r}: [{start}, {stop}) meets "
+                              f"{other!r}'s [{other_start}, {other_stop})")
+    STREAMS[purpose] = (start, stop)
 
 
 def stream(purpose: str, offset: int = 0) -> int:

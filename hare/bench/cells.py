@@ -15,6 +15,7 @@ from functools import lru_cache
 import pandas as pd
 
 from hare.bench.config import CONFIG_FIELDS, RunConfig
+from hare.bench.measures import REPORTED
 from hare.bench.paper import PAPER_METRIC, paper_results
 from hare.bench.presets import PRESETS, preset_grid
 from hare.bench.store import ResultStore
@@ -24,8 +25,7 @@ KEY = tuple(f for f in CONFIG_FIELDS if f != "seed")
 # Fields a preset is run at any value of (preset_grid takes them as arguments): a 20-user run of
 # a Table 1 cell is still Table 1, and the paper's number applies to it, in its own cell.
 FREE = tuple(f for f in ("seed", "users", "protocol") if f in CONFIG_FIELDS)
-METRICS = ("gtp", "gtd", "success_rate", "constraint_violations", "redundancy", "proximity_sq",
-           "sparsity", "user_cost")
+METRICS = REPORTED  # hare.bench.measures
 PAPER_KEY = ("model", "dataset", "generator", "variant", "budget", "iterations", "bps", "scale")
 COLUMNS = ["cell_id", *KEY, "seeds", "seeds_with_value", "n_users", "metric", "mean", "std",
            "paper_mean", "paper_std", "within", "presets"]

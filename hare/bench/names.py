@@ -1,14 +1,16 @@
 """Names for people outside the code: what the report and the results page call a generator,
-a variant, a metric or a setting (the code's names stay the keys).
+a variant, a metric or a setting (the code's names stay the keys). A generator's name is its
+class's ``title`` (hare.generators).
 """
 
 from __future__ import annotations
 
 import math
 
+from hare.bench.measures import LONG_NAMES, SHORT_NAMES
+from hare.generators import REGISTRY
+
 VALUE_NAMES = {
-    "generator": {"wachter": "Wachter", "gs": "Growing Spheres", "face": "FACE",
-                  "cchvae": "CCHVAE", "clue": "CLUE", "cruds": "CRUDS"},
     "variant": {"base": "base generator", "hare": "HARE", "multi_hare": "Multi-HARE",
                 "active_hare": "Active HARE"},
     "model": {"ann": "neural network", "lr": "logistic regression"},
@@ -17,14 +19,9 @@ VALUE_NAMES = {
     "user_model": {"ground_truth": "hidden preferred recourse", "weighted_cost": "weighted cost"},
     "protocol": {"hare": "ours (the corrected protocol)",
                  "authors": "the authors' protocol (their code, replayed)"},
-    "metric": {"gtp": "ground truth proximity (GTP)", "gtd": "ground truth direction (GTD)",
-               "success_rate": "success rate", "constraint_violations": "constraint violations",
-               "redundancy": "redundancy", "proximity_sq": "proximity (squared L2)",
-               "sparsity": "sparsity", "user_cost": "user's own cost"},
+    "metric": LONG_NAMES,  # hare.bench.measures
 }
-SHORT_METRIC = {"gtp": "GTP", "gtd": "GTD", "success_rate": "success",
-                "constraint_violations": "con. vio.", "redundancy": "red.",
-                "proximity_sq": "prox. (L2²)", "sparsity": "spars.", "user_cost": "user's cost"}
+SHORT_METRIC = SHORT_NAMES  # a metric as a table's header (hare.bench.measures)
 FIELD_NAMES = {"budget": "budget B", "iterations": "iterations T", "bps": "boundary point search on",
                "scale": "ground-truth scale", "noise": "user noise", "users": "users",
                "user_model": "simulated user", "protocol": "protocol"}
@@ -32,9 +29,11 @@ FIELD_NAMES = {"budget": "budget B", "iterations": "iterations T", "bps": "bound
 
 def readable(field: str, value) -> str:
     """``readable("generator", "gs") == "Growing Spheres"``; unknown values pass through, so a
-    new generator or variant shows under its code name until it is given one here."""
+    new variant shows under its code name until it is given one here."""
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "—"
+    if field == "generator" and value in REGISTRY:
+        return REGISTRY[value].title
     return VALUE_NAMES.get(field, {}).get(value, str(value))
 
 

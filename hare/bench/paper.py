@@ -12,11 +12,9 @@ from importlib import resources
 import pandas as pd
 
 from hare.bench.config import RunConfig
+from hare.bench.measures import PAPER_NAMES
 
-# our metric name -> the paper CSV's
-PAPER_METRIC = {"gtp": "gtp", "gtd": "gtd", "success_rate": "success_rate",
-                "constraint_violations": "constraint_violations", "redundancy": "redundancy",
-                "proximity_sq": "proximity", "sparsity": "sparsity"}
+PAPER_METRIC = PAPER_NAMES  # our metric name -> the paper CSV's (hare.bench.measures)
 
 
 @lru_cache(maxsize=1)

@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from hare.bench.config import RunConfig, expand_grid
 from hare.errors import ConfigError
+from hare.generators import generator_names
 from hare.protocol import DEFAULT as DEFAULT_PROTOCOL, get_protocol
 
 ALL_DATASETS = ["adult", "compas", "credit"]
-ALL_GENERATORS = ["wachter", "gs", "face", "cchvae", "clue", "cruds"]
+ALL_GENERATORS = list(generator_names())  # every registered one, in registry (paper) order
 ABLATION_GENERATORS = ["wachter", "gs", "face"]  # the three the paper's ablations use
 
 PRESETS: dict[str, dict] = {

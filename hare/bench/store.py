@@ -20,17 +20,18 @@ import pandas as pd
 from hare.errors import (ConfigError, StoreBusy, StoreError, StoreNotCheckpointed,
                          make_folder_for)
 from hare.bench.config import RunConfig
+from hare.bench.measures import MEASURES, PER_USER
 
-METRICS = ("gtp", "gtd", "constraint_violations", "redundancy", "proximity_l2", "proximity_sq",
-           "sparsity", "user_cost")
+METRICS = PER_USER  # the metrics with a value per user (user_results), the run's their mean
 
 _SQL_TYPES = {str: "VARCHAR", int: "INTEGER", float: "DOUBLE", bool: "BOOLEAN"}
 
 # A run's summary row: its id, every RunConfig field (derived), then what the run measured.
 RECORD_COLUMNS: tuple[tuple[str, str], ...] = (
     ("n_users", "INTEGER"),  # factuals actually used (fewer than users if the model has fewer negatives)
-    ("success_rate", "DOUBLE"),
-    *((metric, "DOUBLE") for metric in METRICS),  # user_cost: the simulated user's own cost of r*
+    # run-level metrics (success_rate), then the per-user ones' means: as stores were shipped
+    *((m.name, m.sql_type) for m in MEASURES if not m.per_user),
+    *((m.name, m.sql_type) for m in MEASURES if m.per_user),
     ("queries_mean", "DOUBLE"), ("invalid_candidates_mean", "DOUBLE"), ("accepted_rate", "DOUBLE"),
     ("gt_fallbacks", "INTEGER"),
     # users whose ground truth the model rejects, and whose recourse leaves [0, 1] (the
@@ -100,15 +101,17 @@ RUN_TABLE = RunTable(RunConfig)
 RUN_COLUMNS = RUN_TABLE.columns
 RUNS_SCHEMA = RUN_TABLE.create
 
-USERS_SCHEMA = """
-CREATE TABLE IF NOT EXISTS user_results (
-    run_id VARCHAR, user_index INTEGER, test_row INTEGER,
-    valid BOOLEAN,
-    gtp DOUBLE, gtd DOUBLE, constraint_violations DOUBLE, redundancy DOUBLE,
-    proximity_l2 DOUBLE, proximity_sq DOUBLE, sparsity DOUBLE, user_cost DOUBLE,
-    queries INTEGER, accepted BOOLEAN, invalid_candidates INTEGER, gt_fallback BOOLEAN,
-    PRIMARY KEY (run_id, user_index)
-)"""
+# A user's row: who, whether the recourse is valid, each per-user metric, then what the session
+# cost and whether the ground truth needed its fallback.
+USER_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("run_id", "VARCHAR"), ("user_index", "INTEGER"), ("test_row", "INTEGER"), ("valid", "BOOLEAN"),
+    *((m.name, m.sql_type) for m in MEASURES if m.per_user),
+    ("queries", "INTEGER"), ("accepted", "BOOLEAN"), ("invalid_candidates", "INTEGER"),
+    ("gt_fallback", "BOOLEAN"),
+)
+USERS_SCHEMA = ("CREATE TABLE IF NOT EXISTS user_results (\n    "
+                + ",\n    ".join(f"{name} {kind}" for name, kind in USER_COLUMNS)
+                + ",\n    PRIMARY KEY (run_id, user_index)\n)")
 
 
 @dataclass(frozen=True)

@@ -2,8 +2,9 @@
 
 from hare.generators.base import (REGISTRY, RecourseGenerator, generator_names, make_generator,
                                   register, settings_class)
-# importing the modules registers the generators
-from hare.generators import cchvae, clue, cruds, face, growing_spheres, wachter  # noqa: F401
+# Importing the modules registers the generators, in this order: the paper's, which the
+# presets, the run schema's choices and the pickers follow.
+from hare.generators import wachter, growing_spheres, face, cchvae, clue, cruds  # noqa: F401, I001
 from hare.generators.growing_spheres import growing_spheres_search
 
 __all__ = ["REGISTRY", "RecourseGenerator", "generator_names", "growing_spheres_search",

@@ -1,5 +1,10 @@
 """One interface for every base recourse generator, and a registry by name (SPEC §8).
 
+A generator's class is the one place its facts are declared: its code name, what researchers
+and people call it, and the random streams it draws from. The registry hands them to the
+report's names (hare.bench.names), the live page's labels (hare.live.formatting), the presets
+and the run schema's choices (registry order), and hare.rng's stream table.
+
 scikit-learn style: the constructor only stores parameters (a frozen ``Settings`` dataclass per
 generator, validated when built; an unknown name is an error), ``fit(dataset, model, space,
 seed)`` prepares (e.g. trains an autoencoder), ``generate(x, keys)`` returns one recourse per
@@ -15,6 +20,7 @@ from typing import Any, ClassVar
 
 import torch
 
+from hare import rng
 from hare.actions import ActionSpace
 from hare.data import Dataset
 from hare.errors import ConfigError
@@ -24,12 +30,24 @@ REGISTRY: dict[str, type["RecourseGenerator"]] = {}
 
 
 def register(cls: type["RecourseGenerator"]) -> type["RecourseGenerator"]:
-    """Class decorator: make a generator available by its ``name``."""
+    """Class decorator: make a generator available by its ``name`` and reserve its random
+    streams in hare.rng (refused where they meet another purpose's)."""
+    missing = [fact for fact in ("name", "title", "people_label", "people_help")
+               if not getattr(cls, fact)]
+    if missing:
+        raise TypeError(f"{cls.__qualname__} must set {', '.join(missing)} to be registered")
+    known = REGISTRY.get(cls.name)
+    if known is not None and (known.__module__, known.__qualname__) != (cls.__module__,
+                                                                         cls.__qualname__):
+        raise TypeError(f"generator name {cls.name!r} is taken by {known.__qualname__}")
+    if cls.streams is not None:
+        rng.reserve(cls.name, *cls.streams)
     REGISTRY[cls.name] = cls
     return cls
 
 
 def generator_names() -> tuple[str, ...]:
+    """Every registered generator's name, in registration order (the paper's for its six)."""
     return tuple(REGISTRY)
 
 
@@ -83,9 +101,16 @@ def check_number(owner: str, field: str, value, kind: type, low=None, high=None,
 
 
 class RecourseGenerator(ABC):
-    """Base class. Subclasses set ``name`` and ``Settings`` and implement ``_search``."""
+    """Base class. Subclasses set ``name``, ``Settings`` and the facts below, and implement
+    ``_search``."""
 
-    name: ClassVar[str] = ""
+    name: ClassVar[str] = ""  # the code's name: run configs, the command line, stored runs
+    title: ClassVar[str] = ""  # what the report and the results page call it
+    people_label: ClassVar[str] = ""  # the live page's name for it: how the first option is found
+    people_help: ClassVar[str] = ""  # the live page's one line on what it does
+    # The hare.rng streams [start, stop) its searches draw from; None where it draws none.
+    # Stored results were drawn with these numbers: they never change.
+    streams: ClassVar[tuple[int, int] | None] = None
     Settings: ClassVar[type] = NoSettings
 
     def __init__(self, settings=None, **params):

@@ -55,6 +55,10 @@ class CCHVAESettings:
 @register
 class CCHVAE(RecourseGenerator):
     name = "cchvae"
+    title = "CCHVAE"
+    people_label = "Realistic profiles (VAE)"
+    people_help = "CCHVAE: searches among profiles that look like real ones"
+    streams = (2_000, 3_000)  # the latent shells: 2 streams a shell
     Settings = CCHVAESettings
 
     def fit(self, dataset, model, space, seed: int = 0):

@@ -64,6 +64,9 @@ class CLUESettings:
 @register
 class CLUE(RecourseGenerator):
     name = "clue"
+    title = "CLUE"
+    people_label = "Confident profiles (VAE)"
+    people_help = "CLUE: profiles the model is sure about"
     Settings = CLUESettings
 
     def fit(self, dataset, model, space, seed: int = 0):

@@ -56,6 +56,9 @@ class CRUDSSettings:
 @register
 class CRUDS(RecourseGenerator):
     name = "cruds"
+    title = "CRUDS"
+    people_label = "Realistic profiles (CSVAE)"
+    people_help = "CRUDS: a model of how profiles differ between outcomes"
     Settings = CRUDSSettings
 
     def fit(self, dataset, model, space, seed: int = 0):

@@ -129,6 +129,9 @@ class FACESettings:
 @register
 class FACE(RecourseGenerator):
     name = "face"
+    title = "FACE"
+    people_label = "Path through real people"
+    people_help = "FACE: a path through similar people the model accepts"
     Settings = FACESettings
 
     def fit(self, dataset, model, space, seed: int = 0):

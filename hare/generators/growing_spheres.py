@@ -111,6 +111,10 @@ class GrowingSpheres(RecourseGenerator):
     step 0.2); returns the positive draw nearest to the factual in L1."""
 
     name = "gs"
+    title = "Growing Spheres"
+    people_label = "Nearest change"
+    people_help = "Growing spheres: the smallest change the model accepts (fast)"
+    streams = (1_000, 2_000)  # 2 streams a shell
     Settings = GrowingSpheresSettings
 
     def _search(self, x: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:

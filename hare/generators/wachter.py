@@ -39,6 +39,9 @@ class WachterSettings:
 @register
 class Wachter(RecourseGenerator):
     name = "wachter"
+    title = "Wachter"
+    people_label = "Gradient search"
+    people_help = "Wachter et al.: follows the model's gradient to a yes"
     Settings = WachterSettings
 
     def _search(self, x: torch.Tensor, keys: torch.Tensor) -> torch.Tensor:

@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from hare.data import Dataset
+from hare.generators import REGISTRY
 
 def format_value(dataset: Dataset, column: str, value) -> str:
     """One value in original units, with the encoder's rounding and a $ for money columns
@@ -99,23 +100,18 @@ def profile_table(dataset: Dataset, x, r) -> pd.DataFrame:
     return frame.sort_values("changed", ascending=False, kind="stable").reset_index(drop=True)
 
 
-# The base generators as a visitor reads them: how the first option is found.
-GENERATOR_TEXT = {
-    "gs": ("Nearest change", "Growing spheres: the smallest change the model accepts (fast)"),
-    "wachter": ("Gradient search", "Wachter et al.: follows the model's gradient to a yes"),
-    "face": ("Path through real people", "FACE: a path through similar people the model accepts"),
-    "cchvae": ("Realistic profiles (VAE)", "CCHVAE: searches among profiles that look like real ones"),
-    "clue": ("Confident profiles (VAE)", "CLUE: profiles the model is sure about"),
-    "cruds": ("Realistic profiles (CSVAE)", "CRUDS: a model of how profiles differ between outcomes"),
-}
-
-
 def generator_label(name: str) -> str:
-    return GENERATOR_TEXT.get(name, (name, ""))[0]
+    """A base generator as a visitor reads it: how the first option is found (its class's
+    ``people_label``; an unknown name passes through)."""
+    found = REGISTRY.get(name)
+    return found.people_label if found else name
 
 
 def generator_help(name: str) -> str:
-    return GENERATOR_TEXT.get(name, ("", name))[1]
+    """One line on what the generator does (its class's ``people_help``; an unknown name passes
+    through)."""
+    found = REGISTRY.get(name)
+    return found.people_help if found else name
 
 
 def people_frame(dataset: Dataset, rows: list[int], limit: int = 6) -> pd.DataFrame:

@@ -32,6 +32,16 @@ def streams_used(monkeypatch):
     return used
 
 
+def test_every_purpose_keeps_the_streams_stored_results_were_drawn_with():
+    """The generators' ranges come from their classes (reserved as they are registered), the
+    rest from hare.rng's table: together, the numbers the engine has always used."""
+    assert rng.STREAMS == {
+        "sampling": (1, 1_000), "gs": (1_000, 2_000), "cchvae": (2_000, 3_000),
+        "redraw": (1_000_000, 1_010_000), "ground_truth": (7_000_000, 7_000_001),
+        "ground_truth_gs": (7_001_000, 7_002_000), "noise": (9_000_000, 10_000_000),
+        "preference_weights": (11_000_000, 11_000_001), "active": (13_000_000, 13_060_000)}
+
+
 def test_ranges_are_well_formed_and_pairwise_disjoint():
     ranges = sorted(rng.STREAMS.values())
     assert all(start < stop for start, stop in ranges)
