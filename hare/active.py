@@ -41,8 +41,8 @@ from hare.candidates import (SamplingSettings, actionable_sampling, boundary_poi
                              reach_target)
 from hare.errors import ConfigError
 from hare.models import Classifier
+from hare.questions import Question, SessionResult, checked_answers
 from hare.rng import STREAMS, keyed_normal, keyed_uniform, stream, user_keys
-from hare.session import Question, SessionResult, checked_answers
 
 # Keyed random streams of this module: hare.rng's "active" range, 10,000 per purpose.
 _STREAM = STREAMS["active"][0]

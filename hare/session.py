@@ -19,6 +19,7 @@ from hare.candidates import (SamplingSettings, actionable_sampling, boundary_poi
                              reach_target)
 from hare.errors import ConfigError
 from hare.protocol import CHOICES  # each choice is ours ("hare") or the authors'
+from hare.questions import Question, SessionResult, checked_answers
 from hare.models import Classifier
 from hare.rng import stream
 
@@ -108,36 +109,6 @@ class HareSettings:
     def drops_invalid(self) -> bool:
         """A slot without a real option is skipped, free (people, or the authors' sampler)."""
         return self.counting == "people" or self.sampler == "authors"
-
-
-@dataclass(frozen=True)
-class Question:
-    """One question put to the users listed in ``users`` (indices into the session's batch).
-
-    ``compare``: prefer ``challenger`` over ``current``? ``accept``: is ``current`` good enough?
-    Answers are a (M,) bool tensor: True = prefers the challenger / is satisfied.
-    """
-
-    kind: str
-    users: torch.Tensor  # (M,) long
-    iteration: int  # 1-based
-    step: int  # 1-based query number within the iteration
-    current: torch.Tensor  # (M, d) the winner so far
-    challenger: torch.Tensor | None  # (M, d), compare questions only
-
-
-@dataclass(frozen=True)
-class SessionResult:
-    """Per user: the final recourse r* (NaN where the base generator failed) and the cost."""
-
-    recourse: torch.Tensor  # (N, d)
-    queries: torch.Tensor  # (N,) long: questions answered
-    accepted: torch.Tensor  # (N,) bool: said "good enough" before the budget ran out
-    invalid_candidates: torch.Tensor  # (N,) long: samples with g < τ, replaced by the incumbent
-    iterations: torch.Tensor  # (N,) long: iterations started
-    # (N,) long: comparisons skipped because no new option was found ("people" counting; these
-    # cost nothing). Under "paper" counting they are asked, with two identical options.
-    skipped: torch.Tensor | None = None
 
 
 class HareSession:
@@ -346,17 +317,6 @@ class HareSession:
         return SessionResult(self.winner.clone(), self.queries.clone(), self.accepted.clone(),
                              self.invalid.clone(), self.iterations_run.clone(),
                              self.skipped.clone())
-
-
-def checked_answers(question: Question | None, answers: torch.Tensor | bool) -> torch.Tensor:
-    """(M,) bool answers to the pending ``question``; an error for no question or a wrong count
-    (shared by every session of this protocol)."""
-    if question is None:
-        raise RuntimeError("no question is waiting for an answer; call next_question() first")
-    answers = torch.as_tensor(answers, dtype=torch.bool).reshape(-1)
-    if answers.shape[0] != question.users.shape[0]:
-        raise ValueError(f"expected {question.users.shape[0]} answers, got {answers.shape[0]}")
-    return answers
 
 
 def run_to_end(session: HareSession, oracle) -> SessionResult:
