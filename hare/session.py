@@ -18,7 +18,7 @@ from hare.candidates import SamplingSettings, reach_target
 from hare.errors import ConfigError
 from hare.models import Classifier
 from hare.protocol import HARE, Rounds, Sampler
-from hare.questions import Question, SessionResult, checked_answers
+from hare.questions import Question, RecourseSession, SessionResult, checked_answers
 from hare.rng import stream
 
 BPS_MODES = ("every", "best")
@@ -311,8 +311,9 @@ class HareSession:
                              self.skipped.clone())
 
 
-def run_to_end(session: HareSession, oracle) -> SessionResult:
-    """Drive a session with an oracle whose ``answer(question)`` returns (M,) bools.
+def run_to_end(session: RecourseSession, oracle) -> SessionResult:
+    """Drive a session (HARE's or active HARE's) with an oracle whose ``answer(question)``
+    returns (M,) bools.
 
     Loops over questions (B of them), never over users.
     """
