@@ -25,9 +25,9 @@ question per round, like Multi-HARE's T iterations). By default a person is aske
 enough?" once per 10 questions: rounds = max(1, B // 10), so B 30 asks 27 comparisons and 3
 accept questions, B 10 asks 9 and 1.
 A comparison a user has no distinguishable pair for is skipped without charging the budget, so
-B is an upper bound. The session has HareSession's protocol (``next_question`` / ``answer`` /
-``result`` / ``done``): ``run_to_end`` and the simulated users drive it unchanged, and a person
-is a batch of one.
+B is an upper bound. The session is a hare.questions.RecourseSession, as HareSession is
+(``next_question`` / ``answer`` / ``result`` / ``done``): ``run_to_end`` and the simulated users
+drive it unchanged, and a person is a batch of one.
 """
 
 from __future__ import annotations
@@ -41,8 +41,8 @@ from hare.candidates import (SamplingSettings, actionable_sampling, boundary_poi
                              reach_target)
 from hare.errors import ConfigError
 from hare.models import Classifier
+from hare.questions import Question, SessionResult, checked_answers
 from hare.rng import STREAMS, keyed_normal, keyed_uniform, stream, user_keys
-from hare.session import Question, SessionResult, checked_answers
 
 # Keyed random streams of this module: hare.rng's "active" range, 10,000 per purpose.
 _STREAM = STREAMS["active"][0]
@@ -187,7 +187,8 @@ def _information_gain(dist: torch.Tensor, wt: torch.Tensor, iu: torch.Tensor, ju
 
 
 class ActiveHareSession:
-    """Active elicitation for a batch of users, HareSession's protocol (see module docstring).
+    """Active elicitation for a batch of users, a RecourseSession like HareSession (see module
+    docstring).
 
     x, r0: (N, d) factuals and base recourses (NaN rows: the base generator failed, so the user
     is asked nothing and gets no recourse). keys: (N,) per-user random keys (hare.rng).
@@ -508,8 +509,10 @@ class ActiveHareSession:
         self._pair = None
 
     def result(self) -> SessionResult:
-        """Per user: the estimate last shown (NaN where the base generator failed); the
-        ``invalid_candidates`` field counts skipped comparisons (no distinguishable pair)."""
+        """Per user: the estimate last shown (NaN where the base generator failed); skipped
+        comparisons (no distinguishable pair) in ``skipped``. ``invalid_candidates`` is 0: every
+        option shown is a valid particle (see SessionResult)."""
         recourse = torch.where(self.failed.unsqueeze(-1), torch.nan, self.estimate)
         return SessionResult(recourse, self.queries.clone(), self.accepted.clone(),
-                             self.skipped.clone(), self.rounds_run.clone())
+                             torch.zeros_like(self.queries), self.rounds_run.clone(),
+                             self.skipped.clone())

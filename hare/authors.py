@@ -17,6 +17,7 @@ from hare.candidates import SamplingSettings, bisect
 from hare.models import Classifier
 from hare.optim import Adam
 from hare.rng import keyed_normal
+from hare.users import GroundTruth
 
 
 def authors_sampling(model: Classifier, x: torch.Tensor, r0: torch.Tensor, space: ActionSpace,
@@ -88,7 +89,7 @@ def _shell_samples(seed: int, samples: int, m: int) -> tuple[torch.Tensor, torch
 
 def authors_ground_truth(model: Classifier, x: torch.Tensor, space: ActionSpace, scale: float,
                          seed: int, max_draws: int = 100, samples: int = 1000,
-                         step: float = 0.2, max_shells: int = 1000):
+                         step: float = 0.2, max_shells: int = 1000) -> GroundTruth:
     """The authors' simulated ground truth (their ``src/user.py``) for N users at once.
 
     p_j = clip(x + z_j, 0, 1) with the shared draws z_j (``_shared_draws``); a user takes the
@@ -98,10 +99,7 @@ def authors_ground_truth(model: Classifier, x: torch.Tensor, space: ActionSpace,
     every shell, no clip; the positive sample nearest in L1. r_gt = clip(that, 0, 1), not
     re-checked, so it can be classified negative. A user with no negative draw (or whose
     search finds nothing) keeps the last draw clipped, and is counted in ``fallback``.
-    Returns hare.users.GroundTruth.
     """
-    from hare.users import GroundTruth  # hare.users imports the session, which imports us
-
     n, d = x.shape
     if n == 0:  # a classifier that refuses nobody (the authors' COMPAS LR, SPEC §1)
         return GroundTruth(x.clone(), torch.zeros(0, dtype=torch.bool),

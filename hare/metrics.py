@@ -17,6 +17,25 @@ CARLA_TOL = 1e-8  # CARLA's L0: np.isclose(delta, 0), whose absolute tolerance i
 
 
 @dataclass(frozen=True)
+class Precision:
+    """When a feature counts as changed: for redundancy, |r_j − x_j| > ``redundancy_tol``,
+    with r read as float32 first if ``float32`` (and a reverted feature then takes the
+    factual's float32 value); for sparsity, |r_j − x_j| > ``sparsity_tol``. The defaults are
+    this project's: one tolerance, float64 throughout."""
+
+    float32: bool = False
+    redundancy_tol: float = CHANGE_TOL
+    sparsity_tol: float = CHANGE_TOL
+
+
+# CARLA's, on the authors' float32 recourses (hare.protocol): a feature is changed for
+# redundancy when its float32 value differs at all from the float64 factual (so an untouched
+# continuous column whose value float32 cannot hold counts, and reverting it alone keeps the
+# prediction), and for sparsity when |r_j − x_j| > 1e-8 (CARLA's isclose).
+CARLA_PRECISION = Precision(float32=True, redundancy_tol=0.0, sparsity_tol=CARLA_TOL)
+
+
+@dataclass(frozen=True)
 class UserMetrics:
     """(N,) tensors, one entry per user; NaN where the user has no valid recourse."""
 
@@ -34,15 +53,10 @@ class UserMetrics:
 
 
 def compute_metrics(model: Classifier, x: torch.Tensor, r: torch.Tensor, r_gt: torch.Tensor,
-                    immutable: torch.Tensor, precision: str = "hare") -> UserMetrics:
+                    immutable: torch.Tensor, precision: Precision = Precision()) -> UserMetrics:
     """x, r, r_gt: (N, d); immutable: (d,) bool. r may hold NaN rows (no recourse).
-
-    ``precision="authors"`` computes redundancy and sparsity as CARLA did on the authors'
-    float32 recourses (hare.protocol): a feature is changed for redundancy when its float32
-    value differs at all from the float64 factual (so an untouched continuous column whose
-    value float32 cannot hold counts, and reverting it alone keeps the prediction), and for
-    sparsity when |r_j − x_j| > 1e-8 (CARLA's isclose).
-    """
+    ``precision`` says when redundancy and sparsity count a feature as changed
+    (``CARLA_PRECISION``: as CARLA did on the authors' recourses)."""
     with torch.no_grad():
         has = ~torch.isnan(r).any(dim=-1)
         safe = torch.where(has.unsqueeze(-1), r, x)
@@ -55,18 +69,15 @@ def compute_metrics(model: Classifier, x: torch.Tensor, r: torch.Tensor, r_gt: t
         violations = (changed & immutable).sum(-1).float()
         d = x.shape[-1]
         eye = torch.eye(d, dtype=torch.bool)
-        if precision == "authors":
-            stored = safe.float().to(x.dtype)  # what CARLA read: the float32 recourse
-            changed_red = stored != x
-            reverted = torch.where(eye, x.float().to(x.dtype).unsqueeze(1), stored.unsqueeze(1))
-            sparse = delta.abs() > CARLA_TOL
-        else:
-            changed_red, sparse = changed, changed
-            reverted = torch.where(eye, x.unsqueeze(1), safe.unsqueeze(1))  # (N, d, d): row j reverts j
+        stored, factual = safe, x
+        if precision.float32:  # what CARLA read: the float32 recourse
+            stored, factual = safe.float().to(x.dtype), x.float().to(x.dtype)
+        changed_red = (stored - x).abs() > precision.redundancy_tol
+        reverted = torch.where(eye, factual.unsqueeze(1), stored.unsqueeze(1))  # (N, d, d): row j reverts j
         redundant = (model(reverted) >= 0.5) & changed_red
         redundancy = redundant.sum(-1).float()
         proximity = delta.norm(dim=-1)
-        sparsity = sparse.sum(-1).float()
+        sparsity = (delta.abs() > precision.sparsity_tol).sum(-1).float()
 
         def only_valid(t: torch.Tensor) -> torch.Tensor:
             return torch.where(valid, t.float(), torch.nan)

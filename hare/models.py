@@ -40,7 +40,7 @@ class TrainSettings:
 
 # The authors' training (their main.py through CARLA): RMSprop, lr 2e-3, 20 epochs, batch 256,
 # no minimum number of steps, CARLA's two-unit softmax head. Used by protocols whose
-# classifier choice is "authors".
+# classifier choice is the authors' (hare.protocol).
 AUTHORS_TRAINING = TrainSettings(min_steps=0, optimizer="rmsprop", outputs=2)
 
 

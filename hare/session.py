@@ -14,12 +14,11 @@ from dataclasses import dataclass, field
 import torch
 
 from hare.actions import ActionSpace
-from hare.authors import authors_sampling, plain_bisection
-from hare.candidates import (SamplingSettings, actionable_sampling, boundary_point_search,
-                             reach_target)
+from hare.candidates import SamplingSettings, reach_target
 from hare.errors import ConfigError
-from hare.protocol import CHOICES  # each choice is ours ("hare") or the authors'
 from hare.models import Classifier
+from hare.protocol import HARE, Rounds, Sampler
+from hare.questions import Question, RecourseSession, SessionResult, checked_answers
 from hare.rng import stream
 
 BPS_MODES = ("every", "best")
@@ -50,11 +49,11 @@ class HareSettings:
     counting: str = "paper"  # see COUNTING
     target: float = 0.5  # τ: BPS calibrates to g = τ (people: above 0.5, a safety margin)
     redraws: int = 3  # "people" only: rounds of fresh samples for invalid or repeated ones
-    # The authors' code (hare.protocol): "authors" sampler = their ActionableSampling, invalid
-    # samples dropped (skipped, never asked about); "authors" rounds = T new candidates a round
-    # and B // T rounds (T = 1: one round of B), no "good enough?" charged, plain bisection.
-    sampler: str = "hare"
-    rounds: str = "hare"
+    # The protocol's sampler and round schedule (hare.protocol): ours, or the authors' code's
+    # (their ActionableSampling, invalid samples dropped; T new candidates a round and B // T
+    # rounds, no "good enough?" charged, plain bisection).
+    sampler: Sampler = HARE.sampler
+    rounds: Rounds = HARE.rounds
 
     @classmethod
     def for_people(cls, budget: int = 10, iterations: int = 2, target: float = 0.6,
@@ -84,60 +83,26 @@ class HareSettings:
             raise ConfigError(f"target probability must be in [0.5, 1) (got {self.target})")
         if not 0 <= self.redraws <= MAX_REDRAWS:
             raise ConfigError(f"redraws must be from 0 to {MAX_REDRAWS} (got {self.redraws})")
-        for name in ("sampler", "rounds"):
-            if getattr(self, name) not in CHOICES:
-                raise ConfigError(f"unknown {name} {getattr(self, name)!r} (valid: "
-                                  f"{', '.join(CHOICES)})")
+        for name, kind in (("sampler", Sampler), ("rounds", Rounds)):
+            if not isinstance(getattr(self, name), kind):
+                raise ConfigError(f"{name} must be a protocol's (e.g. hare.protocol.get_protocol"
+                                  f"('authors').{name}), got {getattr(self, name)!r}")
 
     @property
     def k(self) -> int:
         """Candidates shown per iteration, the incumbent included (queries spent: k − 1
         comparisons, plus the "good enough?" under our rounds)."""
-        if self.rounds == "authors":
-            return (self.budget if self.iterations == 1 else self.iterations) + 1
-        return self.budget // self.iterations
+        return self.rounds.candidates(self.budget, self.iterations)
 
     @property
     def n_rounds(self) -> int:
         """Iterations run: T for ours; B // T for the authors' (T = 1, HARE: one round)."""
-        if self.rounds == "authors":
-            return 1 if self.iterations == 1 else self.budget // self.iterations
-        return self.iterations
+        return self.rounds.count(self.budget, self.iterations)
 
     @property
     def drops_invalid(self) -> bool:
         """A slot without a real option is skipped, free (people, or the authors' sampler)."""
-        return self.counting == "people" or self.sampler == "authors"
-
-
-@dataclass(frozen=True)
-class Question:
-    """One question put to the users listed in ``users`` (indices into the session's batch).
-
-    ``compare``: prefer ``challenger`` over ``current``? ``accept``: is ``current`` good enough?
-    Answers are a (M,) bool tensor: True = prefers the challenger / is satisfied.
-    """
-
-    kind: str
-    users: torch.Tensor  # (M,) long
-    iteration: int  # 1-based
-    step: int  # 1-based query number within the iteration
-    current: torch.Tensor  # (M, d) the winner so far
-    challenger: torch.Tensor | None  # (M, d), compare questions only
-
-
-@dataclass(frozen=True)
-class SessionResult:
-    """Per user: the final recourse r* (NaN where the base generator failed) and the cost."""
-
-    recourse: torch.Tensor  # (N, d)
-    queries: torch.Tensor  # (N,) long: questions answered
-    accepted: torch.Tensor  # (N,) bool: said "good enough" before the budget ran out
-    invalid_candidates: torch.Tensor  # (N,) long: samples with g < τ, replaced by the incumbent
-    iterations: torch.Tensor  # (N,) long: iterations started
-    # (N,) long: comparisons skipped because no new option was found ("people" counting; these
-    # cost nothing). Under "paper" counting they are asked, with two identical options.
-    skipped: torch.Tensor | None = None
+        return self.counting == "people" or self.sampler.drops_invalid
 
 
 class HareSession:
@@ -195,9 +160,9 @@ class HareSession:
         """One draw of (pool (M, k, d), valid (M, k)): the incumbent and k − 1 samples."""
         s = self.settings
         x, incumbent = self.x[users], self.winner[users]
-        sample = authors_sampling if s.sampler == "authors" else actionable_sampling
-        samples = sample(self.model, x, incumbent, self.space, s.k - 1, self.keys[users],
-                         stream=_sampling_stream(iteration, attempt), settings=s.sampling)
+        samples = s.sampler.sample(self.model, x, incumbent, self.space, s.k - 1,
+                                   self.keys[users], stream=_sampling_stream(iteration, attempt),
+                                   settings=s.sampling)
         pool = torch.cat([incumbent.unsqueeze(1), samples], dim=1)  # (M, k, d)
         if s.bps == "every":
             return self._calibrate(x, pool)
@@ -208,9 +173,7 @@ class HareSession:
         """(points, valid) of BoundaryPointSearch on pool (M, k, d): ours, or the authors'
         plain bisection over every column."""
         s = self.settings
-        if s.rounds == "authors":
-            return plain_bisection(self.model, x, pool, s.eps, target=s.target)
-        return boundary_point_search(self.model, x, pool, self.space, s.eps, target=s.target)
+        return s.rounds.calibrate(self.model, x, pool, self.space, s.eps, target=s.target)
 
     def _distinct(self, pool: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
         """(M, k) bool: slot j is valid and shows differently from the incumbent and from every
@@ -328,7 +291,7 @@ class HareSession:
         question = self._pending
         answers = checked_answers(question, answers)
         users = question.users
-        if question.kind == "compare" or self.settings.rounds == "hare":
+        if question.kind == "compare" or self.settings.rounds.charges_accept:
             self.queries[users] += 1  # the authors' code asks no "good enough?"
         self.step += 1
         if question.kind == "compare":
@@ -348,19 +311,9 @@ class HareSession:
                              self.skipped.clone())
 
 
-def checked_answers(question: Question | None, answers: torch.Tensor | bool) -> torch.Tensor:
-    """(M,) bool answers to the pending ``question``; an error for no question or a wrong count
-    (shared by every session of this protocol)."""
-    if question is None:
-        raise RuntimeError("no question is waiting for an answer; call next_question() first")
-    answers = torch.as_tensor(answers, dtype=torch.bool).reshape(-1)
-    if answers.shape[0] != question.users.shape[0]:
-        raise ValueError(f"expected {question.users.shape[0]} answers, got {answers.shape[0]}")
-    return answers
-
-
-def run_to_end(session: HareSession, oracle) -> SessionResult:
-    """Drive a session with an oracle whose ``answer(question)`` returns (M,) bools.
+def run_to_end(session: RecourseSession, oracle) -> SessionResult:
+    """Drive a session (HARE's or active HARE's) with an oracle whose ``answer(question)``
+    returns (M,) bools.
 
     Loops over questions (B of them), never over users.
     """

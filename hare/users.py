@@ -18,8 +18,8 @@ from hare.errors import ConfigError
 from hare.generators.growing_spheres import growing_spheres_search
 from hare.models import Classifier
 from hare import rng
+from hare.questions import Question
 from hare.rng import keyed_normal, keyed_uniform
-from hare.session import Question
 
 SCALES = {"near": 0.2, "intermediate": 0.8, "far": 1.5}
 

@@ -25,12 +25,11 @@ from hare.bench.store import METRICS, RunRecord
 from hare.data import Dataset, load_dataset
 from hare.generators import make_generator
 from hare.metrics import compute_metrics
-from hare.authors import authors_ground_truth
-from hare.models import AUTHORS_TRAINING, TrainSettings, TrainedModel, load_or_train, negative_factuals
-from hare.protocol import get_protocol
+from hare.models import TrainedModel, load_or_train, negative_factuals
+from hare.protocol import HARE, Training, get_protocol
 from hare.rng import keyed_uniform, stream, user_keys
 from hare.session import HareSession, run_to_end
-from hare.users import SCALES, GroundTruth, SimulatedUser, simulate_ground_truth
+from hare.users import GroundTruth, SimulatedUser
 
 
 @dataclass
@@ -72,12 +71,12 @@ class RunContext:
     def _preparing(self, what: str) -> None:
         self.status.emit([self.current], "preparing", what)
 
-    def model(self, dataset: Dataset, kind: str, seed: int, training: str = "hare") -> TrainedModel:
-        key = (dataset.name, kind, seed, training)
+    def model(self, dataset: Dataset, kind: str, seed: int,
+              training: Training = HARE.classifier) -> TrainedModel:
+        key = (dataset.name, kind, seed, training.choice)
         if key not in self.models:
             self._preparing(f"the {kind.upper()} classifier for seed {seed} (trained once, then cached)")
-            settings = AUTHORS_TRAINING if training == "authors" else TrainSettings()
-            self.models[key] = load_or_train(dataset, kind, seed, settings)
+            self.models[key] = load_or_train(dataset, kind, seed, training.settings)
         return self.models[key]
 
     def base_recourse(self, cfg: RunConfig, dataset, model, space, x, keys) -> _Timed:
@@ -91,15 +90,12 @@ class RunContext:
 
     def ground_truth(self, cfg: RunConfig, model, space, x, keys) -> _Timed:
         protocol = get_protocol(cfg.protocol)
-        key = (cfg.dataset, cfg.model, cfg.seed, cfg.users, cfg.scale, protocol.classifier,
-               protocol.ground_truth)
+        key = (cfg.dataset, cfg.model, cfg.seed, cfg.users, cfg.scale, protocol.classifier.choice,
+               protocol.ground_truth.choice)
         if key not in self.truth:
             self._preparing(f"{cfg.scale} ground truths of the simulated users")
             started = time.perf_counter()
-            if protocol.ground_truth == "authors":
-                truth = authors_ground_truth(model, x, space, SCALES[cfg.scale], cfg.seed)
-            else:
-                truth = simulate_ground_truth(model, x, space, cfg.scale, keys)
+            truth = protocol.ground_truth.draw(model, x, space, cfg.scale, keys, cfg.seed)
             self.truth[key] = _Timed(truth, time.perf_counter() - started)
         return self.truth[key]
 
@@ -107,7 +103,7 @@ class RunContext:
 def _base_key(cfg: RunConfig) -> tuple:
     """What a run's base recourses depend on."""
     return (cfg.dataset, cfg.model, cfg.seed, cfg.users, cfg.generator,
-            get_protocol(cfg.protocol).classifier)
+            get_protocol(cfg.protocol).classifier.choice)
 
 
 def _session_result(cfg: RunConfig, context: RunContext, model, x, r0, space, keys,
@@ -185,7 +181,7 @@ def execute_run(cfg: RunConfig, context: RunContext | None = None) -> RunRecord:
         recourse, queries, accepted, invalid = (result.recourse, result.queries, result.accepted,
                                                 result.invalid_candidates)
     metrics = compute_metrics(model, x, recourse, truth.recourse, dataset.immutable_mask,
-                              precision=protocol.metrics)
+                              precision=protocol.metrics.precision)
     # The simulated user's own cost of r* (distance to r_gt, or the weighted L1 cost for
     # weighted-cost users): the quantity that user's answers actually optimise.
     user_cost = torch.where(metrics.valid, oracle.score(torch.nan_to_num(recourse), user_index),
@@ -240,7 +236,8 @@ def group_key(cfg: RunConfig) -> tuple:
     not in the key: the ground truths do not depend on it, and keyed by it every generator's
     group drew them again (6 times over in Table 1). The protocol's classifier choice is: it
     is another classifier."""
-    return (cfg.dataset, cfg.model, cfg.seed, cfg.users, get_protocol(cfg.protocol).classifier)
+    return (cfg.dataset, cfg.model, cfg.seed, cfg.users,
+            get_protocol(cfg.protocol).classifier.choice)
 
 
 def run_one(cfg: RunConfig, context: RunContext) -> RunRecord | RunFailure:

@@ -269,7 +269,8 @@ def test_nothing_to_compare_asks_only_good_enough(compas_setup, compas_ann):
     result = run_to_end(session, user)
     assert [q.kind for q in user.questions] == ["accept"]
     assert result.queries.tolist() == [1] * len(x)
-    assert result.invalid_candidates.tolist() == [9] * len(x)
+    assert result.skipped.tolist() == [9] * len(x)
+    assert result.invalid_candidates.tolist() == [0] * len(x)  # no option shown is invalid
     has_particle = session.alive.any(-1)
     assert has_particle.any() and (~has_particle).any()
     assert bool((compas_ann(result.recourse[has_particle]) >= 0.5).all())

@@ -21,7 +21,8 @@ from hare.bench.store import RUNS_SCHEMA, ResultStore
 from hare.cli import main
 from hare.generators import make_generator
 from hare.models import AUTHORS_TRAINING, load_or_train
-from hare.protocol import FACTORS, PROTOCOLS
+from hare.errors import ConfigError
+from hare.protocol import AUTHORS, FACTORS, HARE, PROTOCOLS
 from hare.session import HareSession, HareSettings, run_to_end
 from hare.users import SCALES, SimulatedUser, simulate_ground_truth
 
@@ -48,10 +49,18 @@ def test_protocols_are_data_one_switch_each():
     assert PROTOCOLS["hare"].seeds == (0, 1, 2, 3, 4) and PROTOCOLS["hare"].users == 150
     assert PROTOCOLS["authors"].seeds == (1, 2, 3, 4) and PROTOCOLS["authors"].users == 100
     for name in FACTORS:
-        switched = asdict(PROTOCOLS[f"hare+{name}"])
-        assert [f for f, v in switched.items() if v == "authors"] == [name]
-        kept = asdict(PROTOCOLS[f"authors-{name}"])
-        assert [f for f, v in kept.items() if v == "hare"] == [name]
+        switched = PROTOCOLS[f"hare+{name}"]
+        assert [f for f, v in switched.choices().items() if v == "authors"] == [name]
+        assert getattr(switched, name) is getattr(AUTHORS, name)
+        kept = PROTOCOLS[f"authors-{name}"]
+        assert [f for f, v in kept.choices().items() if v == "hare"] == [name]
+        assert getattr(kept, name) is getattr(HARE, name)
+
+
+def test_session_settings_take_a_protocols_objects_not_its_names():
+    assert HareSettings().sampler is HARE.sampler and HareSettings().rounds is HARE.rounds
+    with pytest.raises(ConfigError, match="sampler must be a protocol's"):
+        HareSettings(sampler="authors")
 
 
 def test_first_ground_truth_direction_is_shared_and_drawn_in_a_cube():
@@ -91,8 +100,8 @@ def _session(model, x, keys, space, budget, iterations, **kwargs):
 def test_authors_sampler_drops_invalid_samples(compas, compas_authors):
     x, keys = refused(compas_authors, compas, 30)
     space = ActionSpace.for_dataset(compas)
-    session, _ = _session(compas_authors, x, keys, space, 30, 1, sampler="authors",
-                          rounds="authors")
+    session, _ = _session(compas_authors, x, keys, space, 30, 1, sampler=AUTHORS.sampler,
+                          rounds=AUTHORS.rounds)
     truth = authors_ground_truth(compas_authors, x, space, SCALES["far"], seed=1)
     oracle = SimulatedUser(truth.recourse, keys)
     asked_invalid = False
@@ -113,7 +122,7 @@ def test_authors_rounds(compas, compas_ann, iterations, rounds, per_round):
     one round of 30 new candidates plus the incumbent: 30 comparisons, no 'good enough?'."""
     x, keys = refused(compas_ann, compas, 6)
     space = ActionSpace.for_dataset(compas)
-    session, _ = _session(compas_ann, x, keys, space, 30, iterations, rounds="authors")
+    session, _ = _session(compas_ann, x, keys, space, 30, iterations, rounds=AUTHORS.rounds)
     truth = simulate_ground_truth(compas_ann, x, space, "far", keys)
     oracle = SimulatedUser(truth.recourse, keys)
     compares = {}
