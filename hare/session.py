@@ -229,7 +229,6 @@ class HareSession:
         self._prefetched = (q.users.clone(), *self._candidate_pool(q.users, self.iteration + 1))
 
     def _start_iteration(self) -> None:
-        s = self.settings
         self.iteration += 1
         self.step = 0
         users = torch.nonzero(self.active).squeeze(-1)

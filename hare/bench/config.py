@@ -42,10 +42,10 @@ def _protocol_view(name: str, stage: str):
     """What each stage's result depends on of a protocol: the classifier's training for the
     classifier, the factuals and the base recourses; that and the ground-truth draw for the
     ground truths; everything for the session."""
-    protocol = get_protocol(name)
+    choices = get_protocol(name).choices()
     if stage == "truth":
-        return protocol.classifier, protocol.ground_truth
-    return name if stage == "session" else protocol.classifier
+        return choices["classifier"], choices["ground_truth"]
+    return name if stage == "session" else choices["classifier"]
 
 
 @dataclass(frozen=True)

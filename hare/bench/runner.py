@@ -26,7 +26,7 @@ from hare.data import Dataset, load_dataset
 from hare.generators import make_generator
 from hare.metrics import compute_metrics
 from hare.models import TrainedModel, load_or_train, negative_factuals
-from hare.protocol import HARE, Training, get_protocol
+from hare.protocol import get_protocol
 from hare.rng import keyed_uniform, stream, user_keys
 from hare.session import HareSession, run_to_end
 from hare.users import GroundTruth, SimulatedUser
@@ -71,16 +71,17 @@ class RunContext:
     def _preparing(self, what: str) -> None:
         self.status.emit([self.current], "preparing", what)
 
-    def model(self, dataset: Dataset, kind: str, seed: int,
-              training: Training = HARE.classifier) -> TrainedModel:
-        key = (dataset.name, kind, seed, training.choice)
+    def model(self, cfg: RunConfig, dataset: Dataset) -> TrainedModel:
+        key = cfg.stage_key("classifier")
         if key not in self.models:
-            self._preparing(f"the {kind.upper()} classifier for seed {seed} (trained once, then cached)")
-            self.models[key] = load_or_train(dataset, kind, seed, training.settings)
+            self._preparing(f"the {dataset.name} {cfg.model.upper()} classifier for seed "
+                            f"{cfg.seed} (trained once, then cached)")
+            training = get_protocol(cfg.protocol).classifier
+            self.models[key] = load_or_train(dataset, cfg.model, cfg.seed, training.settings)
         return self.models[key]
 
     def base_recourse(self, cfg: RunConfig, dataset, model, space, x, keys) -> _Timed:
-        key = _base_key(cfg)
+        key = cfg.stage_key("base")
         if key not in self.base:
             self._preparing(f"base recourses from {cfg.generator}")
             started = time.perf_counter()
@@ -90,20 +91,13 @@ class RunContext:
 
     def ground_truth(self, cfg: RunConfig, model, space, x, keys) -> _Timed:
         protocol = get_protocol(cfg.protocol)
-        key = (cfg.dataset, cfg.model, cfg.seed, cfg.users, cfg.scale, protocol.classifier.choice,
-               protocol.ground_truth.choice)
+        key = cfg.stage_key("truth")
         if key not in self.truth:
             self._preparing(f"{cfg.scale} ground truths of the simulated users")
             started = time.perf_counter()
             truth = protocol.ground_truth.draw(model, x, space, cfg.scale, keys, cfg.seed)
             self.truth[key] = _Timed(truth, time.perf_counter() - started)
         return self.truth[key]
-
-
-def _base_key(cfg: RunConfig) -> tuple:
-    """What a run's base recourses depend on."""
-    return (cfg.dataset, cfg.model, cfg.seed, cfg.users, cfg.generator,
-            get_protocol(cfg.protocol).classifier.choice)
 
 
 def _session_result(cfg: RunConfig, context: RunContext, model, x, r0, space, keys,
@@ -127,7 +121,7 @@ def _session_result(cfg: RunConfig, context: RunContext, model, x, r0, space, ke
                     if name not in ("budget", "iterations")), settings.first_particles_key())
     if (family, rounds) in context.active_rounds:
         return context.active_rounds[(family, rounds)]
-    first_key = (_base_key(cfg), settings.first_particles_key())
+    first_key = (cfg.stage_key("base"), settings.first_particles_key())
     session = ActiveHareSession(model, x, r0, space, settings, keys,
                                 first=context.first_particles.get(first_key))
     context.first_particles.setdefault(first_key, session.first)
@@ -155,7 +149,7 @@ def execute_run(cfg: RunConfig, context: RunContext | None = None) -> RunRecord:
     started = time.perf_counter()
     dataset = load_dataset(cfg.dataset)
     protocol = get_protocol(cfg.protocol)
-    trained = context.model(dataset, cfg.model, cfg.seed, protocol.classifier)
+    trained = context.model(cfg, dataset)
     model = trained.model
     rows = negative_factuals(model, dataset, cfg.users)
     x = dataset.x_test[rows]
@@ -235,9 +229,8 @@ def group_key(cfg: RunConfig) -> tuple:
     per generator, the base recourses), so a group computes each of them once. The generator is
     not in the key: the ground truths do not depend on it, and keyed by it every generator's
     group drew them again (6 times over in Table 1). The protocol's classifier choice is: it
-    is another classifier."""
-    return (cfg.dataset, cfg.model, cfg.seed, cfg.users,
-            get_protocol(cfg.protocol).classifier.choice)
+    is another classifier. The key is the run schema's "users" stage (hare.schema)."""
+    return cfg.stage_key("users")
 
 
 def run_one(cfg: RunConfig, context: RunContext) -> RunRecord | RunFailure:

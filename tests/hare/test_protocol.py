@@ -23,7 +23,7 @@ from hare.generators import make_generator
 from hare.models import AUTHORS_TRAINING, load_or_train
 from hare.errors import ConfigError
 from hare.protocol import AUTHORS, FACTORS, HARE, PROTOCOLS
-from hare.session import HareSession, HareSettings, run_to_end
+from hare.session import HareSession, HareSettings
 from hare.users import SCALES, SimulatedUser, simulate_ground_truth
 
 from conftest import refused
