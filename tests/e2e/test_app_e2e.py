@@ -15,7 +15,7 @@ import pytest
 from benchmarks.recourse_cards import Tally, check
 from hare.bench.store import ResultStore
 from hare.data import DATASETS
-from hare.live.run import METHODS
+from hare.live.setup import METHODS
 
 pytestmark = pytest.mark.e2e
 
