@@ -32,7 +32,8 @@ import torch
 torch.set_num_threads(1)
 from hare.data import load_dataset
 from hare.live.profile import Preferences, encode_profile, profile_from_row, refused_people
-from hare.live.run import LiveSetup, make_live_generator, start_live_run
+from hare.live.run import make_live_generator, start_live_run
+from hare.live.setup import SessionConfig
 from hare.live.startup import prepare_server
 from hare.models import load_or_train
 installed = prepare_server()
@@ -45,8 +46,8 @@ def first_question(row):
     profile = profile_from_row(ds, row)
     prefs = Preferences.for_people(ds, profile)
     gen = make_live_generator(sys.argv[2]).fit(ds, trained.model, prefs.action_space(ds), 0)
-    run = start_live_run(LiveSetup(sys.argv[1], "ann", sys.argv[2]), ds, trained.model, gen,
-                         encode_profile(ds, profile), prefs, 0, row)
+    run = start_live_run(SessionConfig(sys.argv[1], "ann", sys.argv[2]), ds, trained.model,
+                         gen, encode_profile(ds, profile), prefs, row)
     run.question()
     return run
 

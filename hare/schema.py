@@ -34,6 +34,11 @@ class Axis:
     (e.g. 20 users rather than the paper's 150). ``stages`` are the engine results the field
     changes (``STAGES``); ``view`` maps a value to what a stage depends on (``view(value,
     stage)``), when that is less than the value itself.
+
+    ``unit`` is shown after a number. A ``"%"`` field holds a fraction (0.6) that people see
+    and type as a percentage: "60" and "60%" are 0.6, and so is a bare "0.6", since a number
+    without the sign that is at most 1 is read as the fraction itself. ``noun`` is what a number
+    counts ("questions"), for messages to people.
     """
 
     label: str
@@ -47,7 +52,8 @@ class Axis:
     start: tuple | None = None
     stages: tuple[str, ...] = ()
     view: Callable[[object, str], object] | None = None
-    unit: str = ""  # shown after a number in forms, e.g. "%"
+    unit: str = ""
+    noun: str = ""
 
     def __post_init__(self):
         unknown = set(self.stages) - set(STAGES)
@@ -110,8 +116,9 @@ class Schema:
         if kind is int and not float(value).is_integer():
             raise ConfigError(f"{name} must be a whole number (got {value!r})")
         if not math.isfinite(value) or not axis.minimum <= value <= axis.maximum:
-            raise ConfigError(f"{name} must be from {self.number(name, axis.minimum)} to "
-                              f"{self.number(name, axis.maximum)} (got {value!r})")
+            percent = axis.unit == "%" and math.isfinite(value)
+            got = self.number(name, value) if percent else repr(value)
+            raise ConfigError(f"{name} must be {self.bounds_text(name)} (got {got})")
 
     def typed(self, name: str, value):
         """``value`` in the field's own type (a JSON 0 and a typed 0.0 are one value)."""
@@ -120,42 +127,69 @@ class Schema:
             return value
         return kind(value)
 
-    def parse(self, name: str, text: str):
-        """One typed value from text a person wrote (a form field, an option), checked; a
-        ValueError whose message says what was wrong."""
+    def read(self, name: str, text: str):
+        """One typed value from text a person wrote (a form field, an option), not yet checked
+        against the field's choices or bounds; a ValueError whose message says what was wrong.
+        A ``"%"`` field's percentage becomes its fraction (see :class:`Axis`)."""
         axis, kind = self.axes[name], self.types[name]
         text = str(text).strip()
+        percent = axis.unit == "%" and text.endswith("%")
         if axis.unit:
             text = text.removesuffix(axis.unit).strip()
         if axis.optional and text.lower() == "none":
             return None
         if kind is str:
-            value = text
-        elif kind is bool:
+            return text
+        if kind is bool:
             if text.lower() not in ("true", "false", "yes", "no", "1", "0"):
                 raise ValueError(f"{text!r} is not yes or no")
-            value = text.lower() in ("true", "yes", "1")
-        else:
-            try:
-                value = float(text) if kind is float else _whole(text)
-            except ValueError:
-                whole = "whole " if kind is int else ""
-                raise ValueError(f"{text!r} is not a {whole}number") from None
+            return text.lower() in ("true", "yes", "1")
+        try:
+            value = float(text) if kind is float else _whole(text)
+        except ValueError:
+            whole = "whole " if kind is int else ""
+            raise ValueError(f"{text!r} is not a {whole}number") from None
+        if axis.unit == "%" and (percent or value > 1):
+            value = value / 100
+        return value
+
+    def parse(self, name: str, text: str):
+        """``read``, then checked: one valid value, or a ValueError whose message says what was
+        wrong."""
+        value = self.read(name, text)
         try:
             self.check_value(name, value)
         except ConfigError as exc:
             raise ValueError(str(exc)) from None
         return value
 
-    def number(self, name: str, value: float) -> str:
+    def _scale(self, name: str) -> int:
+        return 100 if self.axes[name].unit == "%" else 1
+
+    def text(self, name: str, value) -> str:
+        """``value`` as a person would type it ("60" for a "%" field's 0.6): ``read`` gives
+        the value back."""
+        return _shown(value if value is None or self.types[name] in (str, bool)
+                      else value * self._scale(name))
+
+    def _plain(self, name: str, value: float) -> str:
+        value = value * self._scale(name)
         return f"{int(value):,}" if self.types[name] is int else f"{value:g}"
 
+    def number(self, name: str, value: float) -> str:
+        """A number for a message, with its unit ("1,000", "60%")."""
+        return self._plain(name, value) + self.axes[name].unit
+
     def range_text(self, name: str) -> str:
-        """"2–40" for a bounded number, for labels and help."""
+        """"2–40" for a bounded number ("50–95%" for a percentage), for labels and help."""
         axis = self.axes[name]
-        scale = 100 if axis.unit == "%" else 1
-        return (f"{self.number(name, axis.minimum * scale)}–"
-                f"{self.number(name, axis.maximum * scale)}{axis.unit}")
+        return (f"{self._plain(name, axis.minimum)}–{self._plain(name, axis.maximum)}"
+                f"{axis.unit}")
+
+    def bounds_text(self, name: str) -> str:
+        """"from 2 to 40" ("from 50% to 95%"), for messages."""
+        axis = self.axes[name]
+        return f"from {self.number(name, axis.minimum)} to {self.number(name, axis.maximum)}"
 
     # -- faces ---------------------------------------------------------------------------------
     def add_options(self, parser: argparse.ArgumentParser, grid: bool) -> None:
@@ -164,8 +198,18 @@ class Schema:
         for name in self.names:
             axis, kind = self.axes[name], self.types[name]
             default = list(axis.sweep or [self.defaults[name]]) if grid else self.defaults[name]
-            shown = (" ".join(_shown(v) for v in default) if grid else _shown(default))
-            options = dict(default=default, help=f"{axis.help} (default: {shown})")
+            shown = " ".join(self.text(name, v) + (axis.unit if v is not None else "")
+                             for v in (default if grid else [default]))
+            about = [f"default: {shown}"]
+            if kind in (int, float):
+                about.insert(0, self.range_text(name))
+            if axis.unit == "%" and self.defaults[name] is not None:
+                typed = self.text(name, self.defaults[name])
+                about.insert(1, f"{typed}, {typed}% and {_shown(self.defaults[name])} are one "
+                                "value: a number up to 1 is the fraction itself")
+            # argparse formats help with %: a literal one is written %%
+            help_text = f"{axis.help} ({'; '.join(about)})".replace("%", "%%")
+            options = dict(default=default, help=help_text)
             if grid:
                 options["nargs"] = "+"
             if kind is str:
@@ -185,8 +229,7 @@ class Schema:
             if self.types[name] is str:
                 start[name] = tuple(values)
             else:
-                scale = 100 if axis.unit == "%" else 1
-                start[name] = " ".join(_shown(v if v is None else v * scale) for v in values)
+                start[name] = " ".join(self.text(name, v) for v in values)
         return start
 
     def stage_key(self, config, stage: str) -> tuple:

@@ -55,13 +55,6 @@ class HareSettings:
     sampler: Sampler = HARE.sampler
     rounds: Rounds = HARE.rounds
 
-    @classmethod
-    def for_people(cls, budget: int = 10, iterations: int = 2, target: float = 0.6,
-                   **kwargs) -> "HareSettings":
-        """The rules for a person (the app, ``hare recourse``): real choices only, τ > 0.5."""
-        return cls(budget=budget, iterations=iterations, counting="people", target=target,
-                   **kwargs)
-
     def __post_init__(self):
         if self.budget < 2:
             raise ConfigError(f"budget must be at least 2 (got {self.budget})")

@@ -53,7 +53,7 @@ def show_no_recourse(run: LiveRun, words, take_way_out, key) -> None:
                 st.markdown(f"**{fact.label}** is held fixed{why}. If it could change: {example} "
                             f"would get **{words.yes}: {way.probability:.0%}**.")
                 st.button(f"Let {fact.label.lower()} change and search again", type="primary",
-                          on_click=take_way_out, args=(way.feature, run.setup.generator),
+                          on_click=take_way_out, args=(way.feature, run.config.generator),
                           key=key("way", way.feature))
 
 
@@ -75,7 +75,7 @@ def show_card(run: LiveRun, words) -> None:
     st.subheader("Your recourse")
     verdict = words.yes if run.approved else words.no
     st.success(f"With these changes the model's decision would be **{verdict}: {after:.0%}** "
-               f"(target {run.setup.target:.0%}; now {run.probability_before():.0%}).")
+               f"(target {run.config.target:.0%}; now {run.probability_before():.0%}).")
     with st.container(border=True):
         table = profile_table(run.dataset, run.x[0].numpy(), run.recourse.numpy())
         st.dataframe(table[table["changed"]][["feature", "before", "after"]], hide_index=True)
@@ -102,6 +102,7 @@ def rules_in_force(run: LiveRun) -> str:
               for f, lo, hi in p.ranges]
     if p.max_changes:
         rules.append(f"at most {p.max_changes} features changed")
-    asking = "learns your preference" if run.setup.method == "active" else "tournament"
-    return (f"{generator_label(run.setup.generator)} · questions: {asking} · target "
-            f"{run.setup.target:.0%} · your rules: " + ("; ".join(rules) or "none beyond the locked features"))
+    asking = "learns your preference" if run.config.method == "active" else "tournament"
+    return (f"{generator_label(run.config.generator)} · questions: {asking} · target "
+            f"{run.config.target:.0%} · your rules: "
+            + ("; ".join(rules) or "none beyond the locked features"))

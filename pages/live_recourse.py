@@ -13,16 +13,16 @@ import streamlit as st
 
 from hare.data import DATASETS
 from hare.errors import HareError, StoreError
-from hare.generators import generator_names
 from hare.live.answers import AnswerStore
+from hare.live.form import (PAGE_FIELDS, RULES, default_range, read_rules, read_session,
+                            rule_options, rule_start, session_start)
 from hare.live.formatting import (changes_frame, format_value, generator_help, generator_label,
                                   label, people_frame)
-from hare.live.profile import (Preferences, check_preferences, check_profile, encode_profile,
-                               field_specs, profile_from_row, typical_profile)
-from hare.live.run import (MAX_BUDGET, MAX_ROUNDS, METHODS, LiveRun, LiveSetup, probability,
-                           start_live_run)
+from hare.live.profile import (Preferences, check_profile, encode_profile, field_specs,
+                               profile_from_row, typical_profile)
+from hare.live.run import LiveRun, probability, start_live_run
 from hare.live.sessions import Busy, LiveState
-from hare.models import MODEL_KINDS
+from hare.live.setup import METHODS, SessionConfig
 from hare_app import cached
 from hare_app.charts import changes_chart
 from hare_app.live_view import header, rules_in_force, show_card, show_no_recourse, show_option
@@ -34,10 +34,10 @@ enter_page()
 
 MODEL_NAMES = {"ann": "Neural network", "lr": "Logistic regression"}
 PICK, ENTERED = "Pick a refused person", "Enter my own profile"
-RULES = {"free": "can change", "up": "only up", "down": "only down", "history": "won't change"}
 RULE_KEYS = ("live:rule:", "live:lo:", "live:hi:", "live:max_changes:")
-SETUP_DEFAULTS = {"dataset": "adult", "model": "ann", "generator": "gs", "budget": "10",
-                  "rounds": "2", "target": "60", "method": "hare", "source": PICK}
+# The sidebar's start: the session's declared defaults, and where the profile comes from.
+SIDEBAR_START = session_start() | {"source": PICK}
+SCHEMA = SessionConfig.schema()
 
 
 def key(*parts: str) -> str:
@@ -52,9 +52,9 @@ def state() -> LiveState:
     if s is None:
         s = cached.live_sessions().get(st.query_params.get("s"))
         if s is None:
-            s = LiveState(setup=dict(SETUP_DEFAULTS))
+            s = LiveState(sidebar=dict(SIDEBAR_START))
             cached.live_sessions().put(s)
-        for name, value in s.setup.items():  # restore the sidebar's choices before drawing it
+        for name, value in s.sidebar.items():  # restore the sidebar's choices before drawing it
             st.session_state[key(name)] = value
         st.session_state[key("state")] = s
     if st.query_params.get("s") != s.token:
@@ -62,67 +62,53 @@ def state() -> LiveState:
     return s
 
 
-def remember_setup() -> None:
+def remember_sidebar() -> None:
     st_ = state()
-    st_.setup = {name: st.session_state.get(key(name), default)
-                 for name, default in SETUP_DEFAULTS.items()}
+    st_.sidebar = {name: st.session_state.get(key(name), start)
+                   for name, start in SIDEBAR_START.items()}
     st_.run = None
 
 
 def change_dataset() -> None:
-    remember_setup()
+    remember_sidebar()
     st_ = state()
     st_.profile, st_.profile_key, st_.profile_errors = None, "", {}
 
 
-def read_setup() -> tuple[LiveSetup, dict[str, str]]:
-    """The sidebar's typed numbers, checked: a message per bad field, nothing silently changed."""
-    s, errors, numbers = st.session_state, {}, {}
-    for name, whole in (("budget", True), ("rounds", True), ("target", False)):
-        text = str(s.get(key(name), SETUP_DEFAULTS[name])).strip().rstrip("%")
-        try:
-            value = float(text)
-            if whole and not value.is_integer():
-                raise ValueError
-            numbers[name] = value
-        except ValueError:
-            errors[name] = f"{text!r} is not a {'whole ' if whole else ''}number"
-    setup = LiveSetup(s.get(key("dataset"), "adult"), s.get(key("model"), "ann"),
-                      s.get(key("generator"), "gs"), int(numbers.get("budget", 10)),
-                      int(numbers.get("rounds", 2)), target=numbers.get("target", 60) / 100,
-                      method=s.get(key("method"), "hare"))
-    checked = setup.check()
-    for name, field in (("budget", "budget"), ("iterations", "rounds"), ("target", "target")):
-        if name in checked and field not in errors:
-            errors[field] = checked[name]
-    return setup, errors
+def choices(name: str) -> list[str]:
+    return list(SCHEMA.axes[name].choices())
 
 
-def read_rules(ds, profile: dict):
+def widget_label(name: str) -> str:
+    """A sidebar field's label, with its range for a number: "Rounds (1–10)"."""
+    label_ = SCHEMA.axes[name].label
+    return label_ if SCHEMA.types[name] is str else f"{label_} ({SCHEMA.range_text(name)})"
+
+
+def widget_help(name: str) -> str:
+    text = SCHEMA.axes[name].help
+    return text[0].upper() + text[1:] + "."
+
+
+def read_sidebar(seed: int | None = None) -> tuple[SessionConfig, dict[str, str]]:
+    """The sidebar's choices and typed numbers as a session (hare.live.form): a message per bad
+    field, nothing silently changed. ``seed``: the session's candidates (default: the
+    config's)."""
+    s = st.session_state
+    values = {name: s[key(name)] for name in PAGE_FIELDS if key(name) in s}
+    return read_session(values | ({} if seed is None else {"seed": seed}))
+
+
+def rules_entered(ds, profile: dict):
     """The person's rules as entered below (read again in the start callback, so a value typed
     just before clicking is not missed)."""
-    s, frozen, ranges, directions = st.session_state, [], {}, {}
+    s, values = st.session_state, {}
     for spec in field_specs(ds):
-        if spec.immutable:
-            continue
-        rule = s.get(key("rule", ds.name, spec.name), ds.spec.fact(spec.name).people)
-        if rule == "history":
-            frozen.append(spec.name)
-        elif spec.numeric:
-            directions[spec.name] = {"up": "only up", "down": "only down"}.get(rule, "either way")
-            lo, hi = default_range(ds, spec, profile)
-            ranges[spec.name] = (s.get(key("lo", ds.name, spec.name), lo),
-                                 s.get(key("hi", ds.name, spec.name), hi))
-    return check_preferences(ds, profile, frozen, ranges, directions,
-                             s.get(key("max_changes", ds.name), ""))
-
-
-def default_range(ds, spec, profile: dict) -> tuple[str, str]:
-    """The range a person starts from: the spec's realistic one (around their value) or the
-    data's, as text in original units."""
-    people = dict((n, (lo, hi)) for n, lo, hi in Preferences.for_people(ds, profile).ranges)
-    lo, hi = people.get(spec.name, (spec.minimum, spec.maximum))
-    return f"{lo:g}", f"{hi:g}"
+        for kind in ("rule", "lo", "hi"):
+            if key(kind, ds.name, spec.name) in s:
+                values[f"{kind}:{spec.name}"] = s[key(kind, ds.name, spec.name)]
+    values["max_changes"] = s.get(key("max_changes", ds.name), "")
+    return read_rules(ds, profile, values)
 
 
 def use_profile(profile_key: str) -> None:
@@ -137,14 +123,17 @@ def use_profile(profile_key: str) -> None:
 
 
 def start(test_row: int | None, preferences: Preferences | None = None) -> None:
-    """Start a session with the sidebar's setup and the rules entered (or ``preferences``,
+    """Start a session with the sidebar's settings and the rules entered (or ``preferences``,
     when a "no recourse" card unlocks a feature: the rules' widgets are not drawn then)."""
     st_ = state()
-    setup, errors = read_setup()
-    ds = cached.dataset(setup.dataset)
+    # A fresh draw for every session; tests and benchmarks pin it with key("seed").
+    seed = st.session_state.get(key("seed"))
+    seed = secrets.randbelow(int(SCHEMA.axes["seed"].maximum) + 1) if seed is None else seed
+    config, errors = read_sidebar(seed)
+    ds = cached.dataset(config.dataset)
     s = st.session_state
     if preferences is None:
-        check = read_rules(ds, st_.profile)
+        check = rules_entered(ds, st_.profile)
         if errors or not check.ok:
             return  # the messages are already beside the fields
         preferences = check.preferences
@@ -152,16 +141,13 @@ def start(test_row: int | None, preferences: Preferences | None = None) -> None:
         st_.store_profile = st_.store_answers and bool(s.get(key("optin_profile")))
     elif errors:
         return
-    # A fresh draw for every session; tests and benchmarks pin it with key("seed").
-    seed = st.session_state.get(key("seed"))
-    seed = secrets.randbelow(2**31) if seed is None else int(seed)
     try:
         with cached.live_sessions().work():
-            model = cached.trained_model(setup.dataset, setup.model, setup.model_seed).model
-            generator = cached.fitted_generator(setup.dataset, setup.model, setup.model_seed,
-                                                setup.generator, preferences)
-            st_.run = start_live_run(setup, ds, model, generator, encode_profile(ds, st_.profile),
-                                     preferences, seed, test_row)
+            model = cached.trained_model(config.dataset, config.model, config.model_seed).model
+            generator = cached.fitted_generator(config.dataset, config.model, config.model_seed,
+                                                config.generator, preferences)
+            st_.run = start_live_run(config, ds, model, generator,
+                                     encode_profile(ds, st_.profile), preferences, test_row)
         st_.store_error = ""
     except Busy as exc:
         st_.store_error = str(exc)
@@ -179,7 +165,7 @@ def take_way_out(feature: str | None, generator: str) -> None:
     else:
         st.session_state[key("generator")] = generator
         st.session_state[key("full_rerun")] = True  # the sidebar shows the generator
-    remember_setup()
+    remember_sidebar()
     start(run.test_row, preferences)
 
 
@@ -217,11 +203,11 @@ def show_question(run: LiveRun, words) -> None:
     q = run.question()
     st.progress(min(1.0, run.used / run.budget),
                 text=f"Question {q.number} of at most {run.budget} · round {q.iteration} of "
-                     f"{run.setup.iterations}")
+                     f"{run.config.rounds}")
     if q.kind == "compare":
         st.subheader("Which of these two would you rather do?")
-        st.caption(f"Both would get the model to at least {run.setup.target:.0%}. Pick the changes "
-                   "you would find easier to make.")
+        st.caption(f"Both would get the model to at least {run.config.target:.0%}. Pick the "
+                   "changes you would find easier to make.")
         left, right = st.columns(2)
         with left:
             show_option("Option A", q.current, words)
@@ -285,35 +271,30 @@ for rule_key in [k for k in st.session_state if str(k).startswith(RULE_KEYS)]:
     st.session_state[rule_key] = st.session_state[rule_key]
 with st.sidebar:
     st.header("Settings")
-    name = st.selectbox("Dataset", list(DATASETS), key=key("dataset"), on_change=change_dataset,
-                        format_func=lambda n: DATASETS[n].title or n)
-    st.selectbox("Model", MODEL_KINDS, format_func=MODEL_NAMES.get, key=key("model"),
-                 on_change=remember_setup)
-    names = list(generator_names())
-    st.selectbox("How the first option is found", names, key=key("generator"),
-                 format_func=generator_label, on_change=remember_setup,
-                 help="\n\n".join(f"**{generator_label(n)}**: {generator_help(n)}" for n in names))
+    name = st.selectbox(widget_label("dataset"), choices("dataset"), key=key("dataset"),
+                        on_change=change_dataset, format_func=lambda n: DATASETS[n].title or n,
+                        help=widget_help("dataset"))
+    st.selectbox(widget_label("model"), choices("model"), format_func=MODEL_NAMES.get,
+                 key=key("model"), on_change=remember_sidebar, help=widget_help("model"))
+    names = choices("generator")
+    st.selectbox(widget_label("generator"), names, key=key("generator"),
+                 format_func=generator_label, on_change=remember_sidebar,
+                 help="\n\n".join([widget_help("generator")] + [
+                     f"**{generator_label(n)}**: {generator_help(n)}" for n in names]))
     st.caption(generator_help(st.session_state[key("generator")]))
-    st.radio("How the questions are chosen", list(METHODS), key=key("method"),
-             format_func=METHODS.get, on_change=remember_setup,
-             help="The tournament keeps your favourite and puts one new option against it each "
-                  "time. Learning your preference treats every answer as a clue to what you would "
-                  "find easiest and asks the pair that tells most (beyond the paper; see README).")
-    setup, setup_errors = read_setup()
-    st.text_input(f"Questions you will answer, at most (2–{MAX_BUDGET})", key=key("budget"),
-                  on_change=remember_setup)
-    field_error(setup_errors, "budget")
-    st.text_input(f"Rounds (1–{MAX_ROUNDS})", key=key("rounds"), on_change=remember_setup,
-                  help="Each round looks for new options around your favourite so far")
-    field_error(setup_errors, "rounds")
-    st.text_input("Target chance of a yes (%)", key=key("target"), on_change=remember_setup,
-                  help="A recourse must clear this, not sit at a coin flip")
-    field_error(setup_errors, "target")
+    st.radio(widget_label("method"), choices("method"), key=key("method"),
+             format_func=METHODS.get, on_change=remember_sidebar, help=widget_help("method"))
+    config, sidebar_errors = read_sidebar()
+    for field in PAGE_FIELDS:
+        if SCHEMA.types[field] is not str:  # a number, typed
+            st.text_input(widget_label(field), key=key(field), on_change=remember_sidebar,
+                          help=widget_help(field))
+            field_error(sidebar_errors, field)
 
 try:
-    cached.demo_ready(setup.model)  # once per server: no visitor's click loads a dataset
+    cached.demo_ready(config.model)  # once per server: no visitor's click loads a dataset
     ds = cached.dataset(name)
-    trained = cached.trained_model(name, setup.model)
+    trained = cached.trained_model(name, config.model)
 except HareError as exc:  # a missing or corrupt data file: the message says which
     st.error(str(exc))
     st.stop()
@@ -326,13 +307,13 @@ st.subheader("1. Who")
 run = st_.run
 with st.expander("Profile", expanded=run is None):
     source = st.radio("Profile", [PICK, ENTERED], horizontal=True, key=key("source"),
-                      on_change=remember_setup, label_visibility="collapsed")
+                      on_change=remember_sidebar, label_visibility="collapsed")
     test_row = None
     if source == PICK:
-        rows = cached.refused_rows(name, setup.model)
+        rows = cached.refused_rows(name, config.model)
         st.caption(f"{len(rows)} people the model refused (search: the magnifier at the table's top right).")
         picked = st.dataframe(people_frame(ds, rows), hide_index=True, on_select="rerun",
-                              selection_mode="single-row", key=key("picker", name, setup.model),
+                              selection_mode="single-row", key=key("picker", name, config.model),
                               height=210)
         chosen = picked.selection.rows[0] if picked.selection.rows else 0
         if run is not None and run.test_row in rows:  # a reload mid-session: keep its person
@@ -382,7 +363,7 @@ if run is not None:  # a session: its part of the page reruns alone on each answ
     session_part(words, p_now)
     st.stop()
 header(None, p_now, words)
-if p_now >= setup.target:
+if p_now >= config.target:
     st.success(f"The model already says {words.yes.lower()} at or above your target: nothing to change.")
     st.stop()
 
@@ -396,11 +377,10 @@ for spec in field_specs(ds):
         continue
     fact = ds.spec.fact(spec.name)
     a, b, c = st.columns([3, 1, 1]) if spec.numeric else (*st.columns([3, 2]), None)
-    options = list(RULES) if spec.numeric else ["free", "history"]
-    default = fact.people if fact.people in options else "free"
+    default = rule_start(ds, spec)
     k = key("rule", name, spec.name)
     st.session_state.setdefault(k, default)
-    a.selectbox(f"{fact.label}", options, format_func=RULES.get, key=k,
+    a.selectbox(f"{fact.label}", rule_options(spec), format_func=RULES.get, key=k,
                 help=fact.description)
     if fact.reason:
         a.caption(f"Suggested: {RULES[default]}: {fact.reason}.")
@@ -410,16 +390,16 @@ for spec in field_specs(ds):
         st.session_state.setdefault(key("hi", name, spec.name), hi)
         b.text_input("lowest", key=key("lo", name, spec.name))
         c.text_input("highest", key=key("hi", name, spec.name))
-    check = read_rules(ds, st_.profile)
+    check = rules_entered(ds, st_.profile)
     field_error(check.errors, spec.name)
 st.text_input("At most this many features changed (blank: no limit)", key=key("max_changes", name))
-check = read_rules(ds, st_.profile)
+check = rules_entered(ds, st_.profile)
 field_error(check.errors, "_max_changes")
 optin = st.checkbox("Store my answers for research: the changes each question showed, my "
                     "choices and how long I took. Not my profile.", key=key("optin"))
 st.checkbox("Also store my profile (the values above), so the answers can be studied with it.",
             key=key("optin_profile"), disabled=not optin)
 st.button("Find my recourse", type="primary", on_click=start, args=(test_row,),
-          disabled=bool(check.errors or setup_errors))
+          disabled=bool(check.errors or sidebar_errors))
 if st_.store_error:
     st.error(st_.store_error)

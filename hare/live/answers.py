@@ -89,12 +89,13 @@ class AnswerRecord:
         after = run.probability_after()
         change = None if after is None else (run.recourse - run.x[0]).tolist()
         session = (run.id, run.started_at, dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
-                   run.setup.dataset, run.setup.model, run.setup.generator, run.setup.budget,
-                   run.setup.iterations, run.setup.bps, run.seed, run.setup.target, run.source,
+                   run.config.dataset, run.config.model, run.config.generator,
+                   run.config.budget, run.config.rounds, run.config.bps, run.seed,
+                   run.config.target, run.source,
                    run.test_row if with_profile else None, with_profile,
                    run.x[0].tolist() if with_profile else None, change, constraints, run.used,
                    run.accepted, run.probability_before() if with_profile else None, after,
-                   run.setup.method)
+                   run.config.method)
         answers = tuple((run.id, e.seq, e.kind, e.iteration, e.step, e.changes[0],
                          e.changes[1] if len(e.changes) > 1 else None, e.choice, e.shown_at,
                          e.seconds) for e in run.events)

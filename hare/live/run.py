@@ -17,21 +17,16 @@ import torch
 
 import hare
 from hare.actions import ActionSpace
-from hare.active import ActiveHareSession, ActiveSettings
+from hare.active import ActiveHareSession
 from hare.data import Dataset
-from hare.errors import InputError
 from hare.generators import make_generator
 from hare.live.formatting import Change, changes, decode_row, generator_label, shown_values
 from hare.live.profile import Preferences
+from hare.live.setup import SessionConfig
 from hare.models import Classifier
 from hare.rng import user_keys
-from hare.session import HareSession, HareSettings, Question
+from hare.session import HareSession, Question
 
-# What one visitor may ask of a shared demo server (item 9): more would hold a core or memory
-# long enough to slow everyone else down.
-MAX_BUDGET = 40
-MAX_ROUNDS = 10
-TARGETS = (0.5, 0.95)  # the settable range of the target probability
 # Seconds between showing "good enough?" and sampling the next round in the background. Sampling
 # at once competed with the server's own threads while the page was still being sent (the
 # comparison → "good enough?" answers were the slowest in the browser); a person reads the
@@ -45,67 +40,10 @@ PREFETCH_DELAY = 0.4
 # CPU before "no recourse" could be said; 2,000 take ~0.5 s.
 LIVE_GENERATOR_PARAMS: dict[str, dict] = {"wachter": {"steps": 500}}
 
-# How the questions are chosen: HARE's tournament (the paper's, Multi-HARE when rounds > 1) or
-# active HARE (hare/active.py), which learns where the person's preferred option lies.
-METHODS = {"hare": "Tournament: the favourite so far against a new option (HARE, the paper)",
-           "active": "Learns your preference: asks the most telling pair (active HARE)"}
-
 
 def make_live_generator(name: str):
     """A new, unfitted generator ``name`` with the live path's settings."""
     return make_generator(name, **LIVE_GENERATOR_PARAMS.get(name, {}))
-
-
-@dataclass(frozen=True)
-class LiveSetup:
-    """The choices that define a live session (all validated before a session starts)."""
-
-    dataset: str
-    model: str
-    generator: str
-    budget: int = 10
-    iterations: int = 2
-    bps: str = "every"
-    model_seed: int = 0  # which cached classifier (the benchmark's seed-0 model)
-    target: float = 0.6  # τ: the recourse must clear this probability, not a coin flip
-    method: str = "hare"  # see METHODS
-
-    def check(self) -> dict[str, str]:
-        """Messages keyed by field ("budget", "iterations", "target", "method"); empty when
-        valid."""
-        errors = {}
-        if self.method not in METHODS:
-            errors["method"] = f"unknown method {self.method!r} (valid: {', '.join(METHODS)})"
-        if not 2 <= self.budget <= MAX_BUDGET:
-            errors["budget"] = f"choose from 2 to {MAX_BUDGET} questions (this demo is shared)"
-        if not 1 <= self.iterations <= MAX_ROUNDS:
-            errors["iterations"] = f"choose from 1 to {MAX_ROUNDS} rounds"
-        elif self.method == "active":  # rounds may differ in length, each needs 2 questions
-            if self.budget < 2 * self.iterations:
-                errors["iterations"] = (f"{self.budget} questions are too few for "
-                                        f"{self.iterations} rounds of at least 2: change one of them")
-        elif self.budget % self.iterations or self.budget // self.iterations < 2:
-            errors["iterations"] = (f"{self.budget} questions do not split into {self.iterations} "
-                                    "equal rounds of at least 2: change one of them")
-        if not TARGETS[0] <= self.target <= TARGETS[1]:
-            errors["target"] = f"choose a target from {TARGETS[0]:.0%} to {TARGETS[1]:.0%}"
-        return errors
-
-    def settings(self) -> HareSettings:
-        """The rules for a person: real choices only, calibrated to the target (SPEC §4–5)."""
-        errors = self.check()
-        if errors:
-            raise InputError("; ".join(errors.values()))
-        return HareSettings.for_people(self.budget, self.iterations, target=self.target,
-                                       bps=self.bps)
-
-    def active_settings(self) -> ActiveSettings:
-        """Active HARE's rules for a person: B questions in ``iterations`` rounds, each ending
-        with "good enough?", every option clearing the target."""
-        errors = self.check()
-        if errors:
-            raise InputError("; ".join(errors.values()))
-        return ActiveSettings(budget=self.budget, rounds=self.iterations, target=self.target)
 
 
 @dataclass(frozen=True)
@@ -155,26 +93,23 @@ class LiveRun:
     """A person's session from the base recourse to the final card.
 
     x: (1, d) the person's encoded profile; r0: (1, d) the base generator's recourse (a NaN row
-    when it found none: then ``failed`` is True and nothing is asked).
+    when it found none: then ``failed`` is True and nothing is asked). The candidates are drawn
+    from ``config.seed``.
     """
 
-    def __init__(self, setup: LiveSetup, dataset: Dataset, model: Classifier, x: torch.Tensor,
-                 r0: torch.Tensor, space: ActionSpace, preferences: Preferences,
-                 source: str, test_row: int | None, seed: int):
+    def __init__(self, config: SessionConfig, dataset: Dataset, model: Classifier,
+                 x: torch.Tensor, r0: torch.Tensor, space: ActionSpace, preferences: Preferences,
+                 source: str, test_row: int | None):
         self.id = uuid.uuid4().hex
-        self.setup, self.dataset, self.model = setup, dataset, model
+        self.config, self.dataset, self.model = config, dataset, model
         self.x, self.r0, self.space, self.preferences = x, r0, space, preferences
-        self.source, self.test_row, self.seed = source, test_row, seed
+        self.source, self.test_row, self.seed = source, test_row, config.seed
         self.started_at = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
         self.failed = bool(torch.isnan(r0).any())
         self.events: list[AnswerEvent] = []
-        keys = user_keys(seed, torch.arange(1))
-        if setup.method == "active":
-            self.session = ActiveHareSession(model, x, r0, space, setup.active_settings(), keys,
-                                             shown=self._shown_key)
-        else:
-            self.session = HareSession(model, x, r0, space, setup.settings(), keys,
-                                       shown=self._shown_key)
+        keys = user_keys(self.seed, torch.arange(1))
+        session = ActiveHareSession if config.method == "active" else HareSession
+        self.session = session(model, x, r0, space, config.settings(), keys, shown=self._shown_key)
         # the base recourse may not reach the target: then the session has none either
         self.failed = self.failed or bool(self.session.failed[0])
         self._question: Question | None = None
@@ -213,7 +148,7 @@ class LiveRun:
 
     @property
     def budget(self) -> int:
-        return self.setup.budget
+        return self.config.budget
 
     @property
     def used(self) -> int:
@@ -233,7 +168,7 @@ class LiveRun:
         x = self.x.expand_as(flat)
         snapped = torch.from_numpy(self.dataset.encoder.snap_whole(
             x.numpy(), flat.numpy())).to(flat.dtype)
-        ok = ((probability(self.model, snapped) >= self.setup.target)
+        ok = ((probability(self.model, snapped) >= self.config.target)
               & self.space.is_actionable(x, snapped))
         return torch.where(ok[:, None], snapped, flat).reshape(r.shape)
 
@@ -256,7 +191,7 @@ class LiveRun:
             kind=q.kind, iteration=q.iteration, step=q.step, number=self.used + 1,
             current=self._option(current),
             challenger=self._option(challenger) if challenger is not None else None,
-            last_round=q.iteration >= self.setup.iterations,
+            last_round=q.iteration >= self.config.rounds,
             new_options=int(self.session.new_options[0]),
         )
 
@@ -308,7 +243,7 @@ class LiveRun:
     @property
     def approved(self) -> bool:
         after = self.probability_after()
-        return after is not None and after >= self.setup.target
+        return after is not None and after >= self.config.target
 
     def no_recourse_reason(self) -> str | None:
         """Why there is no recourse, in plain words (None when there is one)."""
@@ -321,8 +256,8 @@ class LiveRun:
                    for c, s in self.preferences.directions]
         limits = "; ".join(filter(None, [("held fixed: " + ", ".join(held)) if held else "",
                                          ", ".join(one_way)]))
-        return (f"No change within your limits gets the model to {self.setup.target:.0%} "
-                f"({generator_label(self.setup.generator)} found none; {limits}). Allowing more "
+        return (f"No change within your limits gets the model to {self.config.target:.0%} "
+                f"({generator_label(self.config.generator)} found none; {limits}). Allowing more "
                 "features to change, wider ranges, a lower target or another search method "
                 "may find one.")
 
@@ -336,13 +271,13 @@ class LiveRun:
         return {
             "version": hare.__version__,
             "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
-            "dataset": self.setup.dataset, "model": self.setup.model,
-            "generator": self.setup.generator, "seed": self.seed,
+            "dataset": self.config.dataset, "model": self.config.model,
+            "generator": self.config.generator, "seed": self.seed,
             "row": self.test_row, "source": self.source,
-            "settings": {"method": self.setup.method,
-                         "budget": self.setup.budget, "iterations": self.setup.iterations,
-                         "bps": self.setup.bps, "counting": "people",
-                         "target_probability": self.setup.target,
+            "settings": {"method": self.config.method,
+                         "budget": self.config.budget, "iterations": self.config.rounds,
+                         "bps": self.config.bps, "counting": self.config.counting,
+                         "target_probability": self.config.target,
                          "will_not_change": list(p.frozen),
                          "ranges": [{"feature": f, "lowest": lo, "highest": hi}
                                     for f, lo, hi in p.ranges],
@@ -350,7 +285,7 @@ class LiveRun:
                                         for f, s in p.directions},
                          "max_changes": p.max_changes},
             "approved": self.approved,
-            "target_probability": self.setup.target,
+            "target_probability": self.config.target,
             "probability_before": self.probability_before(),
             "probability_after": self.probability_after(),
             "profile": profile,
@@ -392,11 +327,11 @@ def _json_default(value):
     raise TypeError(f"cannot write {type(value).__name__} to JSON")
 
 
-def start_live_run(setup: LiveSetup, dataset: Dataset, model: Classifier, generator,
-                   x: torch.Tensor, preferences: Preferences, seed: int,
+def start_live_run(config: SessionConfig, dataset: Dataset, model: Classifier, generator,
+                   x: torch.Tensor, preferences: Preferences,
                    test_row: int | None = None) -> LiveRun:
     """One person's session, the same for the page and ``hare recourse``: the base recourse
     from ``generator`` (fitted to the person's space), then the people's session over it."""
-    r0 = generator.generate(x, user_keys(seed, torch.arange(1)))
-    return LiveRun(setup, dataset, model, x, r0, generator.space, preferences,
-                   "test_row" if test_row is not None else "entered", test_row, seed)
+    r0 = generator.generate(x, user_keys(config.seed, torch.arange(1)))
+    return LiveRun(config, dataset, model, x, r0, generator.space, preferences,
+                   "test_row" if test_row is not None else "entered", test_row)

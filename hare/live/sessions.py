@@ -28,7 +28,7 @@ class LiveState:
     """Everything one visitor's live page keeps: choices, profile, the run and messages."""
 
     token: str = field(default_factory=lambda: secrets.token_urlsafe(12))
-    setup: dict = field(default_factory=dict)  # the sidebar's choices (restored on reload)
+    sidebar: dict = field(default_factory=dict)  # the sidebar's values (restored on reload)
     run: LiveRun | None = None
     profile: dict[str, object] | None = None  # the last valid profile (original units)
     profile_key: str = ""  # which source the profile came from (test row / entered)

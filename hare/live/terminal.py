@@ -12,28 +12,21 @@ from pathlib import Path
 import torch
 
 from hare.errors import ConfigError, InputError
-from hare.live.run import METHODS, LiveRun, LiveSetup, make_live_generator, start_live_run
+from hare.live.run import LiveRun, make_live_generator, start_live_run
+from hare.live.setup import SessionConfig
 
 
 def add_recourse_command(sub) -> None:
-    """Add the ``recourse`` subparser to ``python -m hare``'s subparsers."""
+    """Add the ``recourse`` subparser to ``python -m hare``'s subparsers: the session's
+    options derived from its declaration (hare.live.setup), then who and how to answer."""
     p = sub.add_parser("recourse", help="find a recourse for refused people, as the live page does")
-    p.add_argument("--dataset", default="adult", help="adult, compas, credit")
-    p.add_argument("--model", default="ann", help="ann, lr")
-    p.add_argument("--generator", default="gs", help="base generator, e.g. gs, wachter, cchvae")
+    SessionConfig.schema().add_options(p, grid=False)
     who = p.add_mutually_exclusive_group(required=True)
     who.add_argument("--row", type=int, help="the N-th refused person (0-based), as the page lists them")
     who.add_argument("--rows", help="a range A-B of refused people, both ends included")
     who.add_argument("--profile", help="a JSON file {column: value in original units}")
     p.add_argument("--answers", choices=("ask", "simulated"), default="ask",
                    help="ask in the terminal, or answer with a seeded simulated person")
-    p.add_argument("--target", type=float, default=0.6, help="target probability τ (default 0.6)")
-    p.add_argument("--budget", type=int, default=10, help="questions at most (default 10)")
-    p.add_argument("--rounds", type=int, default=2, help="rounds (default 2)")
-    p.add_argument("--method", choices=tuple(METHODS), default="hare",
-                   help="how questions are chosen: " + "; ".join(
-                       f"{name}: {text}" for name, text in METHODS.items()))
-    p.add_argument("--seed", type=int, default=0, help="seed of the candidates and the simulated person")
     p.add_argument("--json", action="store_true", help="one JSON card per line (else indented)")
     p.set_defaults(func=cmd_recourse)
 
@@ -104,24 +97,23 @@ def cmd_recourse(args) -> int:
     from hare.rng import user_keys
     from hare.users import SimulatedUser, simulate_ground_truth
 
-    setup = LiveSetup(args.dataset, args.model, args.generator, args.budget, args.rounds,
-                      target=args.target, method=args.method)
-    errors = setup.check()
-    if errors:
-        raise ConfigError("; ".join(f"--{'rounds' if k == 'iterations' else k}: {v}"
-                                    for k, v in errors.items()))
+    try:  # each option is checked as it is parsed: what is left is budget and rounds together
+        config = SessionConfig(**{name: getattr(args, name)
+                                  for name in SessionConfig.schema().names})
+    except ConfigError as exc:
+        raise ConfigError(f"--rounds: {exc}") from None
     prepare_server()
-    dataset = load_dataset(args.dataset)
-    model = load_or_train(dataset, args.model, setup.model_seed).model
+    dataset = load_dataset(config.dataset)
+    model = load_or_train(dataset, config.model, config.model_seed).model
     for row, profile in _people(args, dataset, model):
         preferences = Preferences.for_people(dataset, profile)
         # fitted per person: the realistic ranges are widened to include their own values
-        generator = make_live_generator(args.generator).fit(
-            dataset, model, preferences.action_space(dataset), setup.model_seed)
+        generator = make_live_generator(config.generator).fit(
+            dataset, model, preferences.action_space(dataset), config.model_seed)
         x = encode_profile(dataset, profile)
-        run = start_live_run(setup, dataset, model, generator, x, preferences, args.seed, row)
+        run = start_live_run(config, dataset, model, generator, x, preferences, row)
         if args.answers == "simulated" and not run.done:
-            keys = user_keys(args.seed, torch.arange(1))
+            keys = user_keys(config.seed, torch.arange(1))
             truth = simulate_ground_truth(model, x, run.space, "far", keys)
             person = SimulatedUser(truth.recourse, keys)
         while not run.done:

@@ -37,14 +37,14 @@ def _probe(run: LiveRun, preferences: Preferences, generator: str) -> Unlock | N
     pushed to the run's target, or None."""
     ds, model, x = run.dataset, run.model, run.x
     space = preferences.action_space(ds)
-    search = make_live_generator(generator).fit(ds, model, space, run.setup.model_seed)
+    search = make_live_generator(generator).fit(ds, model, space, run.config.model_seed)
     r = search.generate(x, user_keys(run.seed, torch.arange(1)))
-    r = reach_target(model, x, r, space, run.setup.target)[0]
+    r = reach_target(model, x, r, space, run.config.target)[0]
     if bool(torch.isnan(r).any()):
         return None
     # as a person would be told it: whole units where that still clears the target
     snapped = torch.from_numpy(ds.encoder.snap_whole(x.numpy(), r[None].numpy())[0]).to(r.dtype)
-    if (float(probability(model, snapped)) >= run.setup.target
+    if (float(probability(model, snapped)) >= run.config.target
             and bool(space.is_actionable(x[0], snapped))):
         r = snapped
     return Unlock(None, generator, tuple(changes(ds, x[0].numpy(), r.numpy())),
@@ -57,7 +57,7 @@ def ways_out(run: LiveRun) -> list[Unlock]:
     probe reach the target, in the dataset's feature order."""
     if not run.failed:
         return []
-    if run.setup.generator != PROBE and (found := _probe(run, run.preferences, PROBE)):
+    if run.config.generator != PROBE and (found := _probe(run, run.preferences, PROBE)):
         return [found]
     out = []
     for feature in run.preferences.frozen:

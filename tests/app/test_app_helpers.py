@@ -4,6 +4,7 @@ session wrapper and the answer store (the results views: test_app_results.py).""
 from __future__ import annotations
 
 import json
+from dataclasses import replace
 
 import pytest
 import torch
@@ -11,7 +12,8 @@ import torch
 from hare.live.answers import AnswerStore
 from hare_app.charts import changes_chart
 from hare.live.formatting import changes, changes_frame, format_value
-from hare.live.run import LiveRun, LiveSetup
+from hare.live.run import LiveRun
+from hare.live.setup import SessionConfig
 from hare.live.profile import (check_preferences, check_profile, encode_profile, profile_from_row,
                               typical_profile)
 from hare_app.sweep import FORM_DEFAULTS, check_grid, parse_numbers
@@ -113,15 +115,16 @@ def test_grid_form_checks():
     assert "flip probability" in check_grid(dict(noisy, noise_param="1.5")).errors["noise_param"]
 
 
-def _live_run(adult, adult_ann, budget=4, iterations=2, row=0, method="hare"):
+def _live_run(adult, adult_ann, budget=4, rounds=2, row=0, method="hare"):
     from hare.live.profile import Preferences
     prefs = Preferences.for_people(adult, profile_from_row(adult, row))  # the spec's rules
     space = prefs.action_space(adult)
     x = adult.x_test[row:row + 1]
     gen = make_generator("gs").fit(adult, adult_ann, space, 0)
     r0 = gen.generate(x, user_keys(7, torch.arange(1)))
-    setup = LiveSetup("adult", "ann", "gs", budget, iterations, method=method)
-    return LiveRun(setup, adult, adult_ann, x, r0, space, prefs, "test_row", row, 7)
+    config = SessionConfig("adult", "ann", "gs", method=method, budget=budget, rounds=rounds,
+                           seed=7)
+    return LiveRun(config, adult, adult_ann, x, r0, space, prefs, "test_row", row)
 
 
 def test_live_run_records_answers_and_a_card_of_numbers(adult, adult_ann):
@@ -130,7 +133,7 @@ def test_live_run_records_answers_and_a_card_of_numbers(adult, adult_ann):
     while (q := run.question()) is not None:
         kinds.append(q.kind)
         assert q.number == run.used + 1
-        assert q.current.probability >= run.setup.target
+        assert q.current.probability >= run.config.target
         run.answer(q.kind == "compare")  # prefer the challenger, never satisfied
     # each round ends with "good enough?"; a comparison with nothing new is skipped, free
     assert kinds.count("accept") == 2 and kinds[-1] == "accept" and len(kinds) <= 4
@@ -150,12 +153,22 @@ def test_live_run_records_answers_and_a_card_of_numbers(adult, adult_ann):
         if t["kind"] == "compare":
             assert t["options"][0] != t["options"][1] and t["answer"] in ("A", "B")
     assert {"version", "time", "seed", "row", "settings"} <= set(card)
+    assert set(card) == {  # the card's keys, as documented: a download keeps its shape
+        "version", "time", "dataset", "model", "generator", "seed", "row", "source", "settings",
+        "approved", "target_probability", "probability_before", "probability_after", "profile",
+        "recourse", "changes", "units", "no_recourse_reason", "questions_answered",
+        "said_good_enough", "transcript"}
+    assert card["settings"].keys() == {"method", "budget", "iterations", "bps", "counting",
+                                       "target_probability", "will_not_change", "ranges",
+                                       "directions", "max_changes"}
+    assert (card["seed"], card["settings"]["iterations"], card["settings"]["counting"]) == (
+        7, 2, "people")
 
 
 def test_live_run_without_recourse(adult, adult_ann):
     run = _live_run(adult, adult_ann)
-    failed = LiveRun(run.setup, adult, adult_ann, run.x, torch.full_like(run.x, torch.nan),
-                     run.space, run.preferences, "entered", None, 1)
+    failed = LiveRun(replace(run.config, seed=1), adult, adult_ann, run.x,
+                     torch.full_like(run.x, torch.nan), run.space, run.preferences, "entered", None)
     assert failed.failed and failed.done and failed.question() is None
     card = json.loads(failed.card_json())
     assert card["approved"] is False and card["recourse"] is None
@@ -177,8 +190,8 @@ def test_no_recourse_says_which_locked_feature_stands_in_the_way(compas, compas_
     def run_for(preferences, generator="gs"):
         gen = make_live_generator(generator).fit(compas, compas_ann,
                                                  preferences.action_space(compas), 0)
-        return start_live_run(LiveSetup("compas", "ann", generator), compas, compas_ann, gen,
-                              encode_profile(compas, COMPAS_PERSON), preferences, 0)
+        return start_live_run(SessionConfig("compas", "ann", generator), compas, compas_ann, gen,
+                              encode_profile(compas, COMPAS_PERSON), preferences)
 
     prefs = Preferences.for_people(compas, COMPAS_PERSON)  # the past held fixed, priors only up
     run = run_for(prefs)
@@ -187,14 +200,14 @@ def test_no_recourse_says_which_locked_feature_stands_in_the_way(compas, compas_
     # of the facts held fixed, only the jail stay's length would let the model say yes
     assert [w.feature for w in ways] == ["length_of_stay"]
     assert [c.feature for c in ways[0].example] == ["Days in jail"]
-    assert ways[0].probability >= run.setup.target
+    assert ways[0].probability >= run.config.target
     unlocked = Preferences(tuple(f for f in prefs.frozen if f != "length_of_stay"),
                            prefs.ranges, prefs.directions)
     again = run_for(unlocked)
     assert not again.failed and ways_out(again) == []
     while (q := again.question()) is not None:
         again.answer(q.kind == "compare")
-    assert again.approved and again.probability_after() >= again.setup.target
+    assert again.approved and again.probability_after() >= again.config.target
     # a generator that finds nothing where Growing Spheres does: the way out is to switch
     other = run_for(unlocked, "cchvae")
     assert other.failed and [(w.feature, w.generator) for w in ways_out(other)] == [(None, "gs")]
@@ -224,7 +237,7 @@ def test_answer_store_records_the_method_and_upgrades_an_older_file(adult, adult
     assert "method" not in older.split("probability_after DOUBLE")[1]
     with duckdb.connect(str(path)) as con:
         con.execute(older)
-    run = _live_run(adult, adult_ann, budget=6, iterations=2, method="active")
+    run = _live_run(adult, adult_ann, budget=6, rounds=2, method="active")
     while (q := run.question()) is not None:
         run.answer(q.kind == "compare")
     AnswerStore(path).save(run)
@@ -233,11 +246,12 @@ def test_answer_store_records_the_method_and_upgrades_an_older_file(adult, adult
     assert run.card()["settings"]["method"] == "active" and run.used <= 6
 
 
-def test_live_setup_checks_rounds_per_method():
-    assert LiveSetup("adult", "ann", "gs", 10, 3, method="active").check() == {}
-    assert "iterations" in LiveSetup("adult", "ann", "gs", 10, 3).check()  # 10 / 3 rounds
-    assert "iterations" in LiveSetup("adult", "ann", "gs", 5, 3, method="active").check()
-    assert "method" in LiveSetup("adult", "ann", "gs", 10, 2, method="guess").check()
+def test_session_config_checks_rounds_per_method():
+    from hare.live.form import read_session
+    assert read_session(dict(budget="10", rounds="3", method="active"))[1] == {}
+    assert "rounds" in read_session(dict(budget="10", rounds="3"))[1]  # 10 / 3 rounds
+    assert "rounds" in read_session(dict(budget="5", rounds="3", method="active"))[1]
+    assert "method" in read_session(dict(budget="10", rounds="2", method="guess"))[1]
 
 
 def test_a_runner_error_reaches_the_page(tmp_path):
@@ -270,13 +284,13 @@ def test_database_paths_follow_the_environment(monkeypatch, tmp_path):
 
 def test_live_options_and_card_are_in_whole_units(adult, adult_ann):
     """Whole-number features are shown (and scored) as whole numbers a person can act on."""
-    run = _live_run(adult, adult_ann, budget=6, iterations=1)
+    run = _live_run(adult, adult_ann, budget=6, rounds=1)
     whole = [c for c, flag in zip(adult.spec.continuous, adult.encoder.integer) if flag]
     while (q := run.question()) is not None:
         for option in (q.current, q.challenger):
             if option is not None:
-                assert option.probability >= run.setup.target
+                assert option.probability >= run.config.target
         run.answer(q.kind == "compare")
     after = adult.encoder.decode(run.recourse[None].numpy()).iloc[0]
     assert all(abs(float(after[c]) - round(float(after[c]))) < 1e-6 for c in whole)
-    assert run.probability_after() >= run.setup.target
+    assert run.probability_after() >= run.config.target

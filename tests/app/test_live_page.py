@@ -11,6 +11,8 @@ import pytest
 from streamlit.testing.v1 import AppTest
 
 from hare.live.answers import AnswerStore
+from hare.live.form import PAGE_FIELDS, read_session, session_start
+from hare.live.setup import SessionConfig
 
 APP = str(Path(__file__).resolve().parents[2] / "streamlit_app.py")
 
@@ -116,6 +118,27 @@ def test_bad_settings_get_messages_and_limits(app):
     app.text_input(key="live:budget").input("9").run()
     assert any("equal rounds" in e.value for e in app.sidebar.error)
     assert next(b for b in app.button if b.label == "Find my recourse").disabled
+
+
+def test_the_sidebar_is_the_declared_session(app):
+    """Its labels (with ranges), help and start values come from SessionConfig's declaration,
+    and a target may be typed as a percentage or a probability."""
+    schema, start = SessionConfig.schema(), session_start()
+    widgets = {name: (app.radio if name == "method" else app.selectbox
+                      if schema.types[name] is str else app.text_input)(key=f"live:{name}")
+               for name in PAGE_FIELDS}
+    assert {name: w.value for name, w in widgets.items()} == start
+    assert read_session(start) == (SessionConfig(), {})
+    for name, widget in widgets.items():
+        assert widget.label.startswith(schema.axes[name].label)
+        assert widget.help.lower().startswith(schema.axes[name].help[:20].lower())
+    assert widgets["budget"].label == "Questions you will answer, at most (2–40)"
+    assert widgets["target"].label == "Target chance of a yes (50–95%)"
+    for typed in ("0.7", "70%", "70"):
+        app.text_input(key="live:target").input(typed).run()
+        assert not app.sidebar.error, typed
+    click(app, "Find my recourse")
+    assert any("target 70%" in c.value for c in app.caption)
 
 
 def test_rules_are_visible_with_the_specs_defaults_and_bad_ranges_block(app):

@@ -15,7 +15,7 @@ import pytest
 from benchmarks.recourse_cards import Tally, check
 from hare.bench.store import ResultStore
 from hare.data import DATASETS
-from hare.live.run import METHODS
+from hare.live.setup import METHODS
 
 pytestmark = pytest.mark.e2e
 
@@ -105,7 +105,8 @@ def test_a_refused_person_gets_a_card_they_can_trust(page, app_url, dataset, met
     if dataset == "adult":
         shoot(page, "live_recourse_profile")
         # a bad typed value gets a message beside it, never a silent change
-        budget = page.get_by_label("Questions you will answer, at most (2–40)")
+        # exact: the field's help button is labelled "Help for <the field's label>"
+        budget = page.get_by_label("Questions you will answer, at most (2–40)", exact=True)
         budget.fill("1e5")
         budget.press("Enter")
         page.get_by_text("choose from 2 to 40 questions").wait_for()

@@ -9,6 +9,7 @@ from hare.active import ActiveHareSession, ActiveSettings
 from hare.candidates import boundary_point_search, reach_target
 from hare.generators import make_generator
 from hare.live.profile import Preferences
+from hare.live.setup import SessionConfig
 from hare.session import HareSession, HareSettings
 from hare.users import SimulatedUser, simulate_ground_truth
 
@@ -80,12 +81,13 @@ def test_bps_towards_the_target_lands_at_or_above_it(compas_people, compas_ann, 
 
 
 def people_session(method, model, x, r0, space, keys, target=0.6):
-    """The live page's two ways of asking, with the rules for people (B 10 in 2 rounds)."""
+    """The live page's two ways of asking, with the rules for people (SessionConfig's: B 10 in
+    2 rounds)."""
     if method == "active":
         return ActiveHareSession(model, x, r0, space,
                                  ActiveSettings(10, rounds=2, particles=64, candidates=12,
                                                 target=target), keys)
-    return HareSession(model, x, r0, space, HareSettings.for_people(10, 2, target=target), keys)
+    return HareSession(model, x, r0, space, SessionConfig(target=target).settings(), keys)
 
 
 @pytest.mark.parametrize("method", ["hare", "active"])
