@@ -10,6 +10,6 @@ __version__ = "0.1.0"
 # Which engine computed a stored run. Change it in any commit that moves a stored result
 # (a generator, the sampling, BPS, the simulated users, a metric), so stores can tell runs of
 # different engines apart.
-# 2026.12.1: COMPAS CCHVAE VAE stops early; .2: active HARE bisects valid particles only (issue 13);
+# 2026.12.1: COMPAS CCHVAE VAE stops early; .2: active HARE bisects valid particles only;
 # .3: active HARE's invalid_candidates is 0, its skipped comparisons no longer stored there
 ENGINE_REVISION = "2026.12.3"

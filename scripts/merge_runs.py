@@ -1,6 +1,6 @@
 """Add another store's run summaries to a results store: the runs whose id the target lacks,
 without their per-user rows (the shipped results/hare.duckdb holds summaries only). This is how
-the authors' protocol runs (issue 12), computed into a scratch store, were shipped:
+the authors' protocol runs, computed into a scratch store, were shipped:
 
     python scripts/merge_runs.py /tmp/authors.duckdb results/hare.duckdb
 

@@ -1,4 +1,4 @@
-"""Active HARE against HARE and Multi-HARE, computed from a store's cells (issue 10's questions):
+"""Active HARE against HARE and Multi-HARE, computed from a store's cells:
 per (dataset, model, generator) at B 30, with fewer questions (B 10, 20), with noisy and
 weighted-cost users, and at the nearer ground-truth scales. Every number is a mean over the
 cells the store holds; a comparison the store cannot make is left out.

@@ -55,7 +55,7 @@ PRESETS["prefs"] = dict(dataset=ALL_DATASETS, model=["ann"], generator=ABLATION_
                         variant=["base", "hare", "multi_hare"], budget=[30], iterations=[5],
                         user_model=["weighted_cost"])
 
-# Beyond the paper (issue 10): active_hare, which learns each user's ideal recourse from the
+# Beyond the paper: active_hare, which learns each user's ideal recourse from the
 # answers, against HARE and Multi-HARE on every Table 1 cell; with fewer questions (B 10, 20:
 # one "good enough?" per 10 questions), with noisy and weighted-cost users, and at every scale.
 _ACTIVE_CELLS = dict(dataset=ALL_DATASETS, model=["ann", "lr"], generator=ALL_GENERATORS)

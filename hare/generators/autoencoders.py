@@ -134,7 +134,7 @@ def cchvae_settings(dataset: str) -> VAESettings:
         # time (about 20 s instead of 36 s on one core) of this wide network. Over 100 epochs
         # its loss creeps down by a few percent after the first ten (seeds 0-4: best of the
         # first 10 within 3-6 % of the 100-epoch best), and those epochs were 131 of the 621
-        # worker seconds of a cold Table 1 (issue 13). It stops 10 epochs after its last 0.5 %
+        # worker seconds of a cold Table 1. It stops 10 epochs after its last 0.5 %
         # gain: after 16-36 epochs, its loss 2-4 % above the 100-epoch best, in 29 s for all 5.
         return VAESettings(hidden=(512, 256), latent=8, epochs=100, batch_size=64,
                            early_stop_epochs=10)

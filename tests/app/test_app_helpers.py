@@ -177,7 +177,7 @@ def test_live_run_without_recourse(adult, adult_ann):
 
 # A COMPAS person: 400 days in jail on a felony, 5 priors. (With 180 days, refused person 14 of
 # the ANN's list, every generator finds a recourse once the stay may change, since CCHVAE's
-# COMPAS VAE stops training early (issue 13); with 400, CCHVAE still finds none where GS does.)
+# COMPAS VAE stops training early; with 400, CCHVAE still finds none where GS does.)
 COMPAS_PERSON = {"age": 30.0, "two_year_recid": 1.0, "priors_count": 5.0, "length_of_stay": 400.0,
                  "c_charge_degree": "F", "race": "African-American", "sex": "Male"}
 

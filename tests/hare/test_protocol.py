@@ -1,4 +1,4 @@
-"""--protocol authors (issue 12): each of the authors' choices does what their code did, the
+"""--protocol authors: each of the authors' choices does what their code did, the
 protocol reaches the command line and every preset, and our own protocol's run ids stay put."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""The paper vs the authors' protocol vs ours (issue 12): the decomposition and the rates are
+"""The paper vs the authors' protocol vs ours: the decomposition and the rates are
 computed from stored runs, and the report says only what the store holds."""
 
 from __future__ import annotations
