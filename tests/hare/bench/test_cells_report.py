@@ -81,6 +81,27 @@ def test_cells_never_pool_settings_and_use_the_population_std():
     assert gtd["seeds_with_value"] == 1 and gtd["mean"] == pytest.approx(0.1)  # NULL not a 0
 
 
+def test_the_summary_after_a_run_flags_what_the_cells_call_outside(tmp_path):
+    """One rule for "within" (max(paper std, 0.10)): a HARE GTD 0.08 off a paper number whose
+    std is 0.05 is within, a GTD 0.30 off is not; the summary flags only the second."""
+    from hare.bench.store import RunRecord
+    from hare.bench.summary import OUTSIDE, summary_table
+    store = ResultStore(tmp_path / "s.duckdb")
+    cell = dict(dataset="adult", model="ann", generator="gs", variant="hare", iterations=1,
+                success_rate=1.0, users=20)
+    runs = _runs([dict(cell, seed=0, gtp=0.45, gtd=0.18),  # paper: 0.71 ± 0.34, 0.10 ± 0.05
+                  dict(cell, generator="wachter", seed=0, gtp=0.45, gtd=0.40)])  # 0.09 ± 0.04
+    for row in runs.to_dict("records"):
+        store.write(RunRecord(summary=row, users=pd.DataFrame(columns=["run_id"])))
+    configs = [RunConfig(**{k: v for k, v in r.items() if k in RunConfig.__dataclass_fields__})
+               for r in runs.to_dict("records")]
+    table = summary_table(configs, store).set_index("cell")
+    frame = store_cells(store)
+    gtd = frame[frame["metric"] == "gtd"].set_index("generator")["within"]
+    assert bool(gtd["gs"]) and not bool(gtd["wachter"])
+    assert list(table[OUTSIDE]) == ["—", "gtd"]
+
+
 def test_a_store_without_a_later_field_reads_as_its_default(tmp_path):
     db = tmp_path / "old.duckdb"
     with duckdb.connect(str(db)) as con:
