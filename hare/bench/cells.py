@@ -17,6 +17,7 @@ import pandas as pd
 from hare.bench.config import CONFIG_FIELDS, RunConfig
 from hare.bench.paper import PAPER_METRIC, paper_results
 from hare.bench.presets import PRESETS, preset_grid
+from hare.bench.protocol_groups import title
 from hare.bench.store import ResultStore
 
 TOLERANCE = 0.10  # a cell is within when |ours − paper| ≤ max(paper std, TOLERANCE)
@@ -216,8 +217,10 @@ def settings(frame: pd.DataFrame) -> list[dict]:
 
 
 def setting_label(setting: dict) -> str:
-    """E.g. "150 users" (our protocol is not named) or "100 users, authors protocol"."""
-    return ", ".join(f"{value} {name}" for name, value in setting.items()
+    """E.g. "150 users" (our protocol is not named) or "100 users, the authors' code, replayed"
+    (hare.bench.protocol_groups names the protocols for people)."""
+    return ", ".join(title(value) if name == "protocol" else f"{value} {name}"
+                     for name, value in setting.items()
                      if not (name == "protocol" and value == DEFAULTS["protocol"]))
 
 
