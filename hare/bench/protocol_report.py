@@ -31,9 +31,10 @@ def _users(protocol: str, ours_users: int | None) -> int | None:
 
 def _compared(frame: pd.DataFrame, preset: str, protocol: str, users: int | None,
               metrics=HEADLINE) -> pd.DataFrame:
+    # the protocol's rows first: preset_rows looks up the paper's number row by row
+    frame = frame[(frame["protocol"] == protocol) & (frame["users"] == _users(protocol, users))]
     rows = preset_rows(frame, preset, with_paper_only=False)
-    rows = rows[(rows["seeds"] > 0) & rows["within"].notna() & rows["metric"].isin(metrics)]
-    return rows[(rows["protocol"] == protocol) & (rows["users"] == _users(protocol, users))]
+    return rows[(rows["seeds"] > 0) & rows["within"].notna() & rows["metric"].isin(metrics)]
 
 
 def _cell_keys(rows: pd.DataFrame) -> set[tuple]:
