@@ -18,9 +18,11 @@ from hare.bench.config import CONFIG_FIELDS, RunConfig
 from hare.bench.measures import REPORTED
 from hare.bench.paper import PAPER_METRIC, paper_results
 from hare.bench.presets import PRESETS, preset_grid
+from hare.bench.protocol_groups import title
 from hare.bench.store import ResultStore
 
 TOLERANCE = 0.10  # a cell is within when |ours − paper| ≤ max(paper std, TOLERANCE)
+TOLERANCE_TEXT = f"|ours − paper| ≤ max(paper std, {TOLERANCE:.2f})"  # the rule, for people
 KEY = tuple(f for f in CONFIG_FIELDS if f != "seed")
 # Fields a preset is run at any value of (preset_grid takes them as arguments): a 20-user run of
 # a Table 1 cell is still Table 1, and the paper's number applies to it, in its own cell.
@@ -102,10 +104,12 @@ def paper_numbers(cfg: RunConfig, metric: str, table: int | None = None) -> tupl
 
 
 def within(mean: float, paper: tuple[float, float] | None) -> bool | None:
+    """Whether ``mean`` is within the paper's tolerance (TOLERANCE_TEXT): the one rule the
+    summary, the report and the results page use; None where there is nothing to compare."""
     if paper is None or mean is None or math.isnan(mean):
         return None
     std = paper[1] if not math.isnan(paper[1]) else 0.0
-    return abs(mean - paper[0]) <= max(std, TOLERANCE)
+    return bool(abs(mean - paper[0]) <= max(std, TOLERANCE))
 
 
 def stored_runs(store: ResultStore) -> pd.DataFrame:
@@ -213,8 +217,10 @@ def settings(frame: pd.DataFrame) -> list[dict]:
 
 
 def setting_label(setting: dict) -> str:
-    """E.g. "150 users" (our protocol is not named) or "100 users, authors protocol"."""
-    return ", ".join(f"{value} {name}" for name, value in setting.items()
+    """E.g. "150 users" (our protocol is not named) or "100 users, the authors' code, replayed"
+    (hare.bench.protocol_groups names the protocols for people)."""
+    return ", ".join(title(value) if name == "protocol" else f"{value} {name}"
+                     for name, value in setting.items()
                      if not (name == "protocol" and value == DEFAULTS["protocol"]))
 
 

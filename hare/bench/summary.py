@@ -8,13 +8,14 @@ import math
 
 import pandas as pd
 
-from hare.bench.cells import cells, config_of, stored_runs
+from hare.bench.cells import TOLERANCE_TEXT, cells, config_of, stored_runs
 from hare.bench.config import RunConfig
 from hare.bench.measures import IN_SUMMARY, PAPER_NAMES
 from hare.bench.names import SHORT_METRIC as HEADERS
 from hare.bench.store import ResultStore
 
 SHORT = IN_SUMMARY  # the metrics printed after a run
+OUTSIDE = "outside the paper's tolerance"  # the column naming the metrics not within (TOLERANCE_TEXT)
 TABLE4 = tuple(PAPER_NAMES)  # with --all-metrics: every metric the paper reports (its Table 4's)
 
 
@@ -22,9 +23,10 @@ def summary_table(configs: list[RunConfig], store: ResultStore, metrics=SHORT,
                   compact: bool = False) -> pd.DataFrame:
     """One row per cell of the given configs that the store holds, in the grid's order.
 
-    Default: "mean ± std" and the paper's "mean ± std" per metric, and which metrics differ from
-    the paper's by more than its std. ``compact``: one "ours (paper)" column per metric. A metric
-    missing for some seeds (every user failed) says so: "0.81 (3/5 seeds)"; "—" when none.
+    Default: "mean ± std" and the paper's "mean ± std" per metric, and which metrics are outside
+    the paper's tolerance (``OUTSIDE``: the cells' one rule, ``hare.bench.cells.within``).
+    ``compact``: one "ours (paper)" column per metric. A metric missing for some seeds (every
+    user failed) says so: "0.81 (3/5 seeds)"; "—" when none.
     """
     runs = stored_runs(store)
     order = {c.run_id: i for i, c in enumerate(configs)}
@@ -35,7 +37,7 @@ def summary_table(configs: list[RunConfig], store: ResultStore, metrics=SHORT,
         first = cell.iloc[0].to_dict()
         line = {"cell": config_of(first).label().rsplit(" seed", 1)[0],
                 "seeds": int(first["seeds"]), "users": int(first["n_users"])}
-        beyond = []
+        outside = []
         for row in cell.to_dict("records"):
             metric, n, seeds = row["metric"], row["seeds_with_value"], row["seeds"]
             paper = None if math.isnan(row["paper_mean"]) else (row["paper_mean"], row["paper_std"])
@@ -48,11 +50,10 @@ def summary_table(configs: list[RunConfig], store: ResultStore, metrics=SHORT,
             else:
                 line[metric] = ours
                 line[f"paper {metric}"] = f"{paper[0]:.2f} ± {paper[1]:.2f}" if paper else "—"
-            # beyond the paper's own std (tighter than the report's tolerance)
-            if paper and n and abs(row["mean"] - paper[0]) > (0 if math.isnan(paper[1]) else paper[1]):
-                beyond.append(metric)
+            if row["within"] is not None and not pd.isna(row["within"]) and not row["within"]:
+                outside.append(metric)
         if not compact:
-            line["beyond paper std"] = ", ".join(beyond) or "—"
+            line[OUTSIDE] = ", ".join(outside) or "—"
         lines.append(line)
     return pd.DataFrame(lines)
 
