@@ -54,7 +54,7 @@ has_runs = bool((cells["seeds"] > 0).any()) if len(cells) else False
 # in hare.protocol's order: ours, the authors', then ours with one of theirs, theirs with one of ours
 protocols = sorted(set(cells.loc[cells["seeds"] > 0, "protocol"]), key=protocol_names().index) \
     if has_runs else []
-if len(protocols) > 1:  # ours and a replay of the authors' code (issue 12): one at a time
+if len(protocols) > 1:  # ours and a replay of the authors' code: one at a time
     chosen = st.segmented_control("Protocol", protocols, default=protocols[0], key="res_protocol",
                                   format_func=lambda p: readable("protocol", p),
                                   persist_state="session") or protocols[0]

@@ -1,4 +1,4 @@
-"""The paper vs the authors' protocol vs ours, computed from a store (issue 12): how close each
+"""The paper vs the authors' protocol vs ours, computed from a store: how close each
 protocol comes to the paper per table, the factor-by-factor decomposition (ours with one
 authors' choice switched at a time), and how often the authors' protocol lets through a ground
 truth the model rejects or a recourse outside the feature ranges. Every number is read from
@@ -19,6 +19,19 @@ from hare.protocol import AUTHORS, DEFAULT, FACTORS, PROTOCOLS
 HEADLINE = ("gtp", "gtd")
 CELL = list(PAPER_KEY) + ["metric"]
 AUTHORS_USERS = AUTHORS.users  # the decomposition compares every protocol at the authors' users
+
+
+def _switched(protocol) -> str:
+    """Which of the authors' choices a protocol makes, for a table: "none", one factor, "all
+    but" one, or all of them (read from the protocol's objects, not its name)."""
+    theirs = [f for f in FACTORS if getattr(protocol, f) == getattr(AUTHORS, f)]
+    if not theirs:
+        return "none"
+    if len(theirs) == len(FACTORS):
+        return "all five"
+    if len(theirs) == 1:
+        return theirs[0]
+    return "all but " + ", ".join(f for f in FACTORS if f not in theirs)
 
 
 def _users(protocol: str, ours_users: int | None) -> int | None:
@@ -81,8 +94,7 @@ def decomposition(frame: pd.DataFrame, preset: str = "table1") -> pd.DataFrame:
     for name, rows in parts.items():
         rows = _on_cells(rows, keys)
         delta = (rows["mean"] - rows["paper_mean"]).abs()
-        switched = ("none" if name == DEFAULT else "all five" if name == "authors" else
-                    name.partition("+")[2] or "all but " + name.partition("-")[2])
+        switched = _switched(PROTOCOLS[name])
         out.append(dict(protocol=name, switched=switched,
                         cells=len(rows), within=int(rows["within"].astype(bool).sum()),
                         mean_abs_delta=float(delta.mean()),
