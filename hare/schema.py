@@ -120,6 +120,14 @@ class Schema:
             got = self.number(name, value) if percent else repr(value)
             raise ConfigError(f"{name} must be {self.bounds_text(name)} (got {got})")
 
+    def settle(self, instance) -> None:
+        """Check every declared field of a frozen ``instance`` (its constructor's values) and
+        keep each in the field's own type: a JSON 0 and a typed 0.0 are then one value."""
+        for name in self.names:
+            value = getattr(instance, name)
+            self.check_value(name, value)
+            object.__setattr__(instance, name, self.typed(name, value))
+
     def typed(self, name: str, value):
         """``value`` in the field's own type (a JSON 0 and a typed 0.0 are one value)."""
         kind = self.types[name]

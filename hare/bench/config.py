@@ -116,11 +116,8 @@ class RunConfig:
         "noise", "noise_param", "tolerance", "user_model", "users", "seed")
 
     def __post_init__(self):
-        schema = Schema.of(type(self))
-        for name in schema.names:
-            schema.check_value(name, getattr(self, name))
-            # One type per field (a JSON 0 and a CLI 0.0 must hash to the same run id).
-            object.__setattr__(self, name, schema.typed(name, getattr(self, name)))
+        # One type per field: a JSON 0 and a CLI 0.0 must hash to the same run id.
+        self.schema().settle(self)
         self._check_together()
 
     @classmethod

@@ -81,10 +81,7 @@ class SessionConfig:
     model_seed: ClassVar[int] = 0
 
     def __post_init__(self):
-        schema = self.schema()
-        for name in schema.names:
-            schema.check_value(name, getattr(self, name))
-            object.__setattr__(self, name, schema.typed(name, getattr(self, name)))
+        self.schema().settle(self)
         try:
             self.settings()
         except ConfigError as exc:
