@@ -64,9 +64,10 @@ if len(protocols) > 1:  # ours and a replay of the authors' code: one at a time
     cells = cells[cells["protocol"] == chosen]
 
 if has_runs:
-    lines = verdict(cells)
-    if lines:
-        st.success("**Verdict.** " + " ".join(lines), icon=":material/fact_check:")
+    found = verdict(cells)
+    if found is not None:
+        st.success("**Verdict.** " + found.conclusion, icon=":material/fact_check:")
+        st.markdown("\n".join(f"- {fact}" for fact in found.facts))
     else:
         st.info("This store has no Table 1 cell (base, HARE and Multi-HARE at B = 30), so there "
                 "is no verdict; the views below show what it holds.")

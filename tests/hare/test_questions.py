@@ -11,6 +11,7 @@ import torch
 from hare.actions import ActionSpace
 from hare.active import ActiveHareSession, ActiveSettings
 from hare.generators import make_generator
+from hare.live.setup import SessionConfig
 from hare.questions import RecourseSession, SessionResult
 from hare.session import HareSession, HareSettings, run_to_end
 from hare.users import SimulatedUser, simulate_ground_truth
@@ -30,7 +31,7 @@ def setup(compas, compas_ann):
 def _sessions(model, x, keys, space, r0):
     return {
         "hare": HareSession(model, x, r0, space, HareSettings(budget=10, iterations=2), keys),
-        "people": HareSession(model, x, r0, space, HareSettings.for_people(), keys),
+        "people": HareSession(model, x, r0, space, SessionConfig().settings(), keys),
         "active": ActiveHareSession(model, x, r0, space,
                                     ActiveSettings(budget=10, particles=32, candidates=8), keys),
     }
