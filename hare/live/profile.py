@@ -20,6 +20,7 @@ from hare.actions import ActionSpace
 from hare.live.formatting import format_value
 from hare.data import Dataset
 from hare.errors import InputError
+from hare.models import negative_factuals
 
 DIRECTIONS = {"either way": 0, "only up": 1, "only down": -1}
 
@@ -120,7 +121,6 @@ def profile_from_row(dataset: Dataset, row: int) -> dict[str, object]:
 def refused_people(dataset: Dataset, model, n: int = 300) -> list[int]:
     """Test rows the classifier refuses, in test-set order: the page's picker and
     ``hare recourse --row N`` both count people in this list."""
-    from hare.models import negative_factuals
     return [int(i) for i in negative_factuals(model, dataset, n)]
 
 

@@ -13,8 +13,6 @@ HARE = Path(__file__).resolve().parents[2] / "hare"
 LAZY = {
     "hare.cli": "the command line: each subcommand imports what it runs (start-up time)",
     "hare.live.terminal": "`hare recourse`: imports the engine when the command runs (start-up time)",
-    "hare.live.profile": "refused_people imports hare.models when called (no reason recorded; "
-                         "at module level it would close no cycle)",
 }
 
 
@@ -126,3 +124,18 @@ def test_no_import_cycle_among_hare_modules():
 def test_hare_imports_in_function_bodies_only_where_start_up_time_asks_for_them():
     _, lazy = _graph()
     assert {name for name, targets in lazy.items() if targets} <= set(LAZY)
+
+
+def test_no_protocol_choice_is_tested_by_name_outside_the_protocol_module():
+    """The engine calls the protocol's objects; only hare.protocol names the authors' choices."""
+    offenders = []
+    for name, (path, _) in _modules().items():
+        if name == "hare.protocol":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.Compare):
+                constants = [n.value for n in (node.left, *node.comparators)
+                             if isinstance(n, ast.Constant)]
+                if "authors" in constants:
+                    offenders.append(f"{name}:{node.lineno}")
+    assert offenders == []
