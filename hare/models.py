@@ -44,6 +44,11 @@ class TrainSettings:
 AUTHORS_TRAINING = TrainSettings(min_steps=0, optimizer="rmsprop", outputs=2)
 
 
+def training_settings(training: str) -> TrainSettings:
+    """The training a protocol's classifier choice names: "authors" or ours ("hare")."""
+    return AUTHORS_TRAINING if training == "authors" else TrainSettings()
+
+
 class Classifier(nn.Module):
     """Base: ``logits(x)`` has shape x.shape[:-1]; ``forward`` is the sigmoid of it, g(x)."""
 
@@ -195,6 +200,13 @@ def load_or_train(dataset: Dataset, kind: str, seed: int,
     # Stored in float32, as trained; the float64 copy in use holds the same values.
     entry.save({k: v.float() for k, v in model.state_dict().items()}, meta)
     return TrainedModel(model=model, from_cache=False, **meta)
+
+
+def classifier_cached(dataset: str, kind: str, seed: int,
+                      settings: TrainSettings = TrainSettings()) -> bool:
+    """Whether ``load_or_train`` finds this classifier in the cache (rather than training it)."""
+    entry = _cache_entry(dataset, kind, seed, settings)
+    return entry.weights.is_file() and entry.meta.is_file()
 
 
 def negative_factuals(model: Classifier, dataset: Dataset, n: int) -> torch.Tensor:

@@ -16,11 +16,12 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
 from hare.bench.config import MAX_GRID, RunConfig, expand_grid
-from hare.bench.status import RunStatus, StatusLog, counts
+from hare.bench.status import FINAL, RunStatus, StatusLog, counts
 from hare.errors import ConfigError
 from hare_app.paths import APP_ROOT
 
@@ -150,6 +151,7 @@ class SweepJob:
         self.run_ids = tuple(c.run_id for c in self.configs)
         self.db = Path(db)
         self.cancelled = False
+        self.cancelled_at = 0.0
         self.folder = Path(tempfile.mkdtemp(prefix="hare-sweep-"))
         configs_file = self.folder / "configs.jsonl"
         configs_file.write_text("".join(c.to_json() + "\n" for c in self.configs))
@@ -167,6 +169,13 @@ class SweepJob:
 
     def status(self) -> SweepStatus:
         states = self.status_log.latest()
+        if self.cancelled:
+            # at once, whatever the runner managed to write before it stopped: a run that was
+            # not finished is cancelled, not queued or preparing
+            states = {**states, **{run_id: RunStatus(run_id, "cancelled", "you cancelled the sweep",
+                                                     self.cancelled_at)
+                                   for run_id in self.run_ids
+                                   if run_id not in states or states[run_id].state not in FINAL}}
         code = self.process.poll()
         message = ""
         if code not in (None, 0) and not self.cancelled:
@@ -181,7 +190,7 @@ class SweepJob:
     def cancel(self, timeout: float = 10.0) -> None:
         """Stop the runner; the run in progress is dropped, finished runs stay stored."""
         if self.process.poll() is None:
-            self.cancelled = True
+            self.cancelled, self.cancelled_at = True, time.time()
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
                 self.process.wait(timeout)

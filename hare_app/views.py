@@ -49,7 +49,8 @@ def cell_table(job: SweepJob, states: dict) -> pd.DataFrame:
         state = status.state if status else "queued"
         rows.append({"run": cfg.label(shown), "state": state,
                      "detail": status.detail if status else ""})
-    order = {s: i for i, s in enumerate(("failed", "preparing", "running", "queued", "stored"))}
+    order = {s: i for i, s in enumerate(("failed", "preparing", "running", "queued", "cancelled",
+                                         "stored"))}
     return pd.DataFrame(rows).sort_values("state", key=lambda c: c.map(order), kind="stable")
 
 
@@ -69,6 +70,8 @@ def sweep_progress(registry: SweepRegistry, on_finish=None, finished_cells=None)
             return
         status = job.status()
         tally = " · ".join(f"{status.counts[s]} {s}" for s in STATES if status.counts[s])
+        if status.running and not status.states:  # no status line yet: the runner is starting
+            tally = "starting the runner (it loads torch and checks the data first)"
         st.progress(status.fraction, text=f"{status.done} of {status.total} runs stored — {tally}")
         busy = [s for s in status.states.values() if s.state == "preparing" and s.run_id in job.run_ids]
         if status.running and busy:
