@@ -35,8 +35,10 @@ def keys(config_cls: type[RunConfig] = RunConfig) -> dict[str, str]:
 
 
 def _line_of(text: str, key: str) -> int | None:
-    """The line (1-based) where ``key = …`` is written (bare or quoted), or None."""
-    pattern = re.compile(rf"""^\s*(?:{re.escape(key)}|"{re.escape(key)}"|'{re.escape(key)}')\s*=""")
+    """The line (1-based) where ``key = …`` (bare or quoted) or a ``[key]`` table is written,
+    or None."""
+    name = rf"""(?:{re.escape(key)}|"{re.escape(key)}"|'{re.escape(key)}')"""
+    pattern = re.compile(rf"^\s*(?:{name}\s*=|\[\[?\s*{name}\s*\]\]?)")
     return next((n for n, line in enumerate(text.splitlines(), 1) if pattern.match(line)), None)
 
 
