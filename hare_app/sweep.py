@@ -20,6 +20,7 @@ import time
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
+from hare.bench import sweep_file
 from hare.bench.config import MAX_GRID, RunConfig, expand_grid
 from hare.bench.status import FINAL, RunStatus, StatusLog, counts
 from hare.errors import ConfigError
@@ -33,14 +34,23 @@ MAX_USERS_IN_APP = 500  # users per run from the app: a sweep must not hold the 
 
 @dataclass(frozen=True)
 class GridCheck:
-    """The expanded grid, or a message per bad field (keyed by RunConfig field names)."""
+    """The expanded grid and the values it was expanded from (field name -> values), or a
+    message per bad field (keyed by RunConfig field names)."""
 
     configs: tuple[RunConfig, ...] = ()
     errors: dict[str, str] = field(default_factory=dict)
+    options: dict[str, list] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return not self.errors and bool(self.configs)
+
+    def sweep_file(self) -> str:
+        """The grid as a sweep file (hare.bench.sweep_file): ``hare run --config`` runs it."""
+        return sweep_file.write(self.options, header=(
+            f"A HARE sweep: {len(self.configs)} runs, from the benchmark page.\n"
+            "List it with  hare run --config sweep.toml --dry-run\n"
+            "Run it with   hare run --config sweep.toml"))
 
 
 _SPLIT = re.compile(r"[,\s]+")
@@ -119,7 +129,7 @@ def check_grid(form: dict[str, object], config_cls: type[RunConfig] = RunConfig)
         key = next((name for name in ("iterations", "budget", "noise_param", "seed")
                     if name in text), "grid")
         return GridCheck(errors={key: text})
-    return GridCheck(configs=tuple(configs))
+    return GridCheck(configs=tuple(configs), options=options)
 
 
 @dataclass(frozen=True)

@@ -84,10 +84,11 @@ if has_runs:
 else:
     st.info(f"No runs in `{db.name}` yet, so the charts show the paper's numbers alone.")
     if db == results_db_path():
-        st.write(f"Run a small demo grid ({len(demo.configs)} cells: Adult, neural network, "
-                 f"Growing Spheres; base, HARE and Multi-HARE; {DEMO_GRID['users']} users, one seed; "
-                 "about a minute) to see ours beside them, or launch any grid from the Benchmark "
-                 "page.")
+        named = "; ".join(", ".join(readable(name, v) for v in DEMO_GRID[name])
+                          for name in ("dataset", "model", "generator", "variant"))
+        st.write(f"Run a small demo grid ({len(demo.configs)} cells: {named}; "
+                 f"{DEMO_GRID['users']} users, one seed; about a minute) to see ours beside "
+                 "them, or launch any grid from the Benchmark page.")
         st.button("Run a small demo grid", type="primary", on_click=launch_demo,
                   disabled=sweep_running(registry))
         if st.session_state.get("results_error"):
