@@ -176,7 +176,7 @@ def _execute(configs, args) -> int:
                            cluster=cluster)
     finally:
         if cluster is not None:
-            cluster.close()
+            clusters.close(cluster)
     from hare.bench.summary import SHORT, TABLE4, markdown_table, summary_table
     metrics = TABLE4 if args.all_metrics else SHORT
     if any(c.user_model != "ground_truth" for c in configs):

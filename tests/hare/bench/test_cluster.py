@@ -1,6 +1,6 @@
 """Sweeps on Slurm / PBS through dask-jobqueue: the job script a dry run prints (computing
 nothing), the options checked at the edge, and a grid run on dask-jobqueue's local cluster that
-stores the same numbers as a local run, with a worker killed mid-sweep losing no run and
+stores the same numbers as a local run, with a job killed mid-sweep losing no run and
 duplicating none."""
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from hare.bench.cluster import ClusterSettings
+from hare.bench.cluster import ClusterSettings, close
 from hare.bench.config import expand_grid
 from hare.bench.executor import run_grid
 from hare.bench.store import ResultStore
@@ -92,22 +92,25 @@ def reference(tmp_path_factory):
     return _frame(store)
 
 
-def _kill_a_busy_worker(address: str, killed: list, stop: threading.Event) -> None:
-    """As soon as a worker is computing a task, SIGKILL its process (a node lost mid-run)."""
+def _kill_a_busy_job(cluster, killed: list, stop: threading.Event) -> None:
+    """As soon as a worker is computing a task, SIGKILL its whole job (a node lost mid-run, a
+    job past its walltime)."""
     from distributed import Client
-    with Client(address, timeout=30) as client:
+    with Client(cluster.scheduler_address, timeout=30) as client:
         while not stop.is_set():
             busy = [worker for worker, tasks in client.processing().items() if tasks]
             if busy:
-                pid = client.run(os.getpid, workers=busy[:1])[busy[0]]
+                name = client.scheduler_info()["workers"][busy[0]]["name"]
                 time.sleep(0.5)  # inside the task: it has started importing and computing
-                os.kill(pid, signal.SIGKILL)
-                killed.append(pid)
+                while name not in cluster.workers:  # listed once every job has started
+                    time.sleep(0.05)
+                os.kill(int(cluster.workers[name].job_id), signal.SIGKILL)
+                killed.append(name)
                 return
             time.sleep(0.05)
 
 
-def test_a_jobqueue_cluster_stores_what_a_local_run_does_and_a_killed_worker_loses_nothing(
+def test_a_jobqueue_cluster_stores_what_a_local_run_does_and_a_killed_job_loses_nothing(
         tmp_path, reference, monkeypatch):
     monkeypatch.setenv("PYTHONPATH", str(ROOT))  # the jobs' workers import this project
     settings = ClusterSettings("local", jobs=2, job_cores=1, job_memory="2GiB")
@@ -116,15 +119,15 @@ def test_a_jobqueue_cluster_stores_what_a_local_run_does_and_a_killed_worker_los
     stop = threading.Event()
     cluster = settings.start()
     try:
-        killer = threading.Thread(target=_kill_a_busy_worker,
-                                  args=(cluster.scheduler_address, killed, stop), daemon=True)
+        killer = threading.Thread(target=_kill_a_busy_job, args=(cluster, killed, stop),
+                                  daemon=True)
         killer.start()
         written = run_grid(expand_grid(**GRID), store, progress=False, cluster=cluster)
         stop.set()
         killer.join(30)
     finally:
-        cluster.close()
-    assert killed, "no worker was killed mid-sweep"
+        close(cluster)
+    assert killed, "no job was killed mid-sweep"
     assert written.failures == []
     ids = [record.summary["run_id"] for record in written]
     assert len(ids) == 4 and len(set(ids)) == 4  # every run once: none lost, none twice
