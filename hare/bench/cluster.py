@@ -126,8 +126,11 @@ class ClusterSettings:
         return cluster
 
     def describe(self) -> str:
-        what = "local processes" if self.kind == "local" else f"{self.kind.upper()} jobs"
-        return (f"on {self.jobs} {what} ({self.job_cores} cores, {self.job_memory} each"
+        """"on 4 SLURM jobs (8 cores, 16GiB each, walltime 02:00:00)"."""
+        what = "local" if self.kind == "local" else self.kind.upper()
+        jobs = f"{self.jobs} {what} job{'s' if self.jobs != 1 else ''}"
+        cores = f"{self.job_cores} core{'s' if self.job_cores != 1 else ''}"
+        return (f"on {jobs} ({cores}, {self.job_memory} each"
                 + ("" if self.kind == "local" else f", walltime {self.walltime}") + ")")
 
 
