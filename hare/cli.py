@@ -207,7 +207,8 @@ def _dry_run(configs, args, settings) -> int:
     elif args.scheduler:
         workers, where = None, f"on the Dask scheduler at {args.scheduler} (not contacted)"
     else:
-        workers = args.workers if len(found.todo) > 1 else 1
+        from hare.bench.executor import task_groups
+        workers = min(args.workers, len(task_groups(found.todo))) if found.todo else 1
         where = (f"in {workers} local worker processes" if workers > 1 else "in this process")
     print("\n".join(describe(found, workers, where)))
     if settings is not None:

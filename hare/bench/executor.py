@@ -37,7 +37,7 @@ class GridOutcome(list):
         self.failures: list[RunFailure] = []
 
 
-def _groups(configs: list[RunConfig]) -> list[list[RunConfig]]:
+def task_groups(configs: list[RunConfig]) -> list[list[RunConfig]]:
     """The runs split by ``group_key``, the groups with most runs first: workers take them in
     this order, so the last to start are small ones and no worker idles long at the end."""
     ordered = sorted(configs, key=group_key)
@@ -77,7 +77,7 @@ def _local_processes(configs: list[RunConfig], workers: int, status: StatusLog) 
     ctx = multiprocessing.get_context("spawn")
     pool = ctx.Pool(workers, initializer=_exit_with_parent, initargs=(os.getpid(),))
     status_path = str(status.path) if status.path is not None else None
-    groups = _groups(configs)
+    groups = task_groups(configs)
     # the first groups wait for their worker to start (a spawned process imports torch first:
     # seconds before it can say what it prepares)
     starting = min(workers, len(groups))
@@ -102,7 +102,7 @@ def _dask(configs: list[RunConfig], target) -> Iterator[Outcome]:
     and the rest of the grid goes on."""
     from distributed import Client, as_completed as dask_completed
     with Client(target) as client:
-        groups = _groups(configs)
+        groups = task_groups(configs)
         futures = client.map(run_group, groups, threads=1, pure=False)
         group_of = {future.key: group for future, group in zip(futures, groups)}
         try:
@@ -189,7 +189,8 @@ def run_grid(configs: Iterable[RunConfig], store: ResultStore, progress: bool = 
     status.emit([c.run_id for c in todo], "queued")
     if cluster is not None or scheduler:
         outcomes = _dask(todo, cluster if cluster is not None else scheduler)
-    elif workers > 1 and len(todo) > 1:
+    elif workers > 1 and len(task_groups(todo)) > 1:
+        # a group is the unit of work: one group gains nothing from a pool but its start-up
         outcomes = _local_processes(todo, workers, status)
     else:
         outcomes = _in_process(todo, status)

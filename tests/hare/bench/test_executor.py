@@ -177,14 +177,14 @@ def test_a_busy_store_never_loses_computed_runs(tmp_path, reference):
 
 def test_groups_with_most_runs_go_to_the_workers_first():
     """Largest groups first (so the last to start are small); each group shares a key."""
-    from hare.bench.executor import _groups
+    from hare.bench.executor import task_groups
     from hare.bench.runner import group_key
 
     configs = (expand_grid(dataset=["compas"], model=["ann"], generator=["gs"],
                            variant=["base"], users=[6], seed=[0])
                + expand_grid(dataset=["adult"], model=["lr"], generator=["gs", "wachter"],
                              variant=["base", "hare", "multi_hare"], users=[6], seed=[0]))
-    groups = _groups(configs)
+    groups = task_groups(configs)
     assert [len(g) for g in groups] == [6, 1]
     assert all(len({group_key(c) for c in g}) == 1 for g in groups)
 
