@@ -27,20 +27,44 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"hare: error: {message} (see {self.prog} --help)\n")
 
 
+class _Given(argparse.Action):
+    """Stores an option's values and notes that the command line gave it (``given``), so a
+    sweep file's value stands unless the command line names the option."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, values)
+        namespace.given = frozenset(getattr(namespace, "given", frozenset()) | {self.dest})
+
+
 def _add_grid_options(p: argparse.ArgumentParser, config_cls=None) -> None:
     """One option per run field, derived from its declaration (hare.schema)."""
     from hare.bench.config import RunConfig
-    (config_cls or RunConfig).schema().add_options(p, grid=True)
+    (config_cls or RunConfig).schema().add_options(p, grid=True, action=_Given)
+    p.add_argument("--config", default=None, metavar="FILE",
+                   help="a sweep file (TOML: one key per option above, a value or a list "
+                        "each); options given on the command line take precedence")
     p.add_argument("--configs", default=None, metavar="FILE",
                    help="run the configs in FILE (JSON lines, one RunConfig each) instead of a grid")
     _add_execution_options(p)
 
 
 def _grid(args) -> list:
+    from hare.bench import sweep_file
     from hare.bench.config import CONFIG_FIELDS, expand_grid
+    options = {name: getattr(args, name) for name in CONFIG_FIELDS}
     if args.configs:
+        if args.config:
+            raise ConfigError("--config and --configs name two grids; give one")
         return read_configs(args.configs)
-    return expand_grid(**{name: getattr(args, name) for name in CONFIG_FIELDS})
+    if not args.config:
+        return expand_grid(**options)
+    given = getattr(args, "given", frozenset())
+    options.update({name: values for name, values in sweep_file.read(args.config).items()
+                    if name not in given})
+    try:
+        return expand_grid(**options)
+    except ConfigError as exc:  # e.g. a budget its iterations do not divide
+        raise ConfigError(f"{args.config}: {exc}") from None
 
 
 def read_configs(path: str) -> list:
@@ -95,10 +119,15 @@ def _add_execution_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("--status", default=None, metavar="FILE",
                    help="append each run's state (queued, preparing, running, stored, failed) "
                         "to FILE as JSON lines")
+    p.add_argument("--dry-run", action="store_true",
+                   help="print the grid (runs, those already stored, an estimate of the time) "
+                        "and, with --cluster, the job script; compute and write nothing")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.add_argument("--markdown", action="store_true", help="print the summary as a markdown table")
     p.add_argument("--all-metrics", action="store_true",
                    help="summary with every Table 4 metric, as 'ours (paper)'")
+    from hare.bench import cluster
+    cluster.add_options(p)
 
 
 def _check_execution(args) -> None:
@@ -114,6 +143,8 @@ def _check_execution(args) -> None:
                                                        args.scheduler):
         raise ConfigError(f"--scheduler must be an address like tcp://10.0.0.5:8786 "
                           f"(got {args.scheduler!r})")
+    if args.scheduler is not None and args.cluster is not None:
+        raise ConfigError("--scheduler and --cluster both say where to compute; give one")
 
 
 def _check_writable_file(path: Path, option: str) -> None:
@@ -135,7 +166,11 @@ def _execute(configs, args) -> int:
     from hare.bench.store import ResultStore
     from hare.data import load_dataset
 
+    from hare.bench import cluster as clusters
     _check_execution(args)
+    settings = clusters.from_args(args)
+    if args.dry_run:
+        return _dry_run(configs, args, settings)
     if args.scheduler:
         _check_scheduler(args.scheduler)
     torch.set_num_threads(args.threads)
@@ -147,8 +182,19 @@ def _execute(configs, args) -> int:
     todo = sum(c.run_id not in stored for c in configs)
     print(f"{len(configs)} runs in the grid, {len(configs) - todo} already stored in {args.db}, "
           f"{todo} to run", file=sys.stderr)
-    outcome = run_grid(configs, store, progress=not args.quiet, workers=args.workers,
-                       scheduler=args.scheduler, status=StatusLog(args.status))
+    cluster = None
+    if settings is not None and todo:
+        settings.cluster_class()  # dask-jobqueue missing: one line, before any job is asked for
+        cluster = settings.start()
+        print(f"asked for workers {settings.describe()}; the scheduler is at "
+              f"{cluster.scheduler_address}, and runs start as the jobs join", file=sys.stderr)
+    try:
+        outcome = run_grid(configs, store, progress=not args.quiet, workers=args.workers,
+                           scheduler=args.scheduler, status=StatusLog(args.status),
+                           cluster=cluster)
+    finally:
+        if cluster is not None:
+            clusters.close(cluster)
     from hare.bench.summary import SHORT, TABLE4, markdown_table, summary_table
     metrics = TABLE4 if args.all_metrics else SHORT
     if any(c.user_model != "ground_truth" for c in configs):
@@ -166,6 +212,27 @@ def _execute(configs, args) -> int:
         print(f"hare: {len(outcome.failures)} of {todo} runs failed; the others are stored",
               file=sys.stderr)
         return 1
+    return 0
+
+
+def _dry_run(configs, args, settings) -> int:
+    """The grid, what is stored, an estimate of the time and, with --cluster, the job script:
+    nothing computed, no dataset loaded, no store created."""
+    from hare.bench.plan import describe, plan
+    found = plan(configs, args.db, [SHIPPED_DB])
+    if settings is not None:
+        workers, where = settings.workers, settings.describe()
+    elif args.scheduler:
+        workers, where = None, f"on the Dask scheduler at {args.scheduler} (not contacted)"
+    else:
+        from hare.bench.executor import task_groups
+        workers = min(args.workers, len(task_groups(found.todo))) if found.todo else 1
+        where = (f"in {workers} local worker processes" if workers > 1 else "in this process")
+    print("\n".join(describe(found, workers, where)))
+    if settings is not None:
+        print(f"\nThe job script each of the {settings.jobs} jobs would run "
+              f"({settings.kind}; the scheduler's address is known when the sweep starts):\n")
+        print(settings.job_script().strip())
     return 0
 
 
@@ -284,3 +351,6 @@ def main(argv: list[str] | None = None) -> int:
         print("hare: interrupted; finished runs are stored, re-run the same command to resume",
               file=sys.stderr)
         return 130
+    except BrokenPipeError:  # the reader stopped reading (… --dry-run | head): not our error
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 0

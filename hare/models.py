@@ -197,6 +197,13 @@ def load_or_train(dataset: Dataset, kind: str, seed: int,
     return TrainedModel(model=model, from_cache=False, **meta)
 
 
+def classifier_cached(dataset: str, kind: str, seed: int,
+                      settings: TrainSettings = TrainSettings()) -> bool:
+    """Whether ``load_or_train`` finds this classifier in the cache (rather than training it)."""
+    entry = _cache_entry(dataset, kind, seed, settings)
+    return entry.weights.is_file() and entry.meta.is_file()
+
+
 def negative_factuals(model: Classifier, dataset: Dataset, n: int) -> torch.Tensor:
     """Indices into the test split of the first ``n`` rows the model predicts negative
     (fewer when fewer exist; the caller records how many)."""

@@ -200,12 +200,14 @@ class Schema:
         return f"from {self.number(name, axis.minimum)} to {self.number(name, axis.maximum)}"
 
     # -- faces ---------------------------------------------------------------------------------
-    def add_options(self, parser: argparse.ArgumentParser, grid: bool) -> None:
+    def add_options(self, parser: argparse.ArgumentParser, grid: bool,
+                    action: type[argparse.Action] | None = None) -> None:
         """One option per field: several values each (``grid``: a sweep runs every
-        combination) or one value each (a person's session)."""
+        combination) or one value each (a person's session); ``action``: an argparse action
+        that stores the values (e.g. one that also notes which options were given)."""
         for name in self.names:
             axis, kind = self.axes[name], self.types[name]
-            default = list(axis.sweep or [self.defaults[name]]) if grid else self.defaults[name]
+            default = self.grid_default(name) if grid else self.defaults[name]
             shown = " ".join(self.text(name, v) + (axis.unit if v is not None else "")
                              for v in (default if grid else [default]))
             about = [f"default: {shown}"]
@@ -220,12 +222,19 @@ class Schema:
             options = dict(default=default, help=help_text)
             if grid:
                 options["nargs"] = "+"
+            if action is not None:
+                options["action"] = action
             if kind is str:
                 options["choices"] = list(axis.choices())
             else:
                 options["type"] = _argument_type(self, name)
                 options["metavar"] = name.upper()
             parser.add_argument(axis.flag or "--" + name.replace("_", "-"), dest=name, **options)
+
+    def grid_default(self, name: str) -> list:
+        """What a grid runs of the field when it is not given: its sweep, else its default."""
+        axis = self.axes[name]
+        return list(axis.sweep or [self.defaults[name]])
 
     def form_start(self) -> dict[str, object]:
         """What a form shows before a person types: a tuple of choices per named field, text

@@ -18,6 +18,7 @@ from hare_app.sweep import SweepRegistry
 from hare.bench.cells import cells, store_cells
 from hare.bench.report import render
 from hare.bench.store import ResultStore
+from hare.bench.verdict import Verdict, verdict
 from hare.data import DATASETS, Dataset, load_dataset
 from hare.generators import RecourseGenerator
 from hare.models import TrainedModel, load_or_train
@@ -96,6 +97,12 @@ def result_cells(db: str, stamp: tuple[float, int]) -> pd.DataFrame:
     if not _has_runs(db):
         return cells(pd.DataFrame())
     return store_cells(ResultStore(db))
+
+
+@st.cache_data(max_entries=8, show_spinner="Reaching the verdict…")
+def store_verdict(db: str, stamp: tuple[float, int]) -> Verdict | None:
+    """The verdict on the whole store (hare.bench.verdict), every protocol in it."""
+    return verdict(result_cells(db, stamp))
 
 
 @st.cache_data(max_entries=8, show_spinner="Writing the report…")

@@ -11,6 +11,7 @@ import pandas as pd
 
 from hare.bench.cells import FREE, PAPER_KEY, select
 from hare.bench.names import noise_label, readable
+from hare.protocol import AUTHORS, DEFAULT
 
 HEADLINE = ("gtp", "gtd")
 CLASSICAL = ("success_rate", "constraint_violations", "redundancy", "proximity_sq", "sparsity")
@@ -82,9 +83,27 @@ def view_rows(view: View, cells: pd.DataFrame, metric: str, filters: Filters) ->
                   dataset=filters.datasets, model=filters.models, generator=filters.generators)
 
 
+# How each of our cells stands against the paper's number (hare.bench.cells.within).
+WITHIN, OUTSIDE, NO_NUMBER = ("✓ within the paper's tolerance", "✗ outside it",
+                              "– the paper gives no number")
+SYMBOLS = {WITHIN: "✓", OUTSIDE: "✗", NO_NUMBER: "–"}
+
+
+def _tolerance(within, paper: bool) -> str | None:
+    """The mark of one of our cells: None where the view draws no paper numbers."""
+    if not paper:
+        return None
+    if within is None or pd.isna(within):
+        return NO_NUMBER
+    return WITHIN if within else OUTSIDE
+
+
 def chart_frame(view: View, rows: pd.DataFrame) -> pd.DataFrame:
     """Long format for the chart: one row per (cell, source) with ``mean``, ``lo``, ``hi``;
     ``source`` is "ours" (or "ours · N users" when several settings are shown) or "paper";
+    ``tolerance`` and ``symbol`` mark each of our cells against the paper's number (views with
+    the paper); ``panel`` is the facet's header, its lines split by "|" (the users a cell
+    actually used when fewer than asked, and a panel the paper gives no number for);
     readable names throughout."""
     mine = rows[(rows["seeds"] > 0) & rows["mean"].notna()].copy()
     free = [f for f in FREE if f != "seed" and mine[f].nunique() > 1]
@@ -95,6 +114,7 @@ def chart_frame(view: View, rows: pd.DataFrame) -> pd.DataFrame:
     if free:
         mine["source"] = mine[free].apply(
             lambda r: "ours · " + ", ".join(f"{r[f]} {f}" for f in free), axis=1)
+    mine["tolerance"] = [_tolerance(w, view.paper) for w in mine["within"]]
     parts = [mine]
     if view.paper:
         paper = rows[rows["paper_mean"].notna()].copy()
@@ -104,17 +124,60 @@ def chart_frame(view: View, rows: pd.DataFrame) -> pd.DataFrame:
         paper["source"] = "paper"
         paper["seeds"] = pd.NA
         paper["users"] = pd.NA
+        paper["n_users"] = pd.NA
+        paper["tolerance"] = None
         parts.append(paper)
     frame = pd.concat(parts, ignore_index=True) if len(mine) or view.paper else mine
     if frame.empty:
         return frame
     std = frame["std"].astype(float).fillna(0.0)
     frame["lo"], frame["hi"] = frame["mean"] - std, frame["mean"] + std
+    frame["symbol"] = frame["tolerance"].map(SYMBOLS)
     frame["x"] = [_x_label(view.x, row) for row in frame.to_dict("records")]
     frame["variant name"] = frame["variant"].map(lambda v: readable("variant", v))
     frame["panel"] = [f"{readable('dataset', d)} · {m.upper()}|{readable('generator', g)}"
                       for d, m, g in zip(frame["dataset"], frame["model"], frame["generator"])]
+    notes = _panel_notes(view, frame)
+    frame["panel"] = [panel + "".join(f"|{note}" for note in notes.get(panel, ()))
+                      for panel in frame["panel"]]
     return frame
+
+
+def _panel_notes(view: View, frame: pd.DataFrame) -> dict[str, list[str]]:
+    """Per panel, what its header adds: the users our cells actually used where a classifier
+    refused fewer test rows than the users asked for (the fewest over seeds, as stored), and
+    that the paper gives no number for any of its cells."""
+    notes: dict[str, list[str]] = {}
+    for panel, part in frame.groupby("panel", sort=False):
+        ours = part[part["source"] != "paper"]
+        found = []
+        for users, setting in ours.groupby("users"):
+            used = int(setting["n_users"].min())
+            if used < int(users):
+                found.append(f"{used} of {int(users)} users used")
+        if view.paper and len(ours) and not (part["source"] == "paper").any():
+            found.append("the paper gives no number")
+        if found:
+            notes[panel] = found
+    return notes
+
+
+def settings_note(view: View, frame: pd.DataFrame) -> str:
+    """A line under a chart that shows several settings of ours (e.g. 150 and 100 users): what
+    each is, so a second set of bars is never unexplained; empty with one setting."""
+    ours = frame[frame["source"] != "paper"] if len(frame) else frame
+    sources = sorted(set(ours["source"])) if len(ours) else []
+    if len(sources) < 2:
+        return ""
+    parts = []
+    for source, part in ours.groupby("source"):
+        cells = part.drop_duplicates(["cell_id"])
+        users = set(part["users"].dropna().astype(int))
+        extra = (" (the authors' number of users, so their choices can be compared one at a "
+                 "time)" if users == {AUTHORS.users} and set(part["protocol"]) == {DEFAULT}
+                 else "")
+        parts.append(f"**{source}**: {len(cells)} cells{extra}")
+    return ("Each setting of ours is drawn on its own, never pooled: " + "; ".join(parts) + ".")
 
 
 def _x_label(x: str, row: dict):
@@ -125,8 +188,8 @@ def _x_label(x: str, row: dict):
     if x in ("budget", "iterations"):
         value = row[x]
         return None if pd.isna(value) else int(value)
-    if x == "arm":
-        name = readable("variant", row["variant"])
+    if x == "arm":  # "base" alone: six arms share a panel, every label must fit
+        name = "base" if row["variant"] == "base" else readable("variant", row["variant"])
         return name if pd.isna(row["budget"]) else f"{name} B{int(row['budget'])}"
     return readable(x, row[x])
 

@@ -16,11 +16,13 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from hare.bench import sweep_file
 from hare.bench.config import MAX_GRID, RunConfig, expand_grid
-from hare.bench.status import RunStatus, StatusLog, counts
+from hare.bench.status import FINAL, RunStatus, StatusLog, counts
 from hare.errors import ConfigError
 from hare_app.paths import APP_ROOT
 
@@ -32,14 +34,23 @@ MAX_USERS_IN_APP = 500  # users per run from the app: a sweep must not hold the 
 
 @dataclass(frozen=True)
 class GridCheck:
-    """The expanded grid, or a message per bad field (keyed by RunConfig field names)."""
+    """The expanded grid and the values it was expanded from (field name -> values), or a
+    message per bad field (keyed by RunConfig field names)."""
 
     configs: tuple[RunConfig, ...] = ()
     errors: dict[str, str] = field(default_factory=dict)
+    options: dict[str, list] = field(default_factory=dict)
 
     @property
     def ok(self) -> bool:
         return not self.errors and bool(self.configs)
+
+    def sweep_file(self) -> str:
+        """The grid as a sweep file (hare.bench.sweep_file): ``hare run --config`` runs it."""
+        return sweep_file.write(self.options, header=(
+            f"A HARE sweep: {len(self.configs)} runs, from the benchmark page.\n"
+            "List it with  hare run --config sweep.toml --dry-run\n"
+            "Run it with   hare run --config sweep.toml"))
 
 
 _SPLIT = re.compile(r"[,\s]+")
@@ -118,7 +129,7 @@ def check_grid(form: dict[str, object], config_cls: type[RunConfig] = RunConfig)
         key = next((name for name in ("iterations", "budget", "noise_param", "seed")
                     if name in text), "grid")
         return GridCheck(errors={key: text})
-    return GridCheck(configs=tuple(configs))
+    return GridCheck(configs=tuple(configs), options=options)
 
 
 @dataclass(frozen=True)
@@ -150,6 +161,7 @@ class SweepJob:
         self.run_ids = tuple(c.run_id for c in self.configs)
         self.db = Path(db)
         self.cancelled = False
+        self.cancelled_at = 0.0
         self.folder = Path(tempfile.mkdtemp(prefix="hare-sweep-"))
         configs_file = self.folder / "configs.jsonl"
         configs_file.write_text("".join(c.to_json() + "\n" for c in self.configs))
@@ -167,6 +179,13 @@ class SweepJob:
 
     def status(self) -> SweepStatus:
         states = self.status_log.latest()
+        if self.cancelled:
+            # at once, whatever the runner managed to write before it stopped: a run that was
+            # not finished is cancelled, not queued or preparing
+            states = {**states, **{run_id: RunStatus(run_id, "cancelled", "you cancelled the sweep",
+                                                     self.cancelled_at)
+                                   for run_id in self.run_ids
+                                   if run_id not in states or states[run_id].state not in FINAL}}
         code = self.process.poll()
         message = ""
         if code not in (None, 0) and not self.cancelled:
@@ -181,7 +200,7 @@ class SweepJob:
     def cancel(self, timeout: float = 10.0) -> None:
         """Stop the runner; the run in progress is dropped, finished runs stay stored."""
         if self.process.poll() is None:
-            self.cancelled = True
+            self.cancelled, self.cancelled_at = True, time.time()
             os.killpg(self.process.pid, signal.SIGTERM)
             try:
                 self.process.wait(timeout)

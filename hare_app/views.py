@@ -49,16 +49,19 @@ def cell_table(job: SweepJob, states: dict) -> pd.DataFrame:
         state = status.state if status else "queued"
         rows.append({"run": cfg.label(shown), "state": state,
                      "detail": status.detail if status else ""})
-    order = {s: i for i, s in enumerate(("failed", "preparing", "running", "queued", "stored"))}
+    order = {s: i for i, s in enumerate(("failed", "preparing", "running", "queued", "cancelled",
+                                         "stored"))}
     return pd.DataFrame(rows).sort_values("state", key=lambda c: c.map(order), kind="stable")
 
 
-def sweep_progress(registry: SweepRegistry, on_finish=None, finished_cells=None) -> None:
+def sweep_progress(registry: SweepRegistry, on_finish=None, finished_cells=None,
+                   export_cells=None) -> None:
     """Progress, per-run states, cancel button and the finished cells of this visitor's sweep.
 
     Runs as a fragment redrawn every second while the sweep runs, so the rest of the page stays
     responsive; when the sweep ends it calls ``on_finish`` and reruns the whole page once.
-    ``finished_cells(job)`` returns the table of finished cells to show (mean ± std, paper).
+    ``finished_cells(job)`` returns the table of finished cells to show (mean ± std, paper);
+    ``export_cells(job)`` their rows as CSV text, offered as a download.
     """
     running = sweep_running(registry)
 
@@ -69,6 +72,8 @@ def sweep_progress(registry: SweepRegistry, on_finish=None, finished_cells=None)
             return
         status = job.status()
         tally = " · ".join(f"{status.counts[s]} {s}" for s in STATES if status.counts[s])
+        if status.running and not status.states:  # no status line yet: the runner is starting
+            tally = "starting the runner (it loads torch and checks the data first)"
         st.progress(status.fraction, text=f"{status.done} of {status.total} runs stored — {tally}")
         busy = [s for s in status.states.values() if s.state == "preparing" and s.run_id in job.run_ids]
         if status.running and busy:
@@ -92,6 +97,13 @@ def sweep_progress(registry: SweepRegistry, on_finish=None, finished_cells=None)
         if status.done and finished_cells is not None:
             st.markdown("**Finished cells** (mean ± std over the stored seeds, beside the paper's)")
             st.dataframe(finished_cells(job), hide_index=True, width="stretch")
+        if status.done and export_cells is not None:
+            st.download_button("Download the finished cells (CSV)", export_cells(job),
+                               file_name="hare-cells.csv", mime="text/csv", on_click="ignore",
+                               key="bench_cells_csv",
+                               help="One row per cell and metric, as `python -m hare cells` "
+                                    "prints them: seeds, users used, mean, std over seeds, the "
+                                    "paper's number and whether ours is within its tolerance")
         if running and not status.running:
             # The page was drawn while the sweep ran: redraw it all once (buttons, results).
             if on_finish is not None:

@@ -7,6 +7,7 @@ import duckdb
 import streamlit as st
 
 from hare.bench.config import AXES, FIELD_TYPES
+from hare.bench.cells import cells, stored_runs
 from hare.bench.store import ResultStore
 from hare.bench.summary import summary_table
 from hare.errors import HareError
@@ -51,6 +52,12 @@ def finished_cells(job):
     return summary_table(sorted(done, key=lambda c: c.label()), ResultStore(job.db))
 
 
+def export_cells(job) -> str:
+    """The sweep's finished cells as ``python -m hare cells`` gives them, as CSV."""
+    runs = stored_runs(ResultStore(job.db))
+    return cells(runs[runs["run_id"].isin(job.run_ids)]).to_csv(index=False)
+
+
 st.title("Benchmark")
 st.caption("Run a grid of benchmark cells with simulated users, as in the paper, into your own "
            "results store (the shipped paper reproduction is never changed). Finished runs are "
@@ -87,6 +94,12 @@ with summary:
     for message in (read_error, st.session_state.get("bench_error")):
         if message:
             st.error(message, icon="⚠️")
+    if check.ok:
+        st.download_button("Download this grid as a sweep file", check.sweep_file(),
+                           file_name="sweep.toml", mime="application/toml", on_click="ignore",
+                           key="bench_sweep_file",
+                           help="A TOML file to keep beside a paper: `hare run --config "
+                                "sweep.toml` runs this grid (`--dry-run` lists it first)")
 
 if check.ok and not running:
     with st.expander(f"The grid: {len(check.configs)} runs"):
@@ -96,4 +109,5 @@ if check.ok and not running:
 st.subheader("Your sweep")
 if registry.job(visitor_id()) is None:
     st.info("You have not launched a sweep yet. Choose a grid in the sidebar and press **Launch**.")
-sweep_progress(registry, on_finish=st.cache_data.clear, finished_cells=finished_cells)
+sweep_progress(registry, on_finish=st.cache_data.clear, finished_cells=finished_cells,
+               export_cells=export_cells)

@@ -7,15 +7,17 @@ import duckdb
 import streamlit as st
 
 from hare.bench.active_report import SETTINGS, comparisons, in_setting
-from hare.bench.cells import select
+from hare.bench.cells import TOLERANCE_TEXT, select
 from hare.bench.names import VALUE_NAMES, readable
-from hare.bench.report import split_summary, verdict
+from hare.bench.protocol_groups import GROUPS, help_line, title
+from hare.bench.report import split_summary
 from hare.errors import HareError
 from hare.protocol import protocol_names
 from hare_app import cached
 from hare_app.charts import view_chart
 from hare_app.paths import results_db_path, shipped_db_path
-from hare_app.results import VIEWS, Filters, chart_frame, filter_options, view_rows
+from hare_app.results import (VIEWS, Filters, chart_frame, filter_options, settings_note,
+                              view_rows)
 from hare_app.sweep import DEMO_GRID, check_grid
 from hare_app.shell import enter_page
 from hare_app.views import sweep_progress, sweep_running, visitor_id
@@ -51,23 +53,14 @@ except (duckdb.Error, HareError) as exc:  # not a results store, another DuckDB 
     st.error(f"Could not read `{db.name}` ({exc}); showing the paper's numbers only.")
     cells = cached.result_cells("", (0.0, 0))
 has_runs = bool((cells["seeds"] > 0).any()) if len(cells) else False
-# in hare.protocol's order: ours, the authors', then ours with one of theirs, theirs with one of ours
-protocols = sorted(set(cells.loc[cells["seeds"] > 0, "protocol"]), key=protocol_names().index) \
-    if has_runs else []
-if len(protocols) > 1:  # ours and a replay of the authors' code: one at a time
-    chosen = st.segmented_control("Protocol", protocols, default=protocols[0], key="res_protocol",
-                                  format_func=lambda p: readable("protocol", p),
-                                  persist_state="session") or protocols[0]
-    st.caption("The authors' protocol replays their code (rahulvigneswaran/HARE): seeds 1–4, "
-               "100 users, their ground truth, sampler, rounds, classifiers and metric "
-               "precision; ours is this project's corrected protocol. The report compares them.")
-    cells = cells[cells["protocol"] == chosen]
 
 if has_runs:
-    found = verdict(cells)
+    # the whole store's verdict, every protocol in it: the switch below only picks the charts
+    found = cached.store_verdict(str(db), cached.stamp(str(db)))
     if found is not None:
         st.success("**Verdict.** " + found.conclusion, icon=":material/fact_check:")
-        st.markdown("\n".join(f"- {fact}" for fact in found.facts))
+        with st.expander("The facts behind the verdict"):
+            st.markdown("\n".join(f"- {fact}" for fact in found.facts))
     else:
         st.info("This store has no Table 1 cell (base, HARE and Multi-HARE at B = 30), so there "
                 "is no verdict; the views below show what it holds.")
@@ -91,21 +84,46 @@ if has_runs:
 else:
     st.info(f"No runs in `{db.name}` yet, so the charts show the paper's numbers alone.")
     if db == results_db_path():
-        st.write(f"Run a small demo grid ({len(demo.configs)} cells: Adult, neural network, "
-                 f"Growing Spheres; base, HARE and Multi-HARE; {DEMO_GRID['users']} users, one seed; "
-                 "about a minute) to see ours beside them, or launch any grid from the Benchmark "
-                 "page.")
+        named = "; ".join(", ".join(readable(name, v) for v in DEMO_GRID[name])
+                          for name in ("dataset", "model", "generator", "variant"))
+        st.write(f"Run a small demo grid ({len(demo.configs)} cells: {named}; "
+                 f"{DEMO_GRID['users']} users, one seed; about a minute) to see ours beside "
+                 "them, or launch any grid from the Benchmark page.")
         st.button("Run a small demo grid", type="primary", on_click=launch_demo,
                   disabled=sweep_running(registry))
         if st.session_state.get("results_error"):
             st.error(st.session_state["results_error"], icon="⚠️")
+
 if db == results_db_path() and (sweep_running(registry)
                                 or (not has_runs and registry.job(visitor_id()) is not None)):
     st.subheader("Sweep in progress")
     sweep_progress(registry, on_finish=st.cache_data.clear)
-elif has_runs:
+
+# in hare.protocol's order: ours, the authors', then ours with one of theirs, theirs with one of ours
+protocols = sorted(set(cells.loc[cells["seeds"] > 0, "protocol"]), key=protocol_names().index) \
+    if has_runs else []
+if len(protocols) > 1:  # ours and a replay of the authors' code: one at a time
+    groups = [g for g in GROUPS if set(g.members) & set(protocols)]
+    labels = {g.label: g for g in groups}
+    st.subheader("The tables, one protocol at a time")
+    picked = st.segmented_control(
+        "Protocol", list(labels), default=groups[0].label, key="res_protocol_group",
+        persist_state="session",
+        help="\n\n".join(f"**{g.label}**: {g.help}." for g in groups)) or groups[0].label
+    group = labels[picked]
+    st.caption(group.help[0].upper() + group.help[1:] + ".")
+    members = [m for m in group.members if m in protocols]
+    chosen = members[0]
+    if len(members) > 1:
+        chosen = st.selectbox("Which choice", members, format_func=title, key="res_protocol",
+                              persist_state="session") or members[0]
+        st.caption(help_line(chosen)[0].upper() + help_line(chosen)[1:] + ".")
+    cells = cells[cells["protocol"] == chosen]
+
+if has_runs:
     n_runs = int(cells.drop_duplicates("cell_id")["seeds"].sum())
-    st.caption(f"{n_runs} runs stored in {cells['cell_id'].nunique()} cells.")
+    st.caption(f"{n_runs} runs stored in {cells['cell_id'].nunique()} cells"
+               + (f" under {title(chosen)}." if len(protocols) > 1 else "."))
 
 options = filter_options(cells)
 with st.sidebar:
@@ -121,38 +139,52 @@ with st.sidebar:
                                 persist_state="session", placeholder="all")
 filters = Filters(tuple(datasets), tuple(models), tuple(generators))
 
-# Only the open tab is drawn: eight faceted charts at once made the page slow to load.
-tabs = st.tabs([v.label for v in VIEWS], key="res_table", on_change="rerun")
-for number, (tab, view) in enumerate(zip(tabs, VIEWS)):
-    if not tab.open:
-        continue
-    with tab:
-        st.caption(view.caption)
-        metric = st.radio("Metric", view.metrics, horizontal=True, key=f"res_metric{number}",
-                          format_func=lambda m: VALUE_NAMES["metric"].get(m, m),
-                          help="GTP: distance from the recourse to the one the user prefers. "
-                               "GTD: 1 − cosine between the change made and the change "
-                               "preferred. Lower is better for both.")
-        rows = view_rows(view, cells, metric, filters)
-        if view.x == "arm":  # active HARE: one setting of users at a time, and what it measures
-            setting = st.selectbox("Users and ground truth", list(SETTINGS), key="res_active_setting")
-            rows = in_setting(rows, SETTINGS[setting])
-            shown = select(cells, view.presets, paper=False, dataset=filters.datasets,
-                           model=filters.models, generator=filters.generators)
-            found = comparisons(shown)
-            if found:
-                st.markdown("**Measured in this store, with the filters on the left** (active "
-                            "HARE's mean ÷ the other's, over the same cells):\n"
-                            + "\n".join(f"- {text}: {r}" for text, r in found))
-        chart = view_chart(view, chart_frame(view, rows), metric)
-        if chart is None:
-            st.info("Nothing to draw: this store has no runs for this view with these filters.")
-        else:
-            st.altair_chart(chart, width="content")
-        presets = " ".join(view.presets)
-        st.download_button(
-            f"Download the rows behind this chart (CSV, {len(rows)} rows)", rows.to_csv(index=False),
-            file_name=f"hare-{view.presets[0]}-{metric}.csv", mime="text/csv", on_click="ignore",
-            key=f"csv{number}",
-            help=f"The same rows as `python -m hare cells --db {db.name} --preset {presets} "
-                 f"--metric {metric}{'' if view.paper else ' --no-paper'}` with these filters.")
+# One view at a time, chosen from buttons that wrap onto a second line rather than scroll
+# (nine tabs did not fit the page's width); only the chosen view is drawn.
+labels = [v.label for v in VIEWS]
+chosen_view = st.segmented_control("View", labels, default=labels[0], key="res_table",
+                                   persist_state="session") or labels[0]
+number, view = next((i, v) for i, v in enumerate(VIEWS) if v.label == chosen_view)
+st.caption(view.caption)
+metric = st.radio("Metric", view.metrics, horizontal=True, key=f"res_metric{number}",
+                  format_func=lambda m: VALUE_NAMES["metric"].get(m, m),
+                  help="GTP: distance from the recourse to the one the user prefers. "
+                       "GTD: 1 − cosine between the change made and the change "
+                       "preferred. Lower is better for both.")
+rows = view_rows(view, cells, metric, filters)
+if view.x == "arm":  # active HARE: one setting of users at a time, and what it measures
+    setting = st.selectbox("Users and ground truth", list(SETTINGS), key="res_active_setting")
+    rows = in_setting(rows, SETTINGS[setting])
+    shown = select(cells, view.presets, paper=False, dataset=filters.datasets,
+                   model=filters.models, generator=filters.generators)
+    found_here = comparisons(shown)
+    if found_here:
+        st.markdown("**Measured in this store, with the filters on the left** (active "
+                    "HARE's mean ÷ the other's, over the same cells):\n"
+                    + "\n".join(f"- {text}: {r}" for text, r in found_here))
+frame = chart_frame(view, rows)
+chart = view_chart(view, frame, metric)
+if chart is None:
+    st.info("Nothing to draw: this store has no runs for this view with these filters.")
+else:
+    if view.paper:
+        marks = ("its point is a circle within the paper's tolerance, a cross outside it, a "
+                 "square where the paper gives no number" if view.lines else
+                 "✓ within the paper's tolerance, ✗ outside it, – where the paper gives no number")
+        st.caption(f"Each of our cells says how it stands to the paper's number: {marks} "
+                   f"(within: {TOLERANCE_TEXT}). A panel the paper gives no number for says so "
+                   "under its title.")
+    else:
+        st.caption("The paper has no numbers for this study, so no cell is marked within or "
+                   "outside its tolerance.")
+    st.altair_chart(chart, width="content")
+    note = settings_note(view, frame)
+    if note:
+        st.caption(note)
+presets = " ".join(view.presets)
+st.download_button(
+    f"Download the rows behind this chart (CSV, {len(rows)} rows)", rows.to_csv(index=False),
+    file_name=f"hare-{view.presets[0]}-{metric}.csv", mime="text/csv", on_click="ignore",
+    key=f"csv{number}",
+    help=f"The same rows as `python -m hare cells --db {db.name} --preset {presets} "
+         f"--metric {metric}{'' if view.paper else ' --no-paper'}` with these filters.")

@@ -1,4 +1,5 @@
-"""Run a grid into the store: in this process, in local worker processes, or on a Dask cluster.
+"""Run a grid into the store: in this process, in local worker processes, or on a Dask cluster
+(a scheduler someone started, or Slurm / PBS jobs through hare.bench.cluster).
 
 Workers only compute; they return RunRecords (or RunFailures) and the coordinating process alone
 writes DuckDB (single writer). Runs that share a classifier and ground truths travel together as
@@ -36,7 +37,7 @@ class GridOutcome(list):
         self.failures: list[RunFailure] = []
 
 
-def _groups(configs: list[RunConfig]) -> list[list[RunConfig]]:
+def task_groups(configs: list[RunConfig]) -> list[list[RunConfig]]:
     """The runs split by ``group_key``, the groups with most runs first: workers take them in
     this order, so the last to start are small ones and no worker idles long at the end."""
     ordered = sorted(configs, key=group_key)
@@ -46,7 +47,9 @@ def _groups(configs: list[RunConfig]) -> list[list[RunConfig]]:
 
 def _in_process(configs: list[RunConfig], status: StatusLog) -> Iterator[Outcome]:
     context = RunContext(status=status)
-    for cfg in configs:
+    for i, cfg in enumerate(configs):
+        # the runs still to come that share this one's classifier wait on it too
+        context.waiting = tuple(c.run_id for c in configs[i + 1:] if group_key(c) == group_key(cfg))
         yield run_one(cfg, context)
 
 
@@ -74,9 +77,15 @@ def _local_processes(configs: list[RunConfig], workers: int, status: StatusLog) 
     ctx = multiprocessing.get_context("spawn")
     pool = ctx.Pool(workers, initializer=_exit_with_parent, initargs=(os.getpid(),))
     status_path = str(status.path) if status.path is not None else None
+    groups = task_groups(configs)
+    # the first groups wait for their worker to start (a spawned process imports torch first:
+    # seconds before it can say what it prepares)
+    starting = min(workers, len(groups))
+    status.emit([c.run_id for group in groups[:starting] for c in group], "preparing",
+                f"starting {starting} worker process{'es' if starting > 1 else ''}")
     try:
         for outcomes in pool.imap_unordered(
-                _run_group_task, [(group, status_path) for group in _groups(configs)]):
+                _run_group_task, [(group, status_path) for group in groups]):
             yield from outcomes
         pool.close()
     finally:
@@ -85,13 +94,26 @@ def _local_processes(configs: list[RunConfig], workers: int, status: StatusLog) 
         pool.join()
 
 
-def _dask(configs: list[RunConfig], scheduler: str) -> Iterator[Outcome]:
+def _dask(configs: list[RunConfig], target) -> Iterator[Outcome]:
+    """Groups as tasks on a Dask cluster: ``target`` is a scheduler's address or a cluster
+    object (hare.bench.cluster). A worker lost mid-task (a killed process, a job past its
+    walltime) has its task run again elsewhere by the scheduler, and only the copy that
+    finishes comes back; a task the scheduler gives up on reports each of its runs as failed,
+    and the rest of the grid goes on."""
     from distributed import Client, as_completed as dask_completed
-    with Client(scheduler) as client:
-        futures = client.map(run_group, _groups(configs), threads=1, pure=False)
+    with Client(target) as client:
+        groups = task_groups(configs)
+        futures = client.map(run_group, groups, threads=1, pure=False)
+        group_of = {future.key: group for future, group in zip(futures, groups)}
         try:
             for future in dask_completed(futures):
-                yield from future.result()
+                try:
+                    outcomes = future.result()
+                except Exception as exc:  # reported run by run, never dropped
+                    message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                    error = f"{type(exc).__name__}: {message}".rstrip(": ")
+                    outcomes = [RunFailure(cfg, error) for cfg in group_of[future.key]]
+                yield from outcomes
         finally:
             client.cancel(futures)
 
@@ -168,11 +190,13 @@ class _Writer:
 def run_grid(configs: Iterable[RunConfig], store: ResultStore, progress: bool = True,
              on_stored: OnStored | None = None, workers: int = 1,
              scheduler: str | None = None, status: StatusLog | None = None,
-             busy_wait_seconds: float = 120.0) -> GridOutcome:
+             busy_wait_seconds: float = 120.0, cluster=None) -> GridOutcome:
     """Execute and store every config whose run id the store does not hold yet.
 
     ``workers`` > 1 computes in that many local spawn processes (one torch thread each);
-    ``scheduler`` ("tcp://host:port") sends the work to a Dask distributed scheduler instead.
+    ``scheduler`` ("tcp://host:port") sends the work to a Dask distributed scheduler instead,
+    and ``cluster`` (a started Dask cluster, e.g. hare.bench.cluster's Slurm or PBS jobs) to
+    that cluster's workers.
     Returns the records written now (with ``.failures``); ``on_stored(record, done, total)`` is
     called after each. A run that raises is reported, the others go on.
     """
@@ -184,9 +208,10 @@ def run_grid(configs: Iterable[RunConfig], store: ResultStore, progress: bool = 
     todo = [c for c in configs if c.run_id not in stored]
     status.emit([c.run_id for c in configs if c.run_id in stored], "stored", "already stored")
     status.emit([c.run_id for c in todo], "queued")
-    if scheduler:
-        outcomes = _dask(todo, scheduler)
-    elif workers > 1 and len(todo) > 1:
+    if cluster is not None or scheduler:
+        outcomes = _dask(todo, cluster if cluster is not None else scheduler)
+    elif workers > 1 and len(task_groups(todo)) > 1:
+        # a group is the unit of work: one group gains nothing from a pool but its start-up
         outcomes = _local_processes(todo, workers, status)
     else:
         outcomes = _in_process(todo, status)
@@ -196,14 +221,17 @@ def run_grid(configs: Iterable[RunConfig], store: ResultStore, progress: bool = 
         bar = tqdm(total=len(todo), desc="runs", unit="run", file=sys.stderr)
     result = GridOutcome()
     writer = _Writer(store)
+    finished: set[str] = set()
     try:
         for outcome in outcomes:
             if isinstance(outcome, RunFailure):
                 result.failures.append(outcome)
+                finished.add(outcome.config.run_id)
                 status.emit([outcome.config.run_id], "failed", outcome.error)
             else:
                 writer.add(outcome)
                 result.append(outcome)
+                finished.add(outcome.summary["run_id"])
                 status.emit([outcome.summary["run_id"]], "stored")
                 if on_stored is not None:
                     on_stored(outcome, len(result), len(todo))
@@ -218,6 +246,10 @@ def run_grid(configs: Iterable[RunConfig], store: ResultStore, progress: bool = 
         raise writer.stopped(exc) from None
     except BaseException:
         writer.finish(0.0)  # interrupted: keep what is finished now, wait for nothing
+        if hasattr(outcomes, "close"):
+            outcomes.close()  # stop the workers first: none may report a state after this
+        status.emit([c.run_id for c in todo if c.run_id not in finished], "cancelled",
+                    "the sweep was stopped before this run finished")
         raise
     finally:
         if bar is not None:

@@ -25,7 +25,8 @@ from hare.bench.store import METRICS, RunRecord
 from hare.data import Dataset, load_dataset
 from hare.generators import make_generator
 from hare.metrics import compute_metrics
-from hare.models import TrainedModel, load_or_train, negative_factuals
+from hare.bench.names import readable
+from hare.models import TrainedModel, classifier_cached, load_or_train, negative_factuals
 from hare.protocol import get_protocol
 from hare.rng import keyed_uniform, stream, user_keys
 from hare.session import HareSession, run_to_end
@@ -67,17 +68,23 @@ class RunContext:
     active_rounds: dict = field(default_factory=dict)  # see _session_result
     status: StatusLog = field(default_factory=lambda: StatusLog(None))
     current: str = ""  # run id being executed
+    waiting: tuple[str, ...] = ()  # run ids of the group not started yet
 
-    def _preparing(self, what: str) -> None:
-        self.status.emit([self.current], "preparing", what)
+    def _preparing(self, what: str, others: tuple[str, ...] = ()) -> None:
+        self.status.emit(dict.fromkeys((self.current, *others)), "preparing", what)
 
     def model(self, cfg: RunConfig, dataset: Dataset) -> TrainedModel:
         key = cfg.stage_key("classifier")
         if key not in self.models:
-            self._preparing(f"the {dataset.name} {cfg.model.upper()} classifier for seed "
-                            f"{cfg.seed} (trained once, then cached)")
-            training = get_protocol(cfg.protocol).classifier
-            self.models[key] = load_or_train(dataset, cfg.model, cfg.seed, training.settings)
+            settings = get_protocol(cfg.protocol).classifier.settings
+            verb = ("loading" if classifier_cached(dataset.name, cfg.model, cfg.seed, settings)
+                    else "training")
+            # every run of the group waits on this classifier, not only the current one
+            self._preparing(f"{verb} the {readable('dataset', dataset.name)} "
+                            f"{readable('model', cfg.model)} classifier (seed {cfg.seed})",
+                            self.waiting)
+            self.models[key] = load_or_train(dataset, cfg.model, cfg.seed, settings)
+            self.status.emit(self.waiting, "queued", "its classifier is ready")
         return self.models[key]
 
     def base_recourse(self, cfg: RunConfig, dataset, model, space, x, keys) -> _Timed:
@@ -250,4 +257,8 @@ def run_group(configs: list[RunConfig], threads: int | None = None,
     if threads is not None:
         torch.set_num_threads(threads)
     context = RunContext(status=StatusLog(status_path))
-    return [run_one(cfg, context) for cfg in configs]
+    outcomes = []
+    for i, cfg in enumerate(configs):
+        context.waiting = tuple(c.run_id for c in configs[i + 1:])
+        outcomes.append(run_one(cfg, context))
+    return outcomes

@@ -1,8 +1,9 @@
 """Progress of a sweep as data: one JSON line per change of a run's state, in a file that the
 runner appends to and a face (the benchmark page) reads.
 
-States: queued → preparing (training a classifier, fitting a generator, simulating users) →
-running → stored, or failed (with the error). Runs already in the store start as stored. Lines
+States: queued → preparing (starting a worker, training or loading a classifier, fitting a
+generator, simulating users) → running → stored, or failed (with the error), or cancelled (the
+sweep was stopped first). Runs already in the store start as stored. Lines
 are short and written with one ``write`` in append mode, so the coordinator and its local worker
 processes can share one file.
 """
@@ -16,7 +17,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Iterable
 
-STATES = ("queued", "preparing", "running", "stored", "failed")
+STATES = ("queued", "preparing", "running", "stored", "failed", "cancelled")
+FINAL = ("stored", "failed", "cancelled")  # a run in one of these states moves no further
 
 
 @dataclass(frozen=True)

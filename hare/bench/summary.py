@@ -8,14 +8,14 @@ import math
 
 import pandas as pd
 
-from hare.bench.cells import TOLERANCE_TEXT, cells, config_of, stored_runs
+from hare.bench.cells import cells, config_of, stored_runs
 from hare.bench.config import RunConfig
 from hare.bench.measures import IN_SUMMARY, PAPER_NAMES
 from hare.bench.names import SHORT_METRIC as HEADERS
 from hare.bench.store import ResultStore
 
 SHORT = IN_SUMMARY  # the metrics printed after a run
-OUTSIDE = "outside the paper's tolerance"  # the column naming the metrics not within (TOLERANCE_TEXT)
+OUTSIDE = "outside the paper's tolerance"  # the column naming the metrics not within (cells.within)
 TABLE4 = tuple(PAPER_NAMES)  # with --all-metrics: every metric the paper reports (its Table 4's)
 
 

@@ -16,6 +16,7 @@ from hare.live.run import LiveRun
 from hare.live.setup import SessionConfig
 from hare.live.profile import (check_preferences, check_profile, encode_profile, profile_from_row,
                               typical_profile)
+from hare.bench.config import expand_grid
 from hare_app.sweep import FORM_DEFAULTS, check_grid, parse_numbers
 from hare.generators import make_generator
 from hare.rng import user_keys
@@ -113,6 +114,17 @@ def test_grid_form_checks():
     noisy = dict(form, variant=("hare",), noise=("bernoulli",))
     assert "noise_param" in check_grid(dict(noisy, noise_param="junk")).errors
     assert "flip probability" in check_grid(dict(noisy, noise_param="1.5")).errors["noise_param"]
+
+
+def test_the_pages_grid_downloads_as_a_sweep_file_that_runs_the_same_grid():
+    from hare.bench import sweep_file
+    check = check_grid(dict(FORM_DEFAULTS, seed="0-2", users="10", tolerance="none, 0.5",
+                            variant=("base", "hare")))
+    text = check.sweep_file()
+    assert text.startswith(f"# A HARE sweep: {len(check.configs)} runs, from the benchmark page.")
+    assert "seeds = [0, 1, 2]" in text and "users = 10" in text
+    again = expand_grid(**sweep_file.parse(text))
+    assert [c.run_id for c in again] == [c.run_id for c in check.configs]
 
 
 def _live_run(adult, adult_ann, budget=4, rounds=2, row=0, method="hare"):

@@ -111,6 +111,9 @@ def test_sweep_runs_in_the_background_and_relaunch_skips_finished_cells(db):
     assert list(states["state"]) == ["stored", "stored"]
     finished = at.main.dataframe[-1].value
     assert len(finished) == 2 and "paper gtp" in finished.columns
+    downloads = [d.proto.label for d in at.get("download_button")]
+    assert "Download this grid as a sweep file" in downloads  # the grid, kept as a file
+    assert "Download the finished cells (CSV)" in downloads
 
     results = open_page("pages/results.py")
     results.session_state["res_store"] = "your runs"
@@ -118,7 +121,9 @@ def test_sweep_runs_in_the_background_and_relaunch_skips_finished_cells(db):
     assert any("2 runs stored in 2 cells" in c.value for c in results.caption)
     table1 = chart_data(results)[0]
     ours = table1[table1["source"] == "ours"]
-    assert set(ours["variant"]) == {"base", "hare"} and set(ours["generator"]) == {"gs"}
+    from hare_app.sweep import FORM_DEFAULTS  # the generator the form starts with
+    assert set(ours["variant"]) == {"base", "hare"}
+    assert set(ours["generator"]) == set(FORM_DEFAULTS["generator"])
     assert (table1["source"] == "paper").any()  # drawn beside the paper's numbers
 
 
@@ -140,6 +145,10 @@ def test_cancel_keeps_finished_cells(db):
     assert 1 <= len(kept) < 12
     at.run()
     assert any(f"Cancelled: {len(kept)} finished runs are stored" in w.value for w in at.warning)
+    # no run is left queued, preparing or running once the sweep is cancelled
+    states = next(d.value for d in at.main.dataframe if "state" in d.value.columns)
+    assert set(states["state"]) <= {"stored", "cancelled"}
+    assert (states["state"] == "cancelled").sum() == 12 - len(kept)
     assert f"{len(kept)} already stored, {12 - len(kept)} to run" in sidebar_text(at)
 
 

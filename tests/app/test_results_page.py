@@ -11,7 +11,7 @@ import pandas as pd
 import pytest
 
 from hare.bench.cells import store_cells
-from hare.bench.report import verdict
+from hare.bench.verdict import verdict
 from hare.bench.store import ResultStore
 from hare.cli import main
 from hare_app.charts import view_chart
@@ -37,9 +37,11 @@ def stores(tmp_path, monkeypatch) -> dict[str, Path]:
 def test_the_page_opens_on_the_shipped_store_with_its_verdict_and_every_view(stores):
     at = open_page("pages/results.py")
     shipped = store_cells(ResultStore(stores["shipped"]))
-    expected = verdict(shipped[shipped["protocol"] == "hare"])  # ours shows first
-    assert expected and expected[0].startswith("150 users: HARE and Multi-HARE end below")
-    assert [s.value for s in at.success] == ["**Verdict.** " + " ".join(expected)]
+    expected = verdict(shipped)  # the whole store's, every protocol in it
+    assert expected.conclusion.startswith("The paper's claim holds: HARE and Multi-HARE end below")
+    assert [s.value for s in at.success] == ["**Verdict.** " + expected.conclusion]
+    facts = next(e for e in at.expander if e.label == "The facts behind the verdict")
+    assert facts.markdown[0].value == "\n".join(f"- {fact}" for fact in expected.facts)
     assert any(e.label.startswith("Read the full report") for e in at.expander)
     assert not any(m.value.startswith("# Reproduction report") for m in at.markdown)
     at.toggle(key="report_shown").set_value(True).run()  # built on request
@@ -58,6 +60,9 @@ def test_the_page_opens_on_the_shipped_store_with_its_verdict_and_every_view(sto
         # ours, one series per setting of users (the shipped store also holds 100-user runs)
         assert any(s.startswith("ours") for s in sources), view.label
         assert ("paper" in sources) == view.paper, view.label
+        # every one of our cells is marked against the paper's number where the view has it
+        ours = frames[0][frames[0]["source"] != "paper"]
+        assert ours["tolerance"].notna().all() == view.paper, view.label
     at.session_state["res_table"] = VIEWS[3].label  # Table 4: the classical metrics
     at.run()
     at.radio(key="res_metric3").set_value("sparsity").run()
@@ -84,7 +89,9 @@ def test_a_20_user_run_is_charted_beside_the_150_user_cells_not_pooled(stores, c
                  "--db", str(shipped), "--workers", "1", "--quiet"]) == 0
     capsys.readouterr()
     at = open_page("pages/results.py")
-    assert "20 users:" in at.success[0].value and "150 users:" in at.success[0].value
+    facts = next(e for e in at.expander if e.label == "The facts behind the verdict")
+    assert "- Ours, 20 users (1 seed): " in facts.markdown[0].value
+    assert "under our corrected protocol at 150 users" in at.success[0].value
     at.multiselect(key="res_datasets").set_value(["adult"])
     at.multiselect(key="res_generators").set_value(["gs"]).run()
     drawn = chart_data(at)[0]
@@ -125,17 +132,28 @@ def test_the_page_switches_between_our_protocol_and_the_authors(stores):
                  "--quiet", "--db", str(shipped)]) == 0
     at = open_page("pages/results.py")
     assert not at.exception, at.exception
-    assert at.session_state["res_protocol"] == "hare"
-    assert at.success[0].value.startswith("**Verdict.** 150 users: ")
-    assert "authors protocol" not in at.success[0].value
+    assert at.session_state["res_protocol_group"] == "ours"
+    whole = at.success[0].value  # the verdict speaks of the whole store, whichever is charted
+    assert whole.startswith("**Verdict.** The paper's claim holds")
     assert "ours · 150 users" in set(chart_data(at)[0]["source"])
-    at.session_state["res_protocol"] = "authors"
+    at.session_state["res_protocol_group"] = "the authors' code, replayed"
     at.run()
     assert not at.exception, at.exception
-    assert "4 users, authors protocol: " in at.success[0].value
-    assert "150 users" not in at.success[0].value
+    assert at.success[0].value == whole
+    facts = next(e for e in at.expander if e.label == "The facts behind the verdict")
+    assert "- The authors' code, replayed, 4 users (1 seed): " in facts.markdown[0].value
     frame = chart_data(at)[0]
     assert "ours · 4 users" in set(frame["source"]) and 150 not in set(frame["users"].dropna())
+    # one of their choices at a time: a choice named for people, with its help line
+    at.session_state["res_protocol_group"] = "one of their choices at a time"
+    at.run()
+    choice = at.selectbox(key="res_protocol")
+    assert "ours + their candidate sampler" in choice.options
+    choice.set_value("hare+sampler").run()
+    assert not at.exception, at.exception
+    assert any(c.value.startswith("Ours with the authors' candidate sampler") for c in at.caption)
+    drawn = chart_data(at)[0]
+    assert set(drawn[drawn["source"] != "paper"]["protocol"]) == {"hare+sampler"}
 
 
 @needs_shipped
@@ -162,3 +180,43 @@ def test_noise_view_draws_each_users_setting_as_its_own_bar_never_stacked():
 def spec_data(spec: dict) -> list[dict]:
     datasets = spec.get("datasets", {})
     return [row for rows in datasets.values() for row in rows]
+
+
+@needs_shipped
+def test_every_chart_marks_ours_against_the_paper_and_keeps_its_labels_apart():
+    """Within / outside on every chart with the paper (one rule, cells.within); a panel the
+    paper gives no number for says so; users as stored; x labels never wider than their slot."""
+    from hare_app.charts import CHAR_PX, LABEL_GAP, label_lines, layout, panel_width
+    from hare_app.results import NO_NUMBER, OUTSIDE, WITHIN, x_order
+    cells = store_cells(ResultStore(SHIPPED))
+    cells = cells[cells["protocol"] == "hare"]
+    for view in VIEWS:
+        for metric in view.metrics[:1]:
+            rows = view_rows(view, cells, metric, Filters(models=("ann",)))
+            frame = chart_frame(view, rows)
+            ours = frame[frame["source"] != "paper"]
+            if view.paper:
+                expected = [WITHIN if w else OUTSIDE if w is not None and not pd.isna(w)
+                            else NO_NUMBER for w in ours["within"]]
+                assert list(ours["tolerance"]) == expected, view.label
+            else:
+                assert ours["tolerance"].isna().all(), view.label
+            order = x_order(view, frame)
+            columns, hyphens = layout(view, frame, order)
+            if not (view.lines and view.x in ("budget", "iterations")):
+                longest = max(len(line) for x in order for line in label_lines(x, hyphens))
+                assert panel_width(columns) / len(order) >= longest * CHAR_PX + LABEL_GAP, view.label
+            spec = view_chart(view, frame, metric).to_dict()
+            assert spec["columns"] == columns
+    active = next(v for v in VIEWS if v.x == "arm")
+    frame = chart_frame(active, view_rows(active, cells, "gtp", Filters(models=("ann",))))
+    assert layout(active, frame, x_order(active, frame))[0] >= 2  # not one tall column
+    table1 = chart_frame(VIEWS[0], view_rows(VIEWS[0], cells, "gtp", Filters(models=("ann",))))
+    panels = set(table1["panel"])
+    assert "Adult · ANN|CLUE|the paper gives no number" in panels
+    assert "COMPAS · ANN|Wachter|141 of 150 users used" in panels
+    # a second set of bars is explained under the chart
+    from hare_app.results import settings_note
+    note = settings_note(VIEWS[0], table1)
+    assert "**ours · 150 users**" in note and "**ours · 100 users**" in note
+    assert "the authors' number of users" in note

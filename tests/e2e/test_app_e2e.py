@@ -211,26 +211,49 @@ def test_sweep_from_the_benchmark_page_shows_on_the_results_page(page, app_url, 
     wait_idle(page)
     # your runs' own verdict: its 10-user cells, not the shipped 150-user ones
     verdict = page.locator("[data-testid='stAlertContentSuccess']").inner_text()
-    assert "10 users: HARE and Multi-HARE end below the base generator in" in verdict
-    assert "150 users" not in verdict
+    assert "Verdict. The paper's claim holds: HARE and Multi-HARE end below" in verdict
+    assert "under our corrected protocol at 10 users" in verdict and "150 users" not in verdict
     shoot(page, "results_your_runs")
 
 
+# The picture each view of the shipped store is saved as (the README shows some of them).
+VIEW_SHOTS = ("results_table1", "results_table2", "results_table3", "results_table4",
+              "results_table5", "results_table6", "results_noise", "results_prefs",
+              "results_active")
+
+
 def test_results_page_shows_the_verdict_and_every_view(page, app_url):
-    """The shipped store: the verdict, then each view's chart, with no exception on the way."""
+    """The shipped store: the verdict (a conclusion first), the protocols named for people,
+    then each view's chart, with no exception on the way."""
     from hare_app.results import VIEWS
 
+    assert len(VIEW_SHOTS) == len(VIEWS)
     page.set_viewport_size({"width": 1400, "height": 2400})  # a whole chart in one picture
     page.goto(f"{app_url}/results")
     page.get_by_text("Verdict.").wait_for()
+    verdict = page.locator("[data-testid='stAlertContentSuccess']").inner_text()
+    assert "Verdict. The paper's claim holds: HARE and Multi-HARE end below" in verdict
     assert page.get_by_text("HARE and Multi-HARE end below the base generator in").count() == 1
     page.locator("[data-testid='stVegaLiteChart']").first.wait_for(timeout=30_000)
     wait_idle(page)
+    for group in ("ours", "the authors' code, replayed", "one of their choices at a time"):
+        assert page.get_by_role("radio", name=group, exact=True).count() == 1
     shoot(page, "results")
-    for number, view in enumerate(VIEWS):
-        page.get_by_role("tab", name=view.label).click()
+    for view, name in zip(VIEWS, VIEW_SHOTS):
+        page.get_by_role("radio", name=view.label, exact=True).click()
         page.get_by_text(view.caption[:40]).wait_for()
         page.locator("[data-testid='stVegaLiteChart']").first.wait_for(timeout=30_000)
         wait_idle(page)
+        page.wait_for_selector("[data-stale='true']", state="detached")
         assert page.locator("[data-testid='stException']").count() == 0, view.label
-        shoot(page, f"results_view{number + 1}")
+        shoot(page, name)
+    # one of the authors' choices at a time: readable names, each with its help line
+    page.get_by_role("radio", name=VIEWS[0].label, exact=True).click()
+    wait_idle(page)
+    page.get_by_role("radio", name="one of their choices at a time", exact=True).click()
+    page.get_by_text("Which choice").wait_for()
+    wait_idle(page)
+    page.wait_for_selector("[data-stale='true']", state="detached")
+    page.get_by_text("Ours with the authors' ground-truth draw").wait_for()
+    assert page.locator("[data-testid='stException']").count() == 0
+    shoot(page, "results_protocols")

@@ -1,6 +1,8 @@
 """Executors: local worker processes and a Dask cluster give the same runs as in-process, and
 only the coordinator writes the store."""
 
+import json
+
 import pandas as pd
 import pytest
 
@@ -175,13 +177,41 @@ def test_a_busy_store_never_loses_computed_runs(tmp_path, reference):
 
 def test_groups_with_most_runs_go_to_the_workers_first():
     """Largest groups first (so the last to start are small); each group shares a key."""
-    from hare.bench.executor import _groups
+    from hare.bench.executor import task_groups
     from hare.bench.runner import group_key
 
     configs = (expand_grid(dataset=["compas"], model=["ann"], generator=["gs"],
                            variant=["base"], users=[6], seed=[0])
                + expand_grid(dataset=["adult"], model=["lr"], generator=["gs", "wachter"],
                              variant=["base", "hare", "multi_hare"], users=[6], seed=[0]))
-    groups = _groups(configs)
+    groups = task_groups(configs)
     assert [len(g) for g in groups] == [6, 1]
     assert all(len({group_key(c) for c in g}) == 1 for g in groups)
+
+
+def test_progress_says_what_each_run_waits_on_and_an_interrupt_cancels_the_rest(tmp_path,
+                                                                                monkeypatch):
+    """Every run of a group is "preparing" while its classifier is trained or loaded (not
+    "queued"), and a sweep stopped half way marks what it did not finish as cancelled."""
+    from hare.bench import runner
+    from hare.bench.status import StatusLog
+    configs = expand_grid(**GRID)
+    log = StatusLog(tmp_path / "status.jsonl")
+    monkeypatch.setattr(runner, "classifier_cached", lambda *args: False)  # say "training"
+
+    def stop_after_first(record, done, total):
+        raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run_grid(configs, ResultStore(tmp_path / "s.duckdb"), progress=False, status=log,
+                 on_stored=stop_after_first)
+    events = [json.loads(line) for line in log.path.read_text().splitlines()]
+    seed0 = {c.run_id for c in configs if c.seed == 0}
+    first_running = next(i for i, e in enumerate(events) if e["state"] == "running")
+    preparing = {e["run_id"] for e in events[:first_running] if e["state"] == "preparing"
+                 and e["detail"] == "training the COMPAS neural network classifier (seed 0)"}
+    assert preparing == seed0  # both runs of the group, before either runs
+    latest = log.latest()
+    assert sum(s.state == "stored" for s in latest.values()) == 1
+    assert sum(s.state == "cancelled" for s in latest.values()) == 3
+    assert not any(s.state in ("queued", "preparing", "running") for s in latest.values())
