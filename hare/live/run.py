@@ -20,6 +20,9 @@ from hare.actions import ActionSpace
 from hare.active import ActiveHareSession
 from hare.data import Dataset
 from hare.generators import make_generator
+from hare.live.card import (change_costs, changes_entry, engine_revision, limits_entry,
+                            model_hash, plan_entry)
+from hare.live.costs import ChangeCost
 from hare.live.formatting import Change, changes, decode_row, generator_label, shown_values
 from hare.live.profile import Preferences
 from hare.live.setup import SessionConfig
@@ -268,12 +271,15 @@ class LiveRun:
         found = not self.failed
         profile = self.shown_row(self.x[0])
         r = self.recourse
+        items = self.change_costs(r) if found else []
         return {
             "version": hare.__version__,
             "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "dataset": self.config.dataset, "model": self.config.model,
             "generator": self.config.generator, "seed": self.seed,
             "row": self.test_row, "source": self.source,
+            "model_hash": model_hash(self.model),
+            "engine_revision": engine_revision(),
             "settings": {"method": self.config.method,
                          "budget": self.config.budget, "iterations": self.config.rounds,
                          "bps": self.config.bps, "counting": self.config.counting,
@@ -283,15 +289,17 @@ class LiveRun:
                                     for f, lo, hi in p.ranges],
                          "directions": {f: ("only up" if s > 0 else "only down")
                                         for f, s in p.directions},
-                         "max_changes": p.max_changes},
+                         "max_changes": p.max_changes,
+                         "limits": limits_entry(ds, p)},
             "approved": self.approved,
             "target_probability": self.config.target,
             "probability_before": self.probability_before(),
             "probability_after": self.probability_after(),
             "profile": profile,
             "recourse": self.shown_row(r) if found else None,
-            "changes": ({c: {"before": b, "after": a}
-                         for c, b, a in self._changed(profile, r)} if found else {}),
+            "changes": (changes_entry(items, {"before": profile, "after": self.shown_row(r)})
+                        if found else {}),
+            "plan": plan_entry(items) if found else None,
             "units": {c: ds.spec.fact(c).unit or ("$" if ds.spec.fact(c).money else "")
                       for c in ds.feature_names},
             "no_recourse_reason": self.no_recourse_reason(),
@@ -303,13 +311,10 @@ class LiveRun:
                            for e in self.events],
         }
 
-    def _changed(self, profile: dict, r: torch.Tensor):
-        """(column, before, after) for the features the recourse changes, as shown."""
-        after = self.shown_row(r)
-        shown = {c.feature for c in changes(self.dataset, self.x[0].numpy(), r.numpy())}
-        for column in self.dataset.feature_names:
-            if self.dataset.spec.fact(column).label in shown:
-                yield column, profile[column], after[column]
+    def change_costs(self, r: torch.Tensor) -> list[ChangeCost]:
+        """The changes of ``r`` (as shown) with their words, time and effort."""
+        return change_costs(self.dataset, self.x[0].numpy(), self.in_whole_units(r).numpy(),
+                            self.preferences)
 
     def card_json(self) -> str:
         return json.dumps(self.card(), indent=2, default=_json_default)
