@@ -25,7 +25,8 @@ from hare.live.sessions import Busy, LiveState
 from hare.live.setup import METHODS, SessionConfig
 from hare_app import cached
 from hare_app.charts import changes_chart
-from hare_app.live_view import header, rules_in_force, show_card, show_no_recourse, show_option
+from hare_app.live_view import (about_models, header, rules_in_force, show_card, show_no_recourse,
+                                show_option)
 from hare_app.paths import answers_db_path
 from hare_app.shell import enter_page
 from hare_app.views import field_error
@@ -187,6 +188,13 @@ def answer(number: int, choice: bool) -> None:
             st_.store_error = f"Your answers could not be stored ({exc}); your recourse is unaffected."
 
 
+def none_work() -> None:
+    """The person says none of the options works for them: an ending that says what to loosen."""
+    run = state().run
+    if run is not None and not run.done:
+        run.reject()
+
+
 def start_over() -> None:
     state().run = None
 
@@ -224,10 +232,12 @@ def show_question(run: LiveRun, words) -> None:
         st.info("The search ran out of new options this round: this is the best one found.")
     show_option("Your best option so far", q.current, words)
     if q.last_round:
-        st.caption("This is the last round: either answer ends with this option.")
-    yes, no = st.columns(2)
+        st.caption("This is the last round: a yes ends on this option as your plan; a no ends "
+                   "on it as the closest option, with what you could loosen.")
+    yes, no, none = st.columns(3)
     answer_button(yes, "Yes, I can do this", q.number, True)
     answer_button(no, "No, keep looking", q.number, False, primary=False)
+    none.button("None of these work for me", on_click=none_work, key=key("none", str(q.number)))
 
 
 @st.fragment
@@ -240,6 +250,7 @@ def session_part(words, p_now: float) -> None:
     if run is None or st.session_state.pop(key("full_rerun"), False):
         st.rerun()  # started over, or the sidebar's generator changed: draw the whole page
     header(run, p_now, words)
+    st.caption(about_models(run.dataset, words))
     st.subheader("2. Your options")
     st.caption(rules_in_force(run))
     if run.failed:
@@ -363,6 +374,7 @@ if run is not None:  # a session: its part of the page reruns alone on each answ
     session_part(words, p_now)
     st.stop()
 header(None, p_now, words)
+st.caption(about_models(ds, words))
 if p_now >= config.target:
     st.success(f"The model already says {words.yes.lower()} at or above your target: nothing to change.")
     st.stop()

@@ -92,6 +92,7 @@ class DatasetSpec:
     title: str = ""  # the dataset as a person names it
     outcome: Outcome | None = None
     facts: tuple[Feature, ...] = ()
+    data_source: str = ""  # the public data the research model was trained on, named for people
 
     def fact(self, column: str) -> Feature:
         """The reading facts of ``column`` (its raw name, if the spec has none)."""
@@ -126,6 +127,7 @@ ADULT = DatasetSpec(
     immutable=("age", "sex", "fnlwgt", "native-country", "race", "relationship"),
     description="UCI Adult income: income > $50K is the desired outcome.",
     title="Income (US census)",
+    data_source="the 1994 US census (UCI Adult)",
     outcome=Outcome("Income over $50K", "Income $50K or less", "chance of an income over $50K",
                     "The model predicts whether a person earns more than $50,000 a year."),
     facts=(
@@ -186,6 +188,7 @@ COMPAS = DatasetSpec(
     immutable=("age", "race", "sex"),
     description="ProPublica COMPAS: not being rated high risk is the desired outcome.",
     title="Risk score (COMPAS, Broward County)",
+    data_source="Broward County, Florida court records of 2013-2014 (ProPublica's COMPAS data)",
     outcome=Outcome("Not rated high risk", "Rated high risk", "chance of not being rated high risk",
                     "The model predicts whether COMPAS rates a defendant high risk of reoffending."),
     facts=(
@@ -218,6 +221,7 @@ CREDIT = DatasetSpec(
     immutable=("age", "NumberOfDependents"),
     description="Kaggle Give Me Some Credit: no serious delinquency in two years is desired.",
     title="Credit (Give Me Some Credit)",
+    data_source="a public Kaggle credit set (Give Me Some Credit, 2011)",
     outcome=Outcome("Approved", "Refused", "chance of approval",
                     "The model predicts whether a borrower avoids falling 90 days behind within "
                     "two years; a yes approves the loan."),

@@ -58,9 +58,12 @@ def limit_range(cost: Cost, value: float, low: float, high: float) -> tuple[floa
     return min(lo, value), max(hi, value)
 
 
-def unit_weight(cost: Cost, difficulty: str = "normal") -> float:
-    """Search cost of one unit of change in original units: effort plus waiting."""
-    return (cost.effort + MONTH_WEIGHT * (cost.months + cost.lead_months)) * DIFFICULTY[difficulty]
+def unit_weight(cost: Cost, difficulty: str = "normal", count: bool = False) -> float:
+    """Search cost of one unit of change in original units: effort plus waiting. For a count
+    (late payments, hours) each unit waits out the lead time on its own clock; for an amount
+    (dollars) the lead time is paid once, so it does not weigh per unit."""
+    months = cost.months + (cost.lead_months if count else 0.0)
+    return (cost.effort + MONTH_WEIGHT * months) * DIFFICULTY[difficulty]
 
 
 def search_weights(dataset: Dataset, difficulty: Mapping[str, str]) -> torch.Tensor:
@@ -74,9 +77,13 @@ def search_weights(dataset: Dataset, difficulty: Mapping[str, str]) -> torch.Ten
         if cost is None or level == "impossible":
             raw.append(math.nan)
             continue
+        continuous = column in dataset.spec.continuous
         span = (data_range(dataset, column)[1] - data_range(dataset, column)[0]
-                if column in dataset.spec.continuous else 1.0) or 1.0
-        raw.append(unit_weight(cost, level) * span)
+                if continuous else 1.0) or 1.0
+        count = continuous and bool(
+            dataset.encoder.integer[dataset.spec.continuous.index(column)]) and not \
+            dataset.spec.fact(column).money
+        raw.append(unit_weight(cost, level, count) * span)
     weights = torch.tensor(raw, dtype=torch.float64)
     known = weights[~torch.isnan(weights)]
     middle = float(known.median()) if known.numel() else 1.0

@@ -22,7 +22,8 @@ from hare.data import Dataset
 from hare.generators import make_generator
 from hare.live.card import (change_costs, changes_entry, engine_revision, limits_entry,
                             model_hash, plan_entry)
-from hare.live.costs import ChangeCost
+from hare.live.costs import ChangeCost, plan_sentence
+from hare.live.endings import best_plans, what_to_loosen
 from hare.live.formatting import Change, changes, decode_row, generator_label, shown_values
 from hare.live.profile import Preferences
 from hare.live.setup import SessionConfig
@@ -55,6 +56,12 @@ class Option:
 
     changes: tuple[Change, ...]
     probability: float
+    costs: tuple[ChangeCost, ...] = ()  # each change with its words, time and effort
+
+    @property
+    def plan(self) -> str:
+        """The option as one plain sentence, with its time."""
+        return plan_sentence(list(self.costs))
 
 
 @dataclass(frozen=True)
@@ -119,6 +126,7 @@ class LiveRun:
         self._shown = 0.0
         self._shown_at = self.started_at
         self.saved = False  # written to the answer store
+        self.rejected = False  # the person said none of the options works for them
         self._prefetch: threading.Timer | None = None
         self._advance()
 
@@ -182,7 +190,7 @@ class LiveRun:
     def _option(self, r: torch.Tensor) -> Option:
         r = self.in_whole_units(r)
         return Option(tuple(changes(self.dataset, self.x[0].numpy(), r.numpy())),
-                      float(probability(self.model, r)))
+                      float(probability(self.model, r)), tuple(self.change_costs(r)))
 
     def question(self) -> QuestionView | None:
         q = self._question
@@ -226,6 +234,27 @@ class LiveRun:
         self.session.answer(torch.tensor([bool(choice)]))
         self._advance()
 
+    def reject(self) -> None:
+        """The person says none of these works for them: the session ends without a recourse
+        they accepted (the card says what to loosen)."""
+        if self._prefetch is not None:
+            self._prefetch.cancel()
+            self._prefetch.join()
+            self._prefetch = None
+        self.rejected = True
+        self._question = None
+
+    @property
+    def ending(self) -> str:
+        """How the session ended, in a word a card and a page can test: "no recourse",
+        "none work" (the person said so), "accepted" or "not accepted" (the questions ran out,
+        or "no" in the last round)."""
+        if self.failed:
+            return "no recourse"
+        if self.rejected:
+            return "none work"
+        return "accepted" if self.accepted else "not accepted"
+
     @property
     def recourse(self) -> torch.Tensor:
         """(d,) the final (or current best) recourse, in whole units where the feature has
@@ -245,6 +274,8 @@ class LiveRun:
 
     @property
     def approved(self) -> bool:
+        """The model would say yes to the final option (whether the person can do it is
+        ``ending``)."""
         after = self.probability_after()
         return after is not None and after >= self.config.target
 
@@ -305,6 +336,11 @@ class LiveRun:
             "no_recourse_reason": self.no_recourse_reason(),
             "questions_answered": self.used,
             "said_good_enough": self.accepted,
+            "ending": self.ending,
+            "plans": [{"sentence": plan.sentence, "time": plan.time,
+                       "months": round(plan.months, 1), "effort_weeks": round(plan.effort_weeks, 1),
+                       "probability": plan.probability} for plan in best_plans(self)],
+            "what_to_loosen": what_to_loosen(self) if self.ending != "accepted" and found else [],
             "transcript": [{"kind": e.kind, "round": e.iteration, "options": e.options,
                             "answer": (("B" if e.choice else "A") if e.kind == "compare"
                                        else ("yes" if e.choice else "no"))}

@@ -159,7 +159,8 @@ def test_live_run_records_answers_and_a_card_of_numbers(adult, adult_ann):
         "version", "time", "dataset", "model", "generator", "seed", "row", "source", "settings",
         "approved", "target_probability", "probability_before", "probability_after", "profile",
         "recourse", "changes", "units", "no_recourse_reason", "questions_answered",
-        "said_good_enough", "transcript", "plan", "model_hash", "engine_revision"}
+        "said_good_enough", "transcript", "plan", "model_hash", "engine_revision", "ending",
+        "plans", "what_to_loosen"}
     assert card["settings"].keys() == {"method", "budget", "iterations", "bps", "counting",
                                        "target_probability", "will_not_change", "ranges",
                                        "directions", "max_changes", "limits"}
@@ -298,3 +299,18 @@ def test_live_options_and_card_are_in_whole_units(adult, adult_ann):
     after = adult.encoder.decode(run.recourse[None].numpy()).iloc[0]
     assert all(abs(float(after[c]) - round(float(after[c]))) < 1e-6 for c in whole)
     assert run.probability_after() >= run.config.target
+
+
+def test_none_work_and_no_in_the_last_round_are_endings_not_plans(adult, adult_ann):
+    run = _live_run(adult, adult_ann, budget=6, rounds=2)
+    while (q := run.question()) is not None and q.kind == "compare":
+        run.answer(True)
+    run.reject()
+    card = run.card()
+    assert run.done and card["ending"] == "none work" and not card["said_good_enough"]
+    assert card["what_to_loosen"] and card["what_to_loosen"][-1] == "the target (60%)"
+    assert card["plans"] and all(p["time"] and p["sentence"] for p in card["plans"])
+    said_no = _live_run(adult, adult_ann, budget=4, rounds=2)
+    while (q := said_no.question()) is not None:
+        said_no.answer(q.kind == "compare")
+    assert said_no.card()["ending"] == "not accepted" and said_no.card()["what_to_loosen"]
