@@ -14,12 +14,12 @@ import streamlit as st
 from hare.data import DATASETS
 from hare.errors import HareError, StoreError
 from hare.live.answers import AnswerStore
-from hare.live.form import (PAGE_FIELDS, RULES, default_range, read_rules, read_session,
-                            rule_options, rule_start, session_start)
+from hare.live.form import (DIFFICULTIES, PAGE_FIELDS, RULES, default_range, read_rules,
+                            read_session, rule_options, rule_start, session_start)
 from hare.live.formatting import (changes_frame, format_value, generator_help, generator_label,
                                   label, people_frame)
-from hare.live.profile import (Preferences, check_profile, encode_profile, field_specs,
-                               profile_from_row, typical_profile)
+from hare.live.profile import (PEOPLE_MAX_CHANGES, Preferences, check_profile, encode_profile,
+                               field_specs, profile_from_row, typical_profile)
 from hare.live.run import LiveRun, probability, start_live_run
 from hare.live.sessions import Busy, LiveState
 from hare.live.setup import METHODS, SessionConfig
@@ -35,7 +35,7 @@ enter_page()
 
 MODEL_NAMES = {"ann": "Neural network", "lr": "Logistic regression"}
 PICK, ENTERED = "Pick a refused person", "Enter my own profile"
-RULE_KEYS = ("live:rule:", "live:lo:", "live:hi:", "live:max_changes:")
+RULE_KEYS = ("live:rule:", "live:lo:", "live:hi:", "live:difficulty:", "live:max_changes:")
 # The sidebar's start: the session's declared defaults, and where the profile comes from.
 SIDEBAR_START = session_start() | {"source": PICK}
 SCHEMA = SessionConfig.schema()
@@ -105,7 +105,7 @@ def rules_entered(ds, profile: dict):
     just before clicking is not missed)."""
     s, values = st.session_state, {}
     for spec in field_specs(ds):
-        for kind in ("rule", "lo", "hi"):
+        for kind in ("rule", "lo", "hi", "difficulty"):
             if key(kind, ds.name, spec.name) in s:
                 values[f"{kind}:{spec.name}"] = s[key(kind, ds.name, spec.name)]
     values["max_changes"] = s.get(key("max_changes", ds.name), "")
@@ -396,6 +396,10 @@ for spec in field_specs(ds):
                 help=fact.description)
     if fact.reason:
         a.caption(f"Suggested: {RULES[default]}: {fact.reason}.")
+    if fact.cost is not None and st.session_state[k] != "history":
+        a.selectbox(f"How hard is changing {fact.label.lower()} for you?", DIFFICULTIES,
+                    index=DIFFICULTIES.index("normal"), key=key("difficulty", name, spec.name))
+        a.caption(f"{fact.cost.reason}." + (f" Source: {fact.cost.source}." if fact.cost.source else ""))
     if spec.numeric and st.session_state[k] != "history":
         lo, hi = default_range(ds, spec, st_.profile)
         st.session_state.setdefault(key("lo", name, spec.name), lo)
@@ -404,6 +408,7 @@ for spec in field_specs(ds):
         c.text_input("highest", key=key("hi", name, spec.name))
     check = rules_entered(ds, st_.profile)
     field_error(check.errors, spec.name)
+st.session_state.setdefault(key("max_changes", name), str(PEOPLE_MAX_CHANGES))
 st.text_input("At most this many features changed (blank: no limit)", key=key("max_changes", name))
 check = rules_entered(ds, st_.profile)
 field_error(check.errors, "_max_changes")

@@ -259,3 +259,11 @@ def test_none_of_these_work_ends_without_a_plan_and_says_what_to_loosen(app):
     assert any(m.value.startswith("**What you could loosen**") for m in app.markdown)
     assert app.metric[0].value == "Income $50K or less"  # the header does not say yes
     assert any("research model trained on the 1994 US census" in c.value for c in app.caption)
+
+
+def test_a_person_sets_a_difficulty_and_the_rules_say_so(app):
+    assert app.text_input(key="live:max_changes:adult").value == "3"
+    app.selectbox(key="live:difficulty:adult:hours-per-week").set_value("impossible").run()
+    click(unlock_capital_gains(app), "Find my recourse")
+    rules = next(c.value for c in app.caption if "your rules:" in c.value)
+    assert "Hours worked a week won't change" in rules and "at most 3 features changed" in rules
