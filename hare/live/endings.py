@@ -58,10 +58,11 @@ def seen_points(run) -> list[torch.Tensor]:
 
 def best_plans(run, n: int = 3) -> list[Plan]:
     """The best ``n`` options the person saw (the last preferred first), each as a plan."""
-    from hare.live.run import probability
     plans = []
     for point in seen_points(run)[:n]:
-        plans.append(Plan(tuple(run.change_costs(point)), float(probability(run.model, point))))
+        with torch.no_grad():
+            chance = float(run.model(point))
+        plans.append(Plan(tuple(run.change_costs(point)), chance))
     return plans
 
 
