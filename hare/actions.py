@@ -30,6 +30,9 @@ class ActionSpace:
     # At most this many features changed (None: no limit, the paper's space). A person can act
     # on two or three changes; a recourse that moves every feature is not advice.
     max_changes: int | None = None
+    # (d,) float: the cost of one encoded unit per feature (the people path's cost model,
+    # hare.live.costs); None: every unit costs the same, the paper's L1.
+    cost: torch.Tensor | None = None
 
     @classmethod
     def for_dataset(cls, dataset: Dataset) -> "ActionSpace":
@@ -66,9 +69,10 @@ class ActionSpace:
 
     def restrict(self, frozen: torch.Tensor | None = None, lower: torch.Tensor | None = None,
                  upper: torch.Tensor | None = None, direction: torch.Tensor | None = None,
-                 max_changes: int | None = None) -> "ActionSpace":
+                 max_changes: int | None = None,
+                 cost: torch.Tensor | None = None) -> "ActionSpace":
         """A narrower space: extra frozen features, tighter ranges, monotone directions, at most
-        ``max_changes`` features changed."""
+        ``max_changes`` features changed, a cost per encoded unit."""
         if max_changes is not None and max_changes < 1:
             raise InputError(f"at most k features changed needs k of at least 1 (got {max_changes})")
         mutable = self.mutable & ~frozen if frozen is not None else self.mutable
@@ -78,7 +82,15 @@ class ActionSpace:
             raise InputError("a feature's lowest allowed value is above its highest")
         return replace(self, mutable=mutable, lower=new_lower, upper=new_upper,
                        direction=direction if direction is not None else self.direction,
-                       max_changes=max_changes if max_changes is not None else self.max_changes)
+                       max_changes=max_changes if max_changes is not None else self.max_changes,
+                       cost=cost if cost is not None else self.cost)
+
+    def distance(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """(...,) L1 distance of a and b, weighted by the cost per feature where there is one."""
+        size = (a - b).abs()
+        if self.cost is not None:
+            size = size * self.cost
+        return size.sum(-1)
 
     def project(self, x: torch.Tensor, r: torch.Tensor,
                 out: torch.Tensor | None = None) -> torch.Tensor:
@@ -101,9 +113,12 @@ class ActionSpace:
         result = torch.where(self.mutable, result, x, out=out)
         if self.max_changes is None or self.max_changes >= int(self.mutable.sum()):
             return result
-        # Keep the max_changes largest moves (in encoded units, a share of each range) and put
-        # every other feature back: the nearest point of A(u) that changes at most k features.
+        # Keep the max_changes largest moves (in encoded units, a share of each range, or in
+        # cost where the space has one) and put every other feature back: the nearest point of
+        # A(u) that changes at most k features.
         size = (result - x).abs()
+        if self.cost is not None:
+            size = size * self.cost
         keep = torch.zeros_like(size, dtype=torch.bool).scatter_(
             -1, size.topk(self.max_changes, dim=-1).indices, True)
         return torch.where(keep, result, x, out=out)

@@ -313,6 +313,20 @@ class ActiveHareSession:
         # base recourse, as HARE keeps its incumbent
         return torch.where(self.alive[users].any(-1, keepdim=True), chosen, self.r0[users])
 
+    def _shown_estimate(self, users: torch.Tensor) -> torch.Tensor:
+        """(M, d) the estimate as put to a person: with ``shown`` (the people path), the option
+        they saw in a comparison nearest to the medoid, since "best so far" must be something
+        they were shown (the base recourse before any comparison); the medoid otherwise."""
+        chosen = self._estimate(users)
+        if self.shown is None:
+            return chosen
+        for row, user in enumerate(users.tolist()):
+            t = int(self.compares[user])
+            if t:
+                seen = torch.cat([self.hist_a[user, :t], self.hist_b[user, :t]])
+                chosen[row] = seen[torch.cdist(chosen[row][None], seen)[0].argmin()]
+        return chosen
+
     def _history_loglik(self, users: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
         """(M, C) log-likelihood of each user's answers so far at the points theta (M, C, d)."""
         t = int(self.compares[users].max()) if len(users) else 0
@@ -386,10 +400,18 @@ class ActiveHareSession:
         if t == 0:
             k = options.shape[1]
             return torch.zeros(len(users), k, k, dtype=torch.bool)
-        tol = self.settings.min_separation / 10
         used = self.hist_used[users, :t].unsqueeze(1)
-        is_a = ((torch.cdist(options, self.hist_a[users, :t]) < tol) & used).float()  # (M, K, T)
-        is_b = ((torch.cdist(options, self.hist_b[users, :t]) < tol) & used).float()
+        if self.shown is not None:  # the same pair as a person reads it (whole units, rounding)
+            seen, a, b = (self.shown(p) for p in (options, self.hist_a[users, :t],
+                                                  self.hist_b[users, :t]))
+            same_a = (seen.unsqueeze(2) == a.unsqueeze(1)).all(-1)  # (M, K, T)
+            same_b = (seen.unsqueeze(2) == b.unsqueeze(1)).all(-1)
+        else:
+            tol = self.settings.min_separation / 10
+            same_a = torch.cdist(options, self.hist_a[users, :t]) < tol
+            same_b = torch.cdist(options, self.hist_b[users, :t]) < tol
+        is_a = (same_a & used).float()
+        is_b = (same_b & used).float()
         both = is_a @ is_b.transpose(1, 2)  # (M, K, K): i was a and j was b in some question
         return (both + both.transpose(1, 2)) > 0
 
@@ -454,7 +476,7 @@ class ActiveHareSession:
                 self.new_options[self.active] = 0
             users = torch.nonzero(self.active).squeeze(-1)
             if self.step == self.settings.round_size(self.round) - 1:
-                self.estimate[users] = self._estimate(users)
+                self.estimate[users] = self._shown_estimate(users)
                 self._pending = Question("accept", users, self.round, self.step + 1,
                                          self.estimate[users].clone(), None)
                 return self._pending

@@ -134,6 +134,8 @@ class HareSession:
         self._real: torch.Tensor | None = None  # (M, k) bool: slot holds a real new option
         self._prefetched: tuple | None = None  # (users, pool, valid) for the next iteration
         self._pending: Question | None = None
+        # "people" counting: per user, every option shown so far as a person reads it (k, d)
+        self._seen: dict[int, torch.Tensor] = {}
 
     @property
     def done(self) -> bool:
@@ -168,9 +170,12 @@ class HareSession:
         s = self.settings
         return s.rounds.calibrate(self.model, x, pool, self.space, s.eps, target=s.target)
 
-    def _distinct(self, pool: torch.Tensor, valid: torch.Tensor) -> torch.Tensor:
-        """(M, k) bool: slot j is valid and shows differently from the incumbent and from every
-        valid slot before it (so any two real options, whichever wins, differ)."""
+    def _distinct(self, pool: torch.Tensor, valid: torch.Tensor,
+                  users: torch.Tensor | None = None) -> torch.Tensor:
+        """(M, k) bool: slot j is valid and shows differently from the incumbent, from every
+        valid slot before it (so any two real options, whichever wins, differ) and, given the
+        rows' ``users``, from every option they were shown in earlier rounds (so no pair is
+        asked twice, in either order)."""
         seen = self.shown(pool)  # (M, k, d)
         equal = (seen.unsqueeze(2) == seen.unsqueeze(1)).all(-1)  # (M, k, k)
         keep = valid.clone()
@@ -178,14 +183,21 @@ class HareSession:
         earlier = torch.ones_like(equal).tril(-1)  # [j, i]: i < j
         repeats = (equal & earlier & keep.unsqueeze(1)).any(-1)
         # a repeat of an invalid-but-kept slot cannot happen: only valid slots are compared
-        return keep & ~repeats
+        keep &= ~repeats
+        if users is not None:
+            for row, user in enumerate(users.tolist()):
+                earlier_shown = self._seen.get(user)
+                if earlier_shown is not None:
+                    old = (seen[row].unsqueeze(1) == earlier_shown.unsqueeze(0)).all(-1).any(-1)
+                    keep[row, 1:] &= ~old[1:]
+        return keep
 
     def _real_options(self, users: torch.Tensor, iteration: int, pool: torch.Tensor,
                       valid: torch.Tensor):
         """"people" counting: redraw invalid or repeated samples (at most ``redraws`` rounds,
         all users at once), then move the real options to the front of each row. Returns
         (pool, real) where real[:, j] says slot j is a new option (slot 0: the incumbent)."""
-        real = self._distinct(pool, valid)
+        real = self._distinct(pool, valid, users)
         for attempt in range(1, self.settings.redraws + 1):
             missing = (~real[:, 1:]).any(dim=1)
             if not bool(missing.any()):
@@ -201,7 +213,7 @@ class HareSession:
             both = torch.gather(both, 1, order.unsqueeze(-1).expand_as(both))
             ok = torch.gather(ok, 1, order)
             k = pool.shape[1]
-            distinct = self._distinct(both, ok)
+            distinct = self._distinct(both, ok, users[rows])
             order = torch.sort((~distinct).to(torch.int8), dim=1, stable=True).indices[:, :k]
             pool = pool.clone()
             real = real.clone()
@@ -287,6 +299,11 @@ class HareSession:
             self.queries[users] += 1  # the authors' code asks no "good enough?"
         self.step += 1
         if question.kind == "compare":
+            if self.settings.counting == "people":
+                shown = self.shown(torch.stack([question.current, question.challenger], 1))
+                for row, user in enumerate(users.tolist()):
+                    known = self._seen.get(user)
+                    self._seen[user] = shown[row] if known is None else torch.cat([known, shown[row]])
             self.winner[users] = torch.where(answers.unsqueeze(-1), question.challenger,
                                              question.current)
         else:

@@ -5,20 +5,63 @@ from __future__ import annotations
 
 import streamlit as st
 
+from hare.live.costs import plan_sentence
+from hare.live.endings import best_plans, what_to_loosen
 from hare.live.formatting import format_value, generator_label, label, profile_table
 from hare.live.run import LiveRun, Option
 from hare.live.unlock import ways_out
+
+
+def about_models(ds, words) -> str:
+    """What the model is and what its numbers mean, in one caption under the header."""
+    source = ds.spec.data_source or "public data"
+    return (f"A research model trained on {source}, not a real lender's, court's or "
+            f"employer's decision. A {words.probability} of 60 % means that of people the "
+            "model scores like this, about 6 in 10 had the desired outcome in its data; changes "
+            "are in percentage points.")
 
 
 def show_option(title: str, option: Option, words) -> None:
     """One option: its changes in original units and the model's probability for it."""
     with st.container(border=True):
         st.markdown(f"**{title}**")
-        if option.changes:
+        if option.costs:
+            st.markdown("\n".join(
+                f"- {c.label}: **{_value(option, c)}** · {c.time} · {c.effort}"
+                + (" · needs money" if c.money else "") for c in option.costs))
+            st.caption(option.plan)
+        elif option.changes:
             st.markdown("\n".join(f"- {c.feature}: **{c.before} → {c.after}**" for c in option.changes))
         else:
             st.markdown("- no change")
         st.caption(f"The model's {words.probability}: {option.probability:.0%}")
+
+
+def _value(option: Option, cost) -> str:
+    """"before → after" for one change of an option, as the option formats it."""
+    shown = next((c for c in option.changes if c.feature == cost.label), None)
+    return f"{shown.before} → {shown.after}" if shown else f"{cost.before} → {cost.after}"
+
+
+def show_plans(run: LiveRun, words) -> None:
+    """The best few options the person saw, side by side, each with its time and effort."""
+    plans = best_plans(run)
+    if len(plans) < 2:
+        return
+    st.markdown("**Plans you saw**, side by side (keep the ones you could follow):")
+    for column, (n, plan) in zip(st.columns(len(plans)), enumerate(plans, 1)):
+        with column.container(border=True):
+            st.markdown(f"**Plan {n}** · {plan.time}")
+            st.markdown(plan.sentence)
+            st.caption(f"Effort: about {plan.effort_weeks:.0f} weeks of steady work · "
+                       f"{words.probability}: {plan.probability:.0%}")
+
+
+def show_loosen(run: LiveRun) -> None:
+    """What would have to move for the options to work for the person."""
+    items = what_to_loosen(run)
+    st.markdown("**What you could loosen** (press **Start over** and change it): "
+                + "; ".join(items) + ".")
 
 
 def show_no_recourse(run: LiveRun, words, take_way_out, key) -> None:
@@ -60,10 +103,12 @@ def show_no_recourse(run: LiveRun, words, take_way_out, key) -> None:
 def header(run: LiveRun | None, p_now: float, words) -> None:
     """The model's decision now, or with the changes once the card says approved."""
     c1, c2 = st.columns(2)
-    if run is not None and run.done and run.approved:  # the header follows the card
+    if run is not None and run.done and run.approved and run.ending == "accepted":
+        # the header follows the card: a yes only for a plan the person said they can do
         p_after = run.probability_after()
         c1.metric("The model's decision with your changes", words.yes)
-        c2.metric(f"The model's {words.probability}", f"{p_after:.0%}", delta=f"{p_after - p_now:+.0%}")
+        c2.metric(f"The model's {words.probability}", f"{p_after:.0%}",
+                  delta=f"{100 * (p_after - p_now):+.0f} percentage points")
     else:
         c1.metric("The model's decision now", words.no if p_now < 0.5 else words.yes)
         c2.metric(f"The model's {words.probability}", f"{p_now:.0%}")
@@ -72,10 +117,29 @@ def header(run: LiveRun | None, p_now: float, words) -> None:
 def show_card(run: LiveRun, words) -> None:
     """The recourse card: the verdict in words, the changes, and the JSON download."""
     after = run.probability_after()
-    st.subheader("Your recourse")
     verdict = words.yes if run.approved else words.no
-    st.success(f"With these changes the model's decision would be **{verdict}: {after:.0%}** "
-               f"(target {run.config.target:.0%}; now {run.probability_before():.0%}).")
+    text = (f"With these changes the model's decision would be **{verdict}: {after:.0%}** "
+            f"(target {run.config.target:.0%}; now {run.probability_before():.0%}).")
+    if run.ending == "none work":
+        st.subheader("None of these work for you")
+        st.warning("You said none of the options you saw is a change you can make, so there is "
+                   "no recourse here for you within your limits.")
+        show_loosen(run)
+        show_plans(run, words)
+        return
+    if run.ending == "accepted":
+        st.subheader("Your recourse")
+        st.success(text)
+    else:  # the questions ran out, or "no" in the last round: the closest, not a success
+        st.subheader("Your recourse? The closest option you saw")
+        st.info(text + " You did not say you can do this.")
+        show_loosen(run)
+    costs = run.change_costs(run.recourse)
+    if costs:
+        st.markdown("\n".join(f"- {c.words[0].upper()}{c.words[1:]}: {c.time}, {c.effort}"
+                               + (", needs money" if c.money else "") + (f" — {c.reason}" if c.reason else "")
+                               for c in costs))
+        st.markdown(f"**In one sentence:** {plan_sentence(costs)}")
     with st.container(border=True):
         table = profile_table(run.dataset, run.x[0].numpy(), run.recourse.numpy())
         st.dataframe(table[table["changed"]][["feature", "before", "after"]], hide_index=True)
@@ -89,6 +153,7 @@ def show_card(run: LiveRun, words) -> None:
             st.dataframe(table[["feature", "before", "after"]], hide_index=True)
         st.download_button("Download the card (JSON)", run.card_json(), file_name="recourse.json",
                            mime="application/json", on_click="ignore")
+    show_plans(run, words)
     if run.saved:
         st.success("Your answers were stored for research, as the box said. Thank you.")
 

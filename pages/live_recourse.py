@@ -14,18 +14,19 @@ import streamlit as st
 from hare.data import DATASETS
 from hare.errors import HareError, StoreError
 from hare.live.answers import AnswerStore
-from hare.live.form import (PAGE_FIELDS, RULES, default_range, read_rules, read_session,
-                            rule_options, rule_start, session_start)
+from hare.live.form import (DIFFICULTIES, PAGE_FIELDS, RULES, default_range, read_rules,
+                            read_session, rule_options, rule_start, session_start)
 from hare.live.formatting import (changes_frame, format_value, generator_help, generator_label,
                                   label, people_frame)
-from hare.live.profile import (Preferences, check_profile, encode_profile, field_specs,
-                               profile_from_row, typical_profile)
+from hare.live.profile import (PEOPLE_MAX_CHANGES, Preferences, check_profile, encode_profile,
+                               field_specs, profile_from_row, typical_profile)
 from hare.live.run import LiveRun, probability, start_live_run
 from hare.live.sessions import Busy, LiveState
 from hare.live.setup import METHODS, SessionConfig
 from hare_app import cached
 from hare_app.charts import changes_chart
-from hare_app.live_view import header, rules_in_force, show_card, show_no_recourse, show_option
+from hare_app.live_view import (about_models, header, rules_in_force, show_card, show_no_recourse,
+                                show_option)
 from hare_app.paths import answers_db_path
 from hare_app.shell import enter_page
 from hare_app.views import field_error
@@ -34,7 +35,7 @@ enter_page()
 
 MODEL_NAMES = {"ann": "Neural network", "lr": "Logistic regression"}
 PICK, ENTERED = "Pick a refused person", "Enter my own profile"
-RULE_KEYS = ("live:rule:", "live:lo:", "live:hi:", "live:max_changes:")
+RULE_KEYS = ("live:rule:", "live:lo:", "live:hi:", "live:difficulty:", "live:max_changes:")
 # The sidebar's start: the session's declared defaults, and where the profile comes from.
 SIDEBAR_START = session_start() | {"source": PICK}
 SCHEMA = SessionConfig.schema()
@@ -104,7 +105,7 @@ def rules_entered(ds, profile: dict):
     just before clicking is not missed)."""
     s, values = st.session_state, {}
     for spec in field_specs(ds):
-        for kind in ("rule", "lo", "hi"):
+        for kind in ("rule", "lo", "hi", "difficulty"):
             if key(kind, ds.name, spec.name) in s:
                 values[f"{kind}:{spec.name}"] = s[key(kind, ds.name, spec.name)]
     values["max_changes"] = s.get(key("max_changes", ds.name), "")
@@ -187,6 +188,13 @@ def answer(number: int, choice: bool) -> None:
             st_.store_error = f"Your answers could not be stored ({exc}); your recourse is unaffected."
 
 
+def none_work() -> None:
+    """The person says none of the options works for them: an ending that says what to loosen."""
+    run = state().run
+    if run is not None and not run.done:
+        run.reject()
+
+
 def start_over() -> None:
     state().run = None
 
@@ -224,10 +232,12 @@ def show_question(run: LiveRun, words) -> None:
         st.info("The search ran out of new options this round: this is the best one found.")
     show_option("Your best option so far", q.current, words)
     if q.last_round:
-        st.caption("This is the last round: either answer ends with this option.")
-    yes, no = st.columns(2)
+        st.caption("This is the last round: a yes ends on this option as your plan; a no ends "
+                   "on it as the closest option, with what you could loosen.")
+    yes, no, none = st.columns(3)
     answer_button(yes, "Yes, I can do this", q.number, True)
     answer_button(no, "No, keep looking", q.number, False, primary=False)
+    none.button("None of these work for me", on_click=none_work, key=key("none", str(q.number)))
 
 
 @st.fragment
@@ -240,6 +250,7 @@ def session_part(words, p_now: float) -> None:
     if run is None or st.session_state.pop(key("full_rerun"), False):
         st.rerun()  # started over, or the sidebar's generator changed: draw the whole page
     header(run, p_now, words)
+    st.caption(about_models(run.dataset, words))
     st.subheader("2. Your options")
     st.caption(rules_in_force(run))
     if run.failed:
@@ -363,6 +374,7 @@ if run is not None:  # a session: its part of the page reruns alone on each answ
     session_part(words, p_now)
     st.stop()
 header(None, p_now, words)
+st.caption(about_models(ds, words))
 if p_now >= config.target:
     st.success(f"The model already says {words.yes.lower()} at or above your target: nothing to change.")
     st.stop()
@@ -384,6 +396,10 @@ for spec in field_specs(ds):
                 help=fact.description)
     if fact.reason:
         a.caption(f"Suggested: {RULES[default]}: {fact.reason}.")
+    if fact.cost is not None and st.session_state[k] != "history":
+        a.selectbox(f"How hard is changing {fact.label.lower()} for you?", DIFFICULTIES,
+                    index=DIFFICULTIES.index("normal"), key=key("difficulty", name, spec.name))
+        a.caption(f"{fact.cost.reason}." + (f" Source: {fact.cost.source}." if fact.cost.source else ""))
     if spec.numeric and st.session_state[k] != "history":
         lo, hi = default_range(ds, spec, st_.profile)
         st.session_state.setdefault(key("lo", name, spec.name), lo)
@@ -392,6 +408,7 @@ for spec in field_specs(ds):
         c.text_input("highest", key=key("hi", name, spec.name))
     check = rules_entered(ds, st_.profile)
     field_error(check.errors, spec.name)
+st.session_state.setdefault(key("max_changes", name), str(PEOPLE_MAX_CHANGES))
 st.text_input("At most this many features changed (blank: no limit)", key=key("max_changes", name))
 check = rules_entered(ds, st_.profile)
 field_error(check.errors, "_max_changes")

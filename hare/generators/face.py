@@ -184,7 +184,7 @@ class FACE(RecourseGenerator):
         ok = positive & torch.isfinite(hops) & self.space.is_actionable(xs, nodes)
         nearest_hop = torch.where(ok, hops, torch.inf).min(dim=1, keepdim=True).values
         ok &= hops <= nearest_hop + self.settings.extra_hops
-        distance = torch.where(ok, (nodes - xs).abs().sum(-1), torch.inf)
+        distance = torch.where(ok, self.space.distance(nodes, xs), torch.inf)
         best = distance.argmin(dim=1)
         chosen = nodes[torch.arange(len(nodes)), best]
         return torch.where(ok.any(dim=1, keepdim=True), chosen, torch.nan)

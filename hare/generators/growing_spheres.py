@@ -19,8 +19,10 @@ from hare import rng
 from hare.rng import keyed_normal, keyed_uniform
 
 
-def nearest_hits(points: torch.Tensor, ok: torch.Tensor, reference: torch.Tensor):
-    """Per row, the acceptable sample nearest (L1) to the row's reference point.
+def nearest_hits(points: torch.Tensor, ok: torch.Tensor, reference: torch.Tensor,
+                 weights: torch.Tensor | None = None):
+    """Per row, the acceptable sample nearest (L1, weighted by ``weights`` (d,) where given) to
+    the row's reference point.
 
     points (M, S, d), ok (M, S) bool, reference (M, 1, d). Returns (hit (M,) bool: the row had
     an acceptable sample, chosen (M, d): that sample, meaningless where hit is False).
@@ -30,7 +32,10 @@ def nearest_hits(points: torch.Tensor, ok: torch.Tensor, reference: torch.Tensor
     chosen = points.new_zeros((len(points), points.shape[-1]))
     rows = torch.nonzero(hit).squeeze(-1)
     if rows.numel():
-        distance = torch.where(ok[rows], (points[rows] - reference[rows]).abs().sum(-1), torch.inf)
+        size = (points[rows] - reference[rows]).abs()
+        if weights is not None:
+            size = size * weights
+        distance = torch.where(ok[rows], size.sum(-1), torch.inf)
         chosen[rows] = points[rows, distance.argmin(dim=1)]
     return hit, chosen
 
@@ -54,7 +59,10 @@ def _shell(center: torch.Tensor, origin: torch.Tensor, space: ActionSpace, keys:
         # 0 outside the mutable continuous columns already: the conversion is the mask
         direction = keyed_normal(k, stream + 2 * shell, (samples, d),
                                  columns=space.continuous_mutable).to(center.dtype)
-        direction /= direction.abs().sum(-1, keepdim=True).clamp_min_(1e-12)
+        # on the unit sphere of L1, weighted by the cost per feature where the space has one:
+        # cheap features then move further for the same radius
+        size = direction.abs() if space.cost is None else direction.abs() * space.cost
+        direction /= size.sum(-1, keepdim=True).clamp_min_(1e-12)
         radius = step * (shell + keyed_uniform(k, stream + 2 * shell + 1, (samples, 1)))
         # center + radius · direction, in the direction's own buffer (IEEE + and × commute)
         step_to = direction.mul_(radius).add_(center[block].unsqueeze(1))
@@ -66,7 +74,8 @@ def growing_spheres_search(model: Classifier, center: torch.Tensor, origin: torc
                            space: ActionSpace, keys: torch.Tensor, *, stream: int,
                            samples: int = 1000, step: float = 0.2,
                            max_shells: int = 50) -> torch.Tensor:
-    """Nearest (L1) positive point to each ``center`` found by growing L1 shells.
+    """Nearest (L1, weighted by the space's cost where it has one) positive point to each
+    ``center`` found by growing L1 shells.
 
     center: (N, d) where the search starts; origin: (N, d) the factuals the action space is
     relative to (the same as center for a recourse). Samples move only the action space's
@@ -83,7 +92,7 @@ def growing_spheres_search(model: Classifier, center: torch.Tensor, origin: torc
                 break
             c = center[todo]
             points = _shell(c, origin[todo], space, keys[todo], stream, shell, samples, step)
-            hit, chosen = nearest_hits(points, model(points) >= 0.5, c.unsqueeze(1))
+            hit, chosen = nearest_hits(points, model(points) >= 0.5, c.unsqueeze(1), space.cost)
             result[todo[hit]] = chosen[hit]
             todo = todo[~hit]
     return result

@@ -63,7 +63,10 @@ class Wachter(RecourseGenerator):
                         done |= newly
                 if bool(done.all()):
                     return result
-                cost = (candidate - x).abs().sum(-1)
+                cost = (candidate - x).abs()
+                if self.space.cost is not None:  # the people path: effort, not range shares
+                    cost = cost * self.space.cost
+                cost = cost.sum(-1)
                 loss = F.softplus(-logits) + lam * cost
                 (gradient,) = torch.autograd.grad(loss[~done].sum(), candidate)
                 optimizer.step(gradient.mul_(mask))

@@ -9,8 +9,9 @@ from collections.abc import Mapping
 
 from hare.data import Dataset
 from hare.errors import ConfigError
-from hare.live.profile import (FieldSpec, PreferenceCheck, Preferences, check_preferences,
-                               field_specs)
+from hare.live.costs import DIFFICULTY
+from hare.live.profile import (HELD, PEOPLE_MAX_CHANGES, FieldSpec, PreferenceCheck,
+                               Preferences, check_preferences, field_specs)
 from hare.live.setup import SessionConfig
 
 # The session fields a person sets in the sidebar, in its order. The seed is drawn fresh for
@@ -18,6 +19,8 @@ from hare.live.setup import SessionConfig
 PAGE_FIELDS = ("dataset", "model", "generator", "method", "budget", "rounds", "target")
 # What a person may say of a feature they could change: its rule, and how the page words it.
 RULES = {"free": "can change", "up": "only up", "down": "only down", "history": "won't change"}
+# How hard a change is for a person, as the page offers it (hare.live.costs scales the effort).
+DIFFICULTIES = tuple(DIFFICULTY)
 # The fields that the engine's rules join (a budget must split into the rounds): when those
 # rules refuse the typed values, these are where the person is told and what falls back.
 _TOGETHER = ("budget", "rounds")
@@ -78,6 +81,8 @@ def rule_options(spec: FieldSpec) -> list[str]:
 def rule_start(dataset: Dataset, spec: FieldSpec) -> str:
     """The rule a person starts from: the spec's suggestion for people."""
     people = dataset.spec.fact(spec.name).people
+    if people in HELD:  # the past, what needs means a person rarely has, the outcome label
+        return "history"
     return people if people in rule_options(spec) else "free"
 
 
@@ -93,13 +98,17 @@ def default_range(dataset: Dataset, spec: FieldSpec,
 def read_rules(dataset: Dataset, profile: Mapping[str, object],
                values: Mapping[str, object]) -> PreferenceCheck:
     """The person's rules from plain values: ``rule:COLUMN`` (a key of RULES), ``lo:COLUMN``
-    and ``hi:COLUMN`` (text in original units) and ``max_changes`` (text, blank: no limit); a
-    missing value is where the person starts (``rule_start``, ``default_range``). Checked by
+    and ``hi:COLUMN`` (text in original units), ``difficulty:COLUMN`` (a key of DIFFICULTY)
+    and ``max_changes`` (text, blank: no limit); a missing value is where the person starts
+    (``rule_start``, ``default_range``, normal difficulty, at most PEOPLE_MAX_CHANGES). Checked by
     ``check_preferences``: a message per feature."""
-    frozen, ranges, directions = [], {}, {}
+    frozen, ranges, directions, difficulty = [], {}, {}, {}
     for spec in field_specs(dataset):
         if spec.immutable:
             continue
+        level = values.get(f"difficulty:{spec.name}", "normal")
+        if level != "normal":
+            difficulty[spec.name] = level
         rule = values.get(f"rule:{spec.name}", rule_start(dataset, spec))
         if rule == "history":
             frozen.append(spec.name)
@@ -109,4 +118,4 @@ def read_rules(dataset: Dataset, profile: Mapping[str, object],
             ranges[spec.name] = (values.get(f"lo:{spec.name}", lo),
                                  values.get(f"hi:{spec.name}", hi))
     return check_preferences(dataset, profile, frozen, ranges, directions,
-                             values.get("max_changes", ""))
+                             values.get("max_changes", str(PEOPLE_MAX_CHANGES)), difficulty)

@@ -17,12 +17,18 @@ import pandas as pd
 import torch
 
 from hare.actions import ActionSpace
+from hare.live.costs import DIFFICULTY, data_range, limit_range, search_weights
 from hare.live.formatting import format_value
 from hare.data import Dataset
 from hare.errors import InputError
 from hare.models import negative_factuals
 
 DIRECTIONS = {"either way": 0, "only up": 1, "only down": -1}
+# The spec's rules for people that hold a feature fixed by default (hare.data.specs).
+HELD = ("history", "locked", "label")
+# At most this many features changed, unless the person raises it: two or three changes are a
+# plan a person can follow; seven are not.
+PEOPLE_MAX_CHANGES = 3
 
 
 @dataclass(frozen=True)
@@ -149,24 +155,33 @@ class Preferences:
     directions: tuple[tuple[str, int], ...] = ()  # (feature, +1 only up / -1 only down)
     notes: tuple[str, ...] = field(default=(), compare=False)
     max_changes: int | None = None  # at most this many features changed
+    # (feature, "easy" / "hard"): how hard a change is for this person, scaling the spec's
+    # effort (hare.live.costs.DIFFICULTY); "impossible" features are in ``frozen``
+    difficulty: tuple[tuple[str, str], ...] = ()
 
     @classmethod
     def for_people(cls, dataset: Dataset, profile: Mapping[str, object] | None = None,
-                   max_changes: int | None = None) -> "Preferences":
-        """The spec's default rules for people: history held fixed, one-way features, and
-        realistic ranges (widened to include the profile's own values)."""
+                   max_changes: int | None = PEOPLE_MAX_CHANGES) -> "Preferences":
+        """The spec's default rules for people: history, locked features and the outcome label
+        held fixed, one-way features, realistic ranges and the cost model's limits for one
+        person (widened to include the profile's own values), at most ``max_changes``
+        features changed."""
         facts = [dataset.spec.fact(c) for c in dataset.feature_names
                  if c not in dataset.spec.immutable]
-        frozen = tuple(sorted(f.column for f in facts if f.people == "history"))
+        frozen = tuple(sorted(f.column for f in facts if f.people in HELD))
         directions = tuple(sorted((f.column, 1 if f.people == "up" else -1) for f in facts
                                   if f.people in ("up", "down")))
         ranges = []
         for f in facts:
-            if f.span is not None and f.column not in frozen:
-                lo, hi = f.span
-                if profile is not None and profile.get(f.column) is not None:
-                    value = float(profile[f.column])
-                    lo, hi = min(lo, value), max(hi, value)
+            if f.column in frozen or f.column not in dataset.spec.continuous:
+                continue
+            lo, hi = f.span if f.span is not None else data_range(dataset, f.column)
+            if profile is not None and profile.get(f.column) is not None:
+                value = float(profile[f.column])
+                lo, hi = min(lo, value), max(hi, value)
+                if f.cost is not None:
+                    lo, hi = limit_range(f.cost, value, lo, hi)
+            if (lo, hi) != data_range(dataset, f.column):
                 ranges.append((f.column, lo, hi))
         return cls(frozen, tuple(sorted(ranges)), directions, max_changes=max_changes)
 
@@ -190,7 +205,8 @@ class Preferences:
         for name, sign in self.directions:
             direction[names.index(name)] = sign
         return base.restrict(frozen=frozen, lower=lower, upper=upper, direction=direction,
-                             max_changes=self.max_changes)
+                             max_changes=self.max_changes,
+                             cost=search_weights(dataset, dict(self.difficulty)))
 
 
 @dataclass(frozen=True)
@@ -205,10 +221,13 @@ class PreferenceCheck:
 
 def check_preferences(dataset: Dataset, profile: Mapping[str, object], frozen: list[str],
                       ranges: Mapping[str, tuple[object, object]],
-                      directions: Mapping[str, str], max_changes: object = None) -> PreferenceCheck:
+                      directions: Mapping[str, str], max_changes: object = None,
+                      difficulty: Mapping[str, str] | None = None) -> PreferenceCheck:
     """Check the person's constraints. ``ranges``: feature -> (lowest, highest) as entered;
     ``directions``: feature -> a key of DIRECTIONS; ``max_changes``: at most this many features
-    changed (None or blank: no limit). Errors are keyed by feature ("_max_changes")."""
+    changed (None or blank: no limit); ``difficulty``: feature -> a key of DIFFICULTY
+    ("impossible" holds it fixed). The outcome label is held fixed whatever is asked. Errors
+    are keyed by feature ("_max_changes")."""
     specs = {s.name: s for s in field_specs(dataset)}
     errors: dict[str, str] = {}
     limit = None
@@ -219,6 +238,18 @@ def check_preferences(dataset: Dataset, profile: Mapping[str, object], frozen: l
             errors["_max_changes"] = f"enter a whole number from 1 to {movable}, or leave it blank"
         else:
             limit = int(number)
+    levels = []
+    for name, level in (difficulty or {}).items():
+        if name not in specs:
+            errors[name] = "not a feature of this dataset"
+        elif level not in DIFFICULTY:
+            errors[name] = f"choose one of {', '.join(DIFFICULTY)}"
+        elif level == "impossible":
+            frozen = [*frozen, name]
+        elif level != "normal":
+            levels.append((name, level))
+    labels = [c for c in specs if dataset.spec.fact(c).people == "label"]
+    frozen = sorted(set(frozen) | set(labels))
     for name in frozen:
         if name not in specs:
             errors[name] = "not a feature of this dataset"
@@ -256,5 +287,6 @@ def check_preferences(dataset: Dataset, profile: Mapping[str, object], frozen: l
                                 f"{format_value(dataset, name, current)}")
         kept_directions.append((name, sign))
     prefs = Preferences(tuple(sorted(frozen)), tuple(sorted(kept_ranges)),
-                        tuple(sorted(kept_directions)), max_changes=limit)
+                        tuple(sorted(kept_directions)), max_changes=limit,
+                        difficulty=tuple(sorted((n, v) for n, v in levels if n not in frozen)))
     return PreferenceCheck(prefs, errors)

@@ -20,6 +20,10 @@ from hare.actions import ActionSpace
 from hare.active import ActiveHareSession
 from hare.data import Dataset
 from hare.generators import make_generator
+from hare.live.card import (change_costs, changes_entry, engine_revision, limits_entry,
+                            model_hash, plan_entry)
+from hare.live.costs import ChangeCost, plan_sentence
+from hare.live.endings import best_plans, what_to_loosen
 from hare.live.formatting import Change, changes, decode_row, generator_label, shown_values
 from hare.live.profile import Preferences
 from hare.live.setup import SessionConfig
@@ -52,6 +56,12 @@ class Option:
 
     changes: tuple[Change, ...]
     probability: float
+    costs: tuple[ChangeCost, ...] = ()  # each change with its words, time and effort
+
+    @property
+    def plan(self) -> str:
+        """The option as one plain sentence, with its time."""
+        return plan_sentence(list(self.costs))
 
 
 @dataclass(frozen=True)
@@ -116,6 +126,7 @@ class LiveRun:
         self._shown = 0.0
         self._shown_at = self.started_at
         self.saved = False  # written to the answer store
+        self.rejected = False  # the person said none of the options works for them
         self._prefetch: threading.Timer | None = None
         self._advance()
 
@@ -179,7 +190,7 @@ class LiveRun:
     def _option(self, r: torch.Tensor) -> Option:
         r = self.in_whole_units(r)
         return Option(tuple(changes(self.dataset, self.x[0].numpy(), r.numpy())),
-                      float(probability(self.model, r)))
+                      float(probability(self.model, r)), tuple(self.change_costs(r)))
 
     def question(self) -> QuestionView | None:
         q = self._question
@@ -223,6 +234,27 @@ class LiveRun:
         self.session.answer(torch.tensor([bool(choice)]))
         self._advance()
 
+    def reject(self) -> None:
+        """The person says none of these works for them: the session ends without a recourse
+        they accepted (the card says what to loosen)."""
+        if self._prefetch is not None:
+            self._prefetch.cancel()
+            self._prefetch.join()
+            self._prefetch = None
+        self.rejected = True
+        self._question = None
+
+    @property
+    def ending(self) -> str:
+        """How the session ended, in a word a card and a page can test: "no recourse",
+        "none work" (the person said so), "accepted" or "not accepted" (the questions ran out,
+        or "no" in the last round)."""
+        if self.failed:
+            return "no recourse"
+        if self.rejected:
+            return "none work"
+        return "accepted" if self.accepted else "not accepted"
+
     @property
     def recourse(self) -> torch.Tensor:
         """(d,) the final (or current best) recourse, in whole units where the feature has
@@ -242,6 +274,8 @@ class LiveRun:
 
     @property
     def approved(self) -> bool:
+        """The model would say yes to the final option (whether the person can do it is
+        ``ending``)."""
         after = self.probability_after()
         return after is not None and after >= self.config.target
 
@@ -268,12 +302,15 @@ class LiveRun:
         found = not self.failed
         profile = self.shown_row(self.x[0])
         r = self.recourse
+        items = self.change_costs(r) if found else []
         return {
             "version": hare.__version__,
             "time": dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds"),
             "dataset": self.config.dataset, "model": self.config.model,
             "generator": self.config.generator, "seed": self.seed,
             "row": self.test_row, "source": self.source,
+            "model_hash": model_hash(self.model),
+            "engine_revision": engine_revision(),
             "settings": {"method": self.config.method,
                          "budget": self.config.budget, "iterations": self.config.rounds,
                          "bps": self.config.bps, "counting": self.config.counting,
@@ -283,33 +320,37 @@ class LiveRun:
                                     for f, lo, hi in p.ranges],
                          "directions": {f: ("only up" if s > 0 else "only down")
                                         for f, s in p.directions},
-                         "max_changes": p.max_changes},
+                         "max_changes": p.max_changes,
+                         "limits": limits_entry(ds, p)},
             "approved": self.approved,
             "target_probability": self.config.target,
             "probability_before": self.probability_before(),
             "probability_after": self.probability_after(),
             "profile": profile,
             "recourse": self.shown_row(r) if found else None,
-            "changes": ({c: {"before": b, "after": a}
-                         for c, b, a in self._changed(profile, r)} if found else {}),
+            "changes": (changes_entry(items, {"before": profile, "after": self.shown_row(r)})
+                        if found else {}),
+            "plan": plan_entry(items) if found else None,
             "units": {c: ds.spec.fact(c).unit or ("$" if ds.spec.fact(c).money else "")
                       for c in ds.feature_names},
             "no_recourse_reason": self.no_recourse_reason(),
             "questions_answered": self.used,
             "said_good_enough": self.accepted,
+            "ending": self.ending,
+            "plans": [{"sentence": plan.sentence, "time": plan.time,
+                       "months": round(plan.months, 1), "effort_weeks": round(plan.effort_weeks, 1),
+                       "probability": plan.probability} for plan in best_plans(self)],
+            "what_to_loosen": what_to_loosen(self) if self.ending != "accepted" and found else [],
             "transcript": [{"kind": e.kind, "round": e.iteration, "options": e.options,
                             "answer": (("B" if e.choice else "A") if e.kind == "compare"
                                        else ("yes" if e.choice else "no"))}
                            for e in self.events],
         }
 
-    def _changed(self, profile: dict, r: torch.Tensor):
-        """(column, before, after) for the features the recourse changes, as shown."""
-        after = self.shown_row(r)
-        shown = {c.feature for c in changes(self.dataset, self.x[0].numpy(), r.numpy())}
-        for column in self.dataset.feature_names:
-            if self.dataset.spec.fact(column).label in shown:
-                yield column, profile[column], after[column]
+    def change_costs(self, r: torch.Tensor) -> list[ChangeCost]:
+        """The changes of ``r`` (as shown) with their words, time and effort."""
+        return change_costs(self.dataset, self.x[0].numpy(), self.in_whole_units(r).numpy(),
+                            self.preferences)
 
     def card_json(self) -> str:
         return json.dumps(self.card(), indent=2, default=_json_default)

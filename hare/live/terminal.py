@@ -89,13 +89,33 @@ def _ask(run: LiveRun) -> bool:
     return reply == "y"
 
 
-def cmd_recourse(args) -> int:
-    from hare.data import load_dataset
+def run_person(config: SessionConfig, dataset, model, profile: dict, row: int | None = None,
+               ask=None) -> LiveRun:
+    """One person's session to its end under the people defaults (``Preferences.for_people``
+    for their profile), answered by ``ask(run)`` or, without it, by a seeded simulated person."""
     from hare.live.profile import Preferences, encode_profile
-    from hare.live.startup import prepare_server
-    from hare.models import load_or_train
     from hare.rng import user_keys
     from hare.users import SimulatedUser, simulate_ground_truth
+
+    preferences = Preferences.for_people(dataset, profile)
+    # fitted per person: the realistic ranges are widened to include their own values
+    generator = make_live_generator(config.generator).fit(
+        dataset, model, preferences.action_space(dataset), config.model_seed)
+    x = encode_profile(dataset, profile)
+    run = start_live_run(config, dataset, model, generator, x, preferences, row)
+    if ask is None and not run.done:
+        keys = user_keys(config.seed, torch.arange(1))
+        truth = simulate_ground_truth(model, x, run.space, "far", keys)
+        person = SimulatedUser(truth.recourse, keys)
+    while not run.done:
+        run.answer(bool(person.answer(run.pending)[0]) if ask is None else ask(run))
+    return run
+
+
+def cmd_recourse(args) -> int:
+    from hare.data import load_dataset
+    from hare.live.startup import prepare_server
+    from hare.models import load_or_train
 
     try:  # each option is checked as it is parsed: what is left is budget and rounds together
         config = SessionConfig(**{name: getattr(args, name)
@@ -106,19 +126,8 @@ def cmd_recourse(args) -> int:
     dataset = load_dataset(config.dataset)
     model = load_or_train(dataset, config.model, config.model_seed).model
     for row, profile in _people(args, dataset, model):
-        preferences = Preferences.for_people(dataset, profile)
-        # fitted per person: the realistic ranges are widened to include their own values
-        generator = make_live_generator(config.generator).fit(
-            dataset, model, preferences.action_space(dataset), config.model_seed)
-        x = encode_profile(dataset, profile)
-        run = start_live_run(config, dataset, model, generator, x, preferences, row)
-        if args.answers == "simulated" and not run.done:
-            keys = user_keys(config.seed, torch.arange(1))
-            truth = simulate_ground_truth(model, x, run.space, "far", keys)
-            person = SimulatedUser(truth.recourse, keys)
-        while not run.done:
-            run.answer(bool(person.answer(run.pending)[0]) if args.answers == "simulated"
-                       else _ask(run))
+        run = run_person(config, dataset, model, profile, row,
+                         None if args.answers == "simulated" else _ask)
         card = run.card()
         print(json.dumps(card, default=float) if args.json else json.dumps(card, indent=2, default=float))
     return 0

@@ -1,6 +1,6 @@
 """When a person's limits leave no recourse: what would have to change. For each feature their
-rules hold fixed (a fact about their past, not the dataset's immutables), the same limits with
-that one feature free are searched, so the page can say which locked feature stands in the way,
+rules hold fixed (a fact about their past, not the dataset's immutables, and never the outcome
+label), the same limits with that one feature free are searched, so the page can say which locked feature stands in the way,
 show what unlocking it would suggest, and offer to unlock it.
 """
 
@@ -61,6 +61,9 @@ def ways_out(run: LiveRun) -> list[Unlock]:
         return [found]
     out = []
     for feature in run.preferences.frozen:
+        if run.dataset.spec.fact(feature).people == "label":
+            continue  # what the model predicts is never a feature to change
+
         unlocked = replace(run.preferences,
                            frozen=tuple(f for f in run.preferences.frozen if f != feature))
         found = _probe(run, unlocked, PROBE)

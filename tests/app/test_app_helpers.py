@@ -127,7 +127,9 @@ def test_the_pages_grid_downloads_as_a_sweep_file_that_runs_the_same_grid():
     assert [c.run_id for c in again] == [c.run_id for c in check.configs]
 
 
-def _live_run(adult, adult_ann, budget=4, rounds=2, row=0, method="hare"):
+def _live_run(adult, adult_ann, budget=4, rounds=2, row=4, method="hare"):
+    """A live run for test row ``row`` (4: refused, with a recourse within the people
+    defaults; row 0 has none once capital gains are locked)."""
     from hare.live.profile import Preferences
     prefs = Preferences.for_people(adult, profile_from_row(adult, row))  # the spec's rules
     space = prefs.action_space(adult)
@@ -169,10 +171,11 @@ def test_live_run_records_answers_and_a_card_of_numbers(adult, adult_ann):
         "version", "time", "dataset", "model", "generator", "seed", "row", "source", "settings",
         "approved", "target_probability", "probability_before", "probability_after", "profile",
         "recourse", "changes", "units", "no_recourse_reason", "questions_answered",
-        "said_good_enough", "transcript"}
+        "said_good_enough", "transcript", "plan", "model_hash", "engine_revision", "ending",
+        "plans", "what_to_loosen"}
     assert card["settings"].keys() == {"method", "budget", "iterations", "bps", "counting",
                                        "target_probability", "will_not_change", "ranges",
-                                       "directions", "max_changes"}
+                                       "directions", "max_changes", "limits"}
     assert (card["seed"], card["settings"]["iterations"], card["settings"]["counting"]) == (
         7, 2, "people")
 
@@ -205,7 +208,7 @@ def test_no_recourse_says_which_locked_feature_stands_in_the_way(compas, compas_
         return start_live_run(SessionConfig("compas", "ann", generator), compas, compas_ann, gen,
                               encode_profile(compas, COMPAS_PERSON), preferences)
 
-    prefs = Preferences.for_people(compas, COMPAS_PERSON)  # the past held fixed, priors only up
+    prefs = Preferences.for_people(compas, COMPAS_PERSON)  # the past and the label held fixed
     run = run_for(prefs)
     assert run.failed
     ways = ways_out(run)
@@ -213,8 +216,10 @@ def test_no_recourse_says_which_locked_feature_stands_in_the_way(compas, compas_
     assert [w.feature for w in ways] == ["length_of_stay"]
     assert [c.feature for c in ways[0].example] == ["Days in jail"]
     assert ways[0].probability >= run.config.target
-    unlocked = Preferences(tuple(f for f in prefs.frozen if f != "length_of_stay"),
-                           prefs.ranges, prefs.directions)
+    # the jail stay unlocked, and prior offences allowed to grow (a record cannot shrink)
+    unlocked = Preferences(
+        tuple(f for f in prefs.frozen if f not in ("length_of_stay", "priors_count")),
+        prefs.ranges, tuple(sorted(prefs.directions + (("priors_count", 1),))))
     again = run_for(unlocked)
     assert not again.failed and ways_out(again) == []
     while (q := again.question()) is not None:
@@ -306,3 +311,18 @@ def test_live_options_and_card_are_in_whole_units(adult, adult_ann):
     after = adult.encoder.decode(run.recourse[None].numpy()).iloc[0]
     assert all(abs(float(after[c]) - round(float(after[c]))) < 1e-6 for c in whole)
     assert run.probability_after() >= run.config.target
+
+
+def test_none_work_and_no_in_the_last_round_are_endings_not_plans(adult, adult_ann):
+    run = _live_run(adult, adult_ann, budget=6, rounds=2)
+    while (q := run.question()) is not None and q.kind == "compare":
+        run.answer(True)
+    run.reject()
+    card = run.card()
+    assert run.done and card["ending"] == "none work" and not card["said_good_enough"]
+    assert card["what_to_loosen"] and card["what_to_loosen"][-1] == "the target (60%)"
+    assert card["plans"] and all(p["time"] and p["sentence"] for p in card["plans"])
+    said_no = _live_run(adult, adult_ann, budget=4, rounds=2)
+    while (q := said_no.question()) is not None:
+        said_no.answer(q.kind == "compare")
+    assert said_no.card()["ending"] == "not accepted" and said_no.card()["what_to_loosen"]

@@ -48,10 +48,23 @@ def progress(at: AppTest) -> str:
     return at.get("progress")[0].proto.text
 
 
+def last_round(at: AppTest) -> bool:
+    return any(c.value.startswith("This is the last round") for c in at.caption)
+
+
+def unlock_capital_gains(at: AppTest) -> AppTest:
+    """The default Adult person has no recourse within the people defaults (capital gains
+    locked); this person says they could make capital gains."""
+    at.selectbox(key="live:rule:adult:capital-gain").set_value("free")
+    return at.run()
+
+
 def answer_until_done(at: AppTest) -> int:
+    """Prefer B, say no until the last round, and yes there (a no then ends without a plan)."""
     answered = 0
     for _ in range(50):
-        choice = next((n for n in ("I prefer B", "No, keep looking") if n in labels(at)), None)
+        answers = ("I prefer B", "Yes, I can do this" if last_round(at) else "No, keep looking")
+        choice = next((n for n in answers if n in labels(at)), None)
         if choice is None:
             return answered
         click(at, choice)
@@ -64,7 +77,7 @@ def test_full_session_to_an_approved_card_storing_only_what_was_ticked(app, tmp_
     app.checkbox(key="live:optin").check()
     app.text_input(key="live:budget").input("6")
     app.text_input(key="live:rounds").input("2")
-    click(app.run(), "Find my recourse")
+    click(unlock_capital_gains(app.run()), "Find my recourse")
     assert "Question 1 of at most 6" in progress(app)
     assert any(m.value.startswith("**Option A") for m in app.markdown)
     assert app.get("vega_lite_chart"), "the changes chart is drawn"
@@ -85,7 +98,7 @@ def test_full_session_to_an_approved_card_storing_only_what_was_ticked(app, tmp_
 def test_active_questions_are_chosen_and_end_on_a_card(app):
     app.radio(key="live:method").set_value("active").run()
     app.text_input(key="live:budget").input("6")
-    click(app.run(), "Find my recourse")
+    click(unlock_capital_gains(app.run()), "Find my recourse")
     assert "Question 1 of at most 6" in progress(app)
     assert any("questions: learns your preference" in c.value for c in app.caption)
     answered = answer_until_done(app)
@@ -171,6 +184,8 @@ def test_compas_no_recourse_offers_to_unlock_what_stands_in_the_way(app):
                           ("length_of_stay", "400")):
         app.text_input(key=f"live:pf:compas:entered:{column}").input(value)
     click(app, "Use this profile")
+    # prior offences may grow (a record cannot shrink), as this person's rule
+    app.selectbox(key="live:rule:compas:priors_count").set_value("up").run()
     click(app, "Find my recourse")
     assert any("No change within your limits" in w.value for w in app.warning)
     assert any("**Days in jail** is held fixed" in m.value for m in app.markdown)
@@ -191,7 +206,7 @@ def test_compas_no_recourse_offers_to_unlock_what_stands_in_the_way(app):
 
 
 def test_a_reload_returns_to_the_same_question(app):
-    click(app, "Find my recourse")
+    click(unlock_capital_gains(app), "Find my recourse")
     click(app, "I prefer B")
     assert "Question 2 of" in progress(app)
     token = app.query_params["s"]
@@ -220,7 +235,7 @@ def test_an_answers_store_that_cannot_be_written_still_shows_the_card(tmp_path, 
     at.checkbox(key="live:optin").check()
     at.text_input(key="live:budget").input("4")
     at.text_input(key="live:rounds").input("2")
-    click(at.run(), "Find my recourse")
+    click(unlock_capital_gains(at.run()), "Find my recourse")
     answer_until_done(at)
     assert any(s.value.startswith("With these changes the model's decision") for s in at.success)
     assert at.get("download_button"), "the card is there to keep"
@@ -230,3 +245,25 @@ def test_an_answers_store_that_cannot_be_written_still_shows_the_card(tmp_path, 
                                 "the answers store ") and "your recourse is unaffected" in errors[0]
     assert not any("stored for research" in s.value for s in at.success)
     assert blocker.read_text() == "not a folder"
+
+
+def test_none_of_these_work_ends_without_a_plan_and_says_what_to_loosen(app):
+    click(unlock_capital_gains(app), "Find my recourse")
+    for _ in range(20):
+        if "None of these work for me" in labels(app):
+            break
+        click(app, "I prefer B")
+    click(app, "None of these work for me")
+    assert not app.success, "no success styling for options the person cannot do"
+    assert any("none of the options you saw" in w.value for w in app.warning)
+    assert any(m.value.startswith("**What you could loosen**") for m in app.markdown)
+    assert app.metric[0].value == "Income $50K or less"  # the header does not say yes
+    assert any("research model trained on the 1994 US census" in c.value for c in app.caption)
+
+
+def test_a_person_sets_a_difficulty_and_the_rules_say_so(app):
+    assert app.text_input(key="live:max_changes:adult").value == "3"
+    app.selectbox(key="live:difficulty:adult:hours-per-week").set_value("impossible").run()
+    click(unlock_capital_gains(app), "Find my recourse")
+    rules = next(c.value for c in app.caption if "your rules:" in c.value)
+    assert "Hours worked a week won't change" in rules and "at most 3 features changed" in rules

@@ -11,6 +11,7 @@ import tempfile
 from pathlib import Path
 
 import pytest
+from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from benchmarks.recourse_cards import Tally, check
 from hare.bench.store import ResultStore
@@ -77,6 +78,21 @@ COMPAS_PERSON = {"Age (years)": "30", "Reoffended within two years": "1", "Prior
                  "Days in jail (days)": "180"}
 
 
+def unlock(page, feature: str) -> None:
+    """Set the rule of ``feature`` (its readable label) to "can change"."""
+    option = page.get_by_role("option", name="can change", exact=True)
+    for _ in range(3):  # a rerun that lands as the list opens closes it again: open it anew
+        wait_idle(page)
+        page.get_by_label(feature, exact=True).click()
+        try:
+            option.click(timeout=10_000)
+            break
+        except PlaywrightTimeout:
+            continue
+    wait_idle(page)
+    page.get_by_text(f"How hard is changing {feature.lower()} for you?").wait_for()
+
+
 def question_number(page) -> str:
     return page.locator("[data-testid='stProgress']").inner_text()
 
@@ -116,6 +132,8 @@ def test_a_refused_person_gets_a_card_they_can_trust(page, app_url, dataset, met
         wait_idle(page)
     if dataset == "compas":
         enter_profile(page, COMPAS_PERSON)
+    if dataset == "adult":  # within the people defaults this person has none: gains unlocked
+        unlock(page, "Capital gains")
     page.get_by_role("button", name="Find my recourse").click()
     if dataset == "compas":  # no recourse within the defaults: unlock what stands in the way
         page.get_by_text("What would have to change").wait_for()
@@ -164,8 +182,9 @@ def test_a_refused_person_gets_a_card_they_can_trust(page, app_url, dataset, met
     # the rules in force: the spec's defaults for people, with COMPAS' jail stay unlocked
     settings = card["settings"]
     defaults = {f.column: f.people for f in spec.facts}
-    unlocked = {"length_of_stay"} if dataset == "compas" else set()
-    assert set(settings["will_not_change"]) == {c for c, r in defaults.items() if r == "history"} - unlocked
+    unlocked = {"compas": {"length_of_stay"}, "adult": {"capital-gain"}}.get(dataset, set())
+    held = {c for c, r in defaults.items() if r in ("history", "locked", "label")}
+    assert set(settings["will_not_change"]) == held - unlocked
     assert settings["directions"] == {c: {"up": "only up", "down": "only down"}[r]
                                       for c, r in defaults.items() if r in ("up", "down")}
     # what the server recorded as shown agrees: the card is complete, every comparison was a
@@ -173,6 +192,32 @@ def test_a_refused_person_gets_a_card_they_can_trust(page, app_url, dataset, met
     tally = Tally()
     check(card, tally, set(spec.immutable))
     assert tally.problems == [] and tally.identical == 0 and tally.approved == 1
+
+
+@pytest.mark.parametrize("dataset", ["adult", "credit"])
+def test_none_of_these_work_ends_without_a_plan_and_says_what_to_loosen(page, app_url, dataset):
+    page.goto(app_url)
+    page.get_by_role("button", name="Find my recourse").wait_for()
+    wait_idle(page)
+    choose_dataset(page, dataset)
+    if dataset == "adult":
+        unlock(page, "Capital gains")
+    page.get_by_role("button", name="Find my recourse").click()
+    for _ in range(12):
+        page.locator("[data-testid='stProgress']").wait_for()
+        wait_idle(page)
+        page.wait_for_selector("[data-stale='true']", state="detached")
+        if page.get_by_role("button", name="None of these work for me").count():
+            break
+        before = question_number(page)
+        page.get_by_role("button", name="I prefer B", exact=True).click()
+        wait_answered(page, before)
+    page.get_by_role("button", name="None of these work for me").click()
+    page.get_by_role("heading", name="None of these work for you").wait_for()
+    wait_idle(page)
+    assert page.get_by_text("What you could loosen").count()
+    assert not page.locator("[data-testid='stAlertContentSuccess']").count()
+    shoot(page, f"live_recourse_none_work_{dataset}")
 
 
 def test_sweep_from_the_benchmark_page_shows_on_the_results_page(page, app_url, app_dbs):
