@@ -22,7 +22,7 @@ from hare.bench.config import RunConfig
 from hare.bench.runner import RunContext, RunFailure, group_key, run_group, run_one
 from hare.bench.status import StatusLog
 from hare.bench.store import ResultStore, RunRecord
-from hare.errors import StoreBusy, StoreError, StoreNotCheckpointed
+from hare.errors import SchedulerLost, StoreBusy, StoreError, StoreNotCheckpointed
 
 OnStored = Callable[[RunRecord, int, int], None]
 Outcome = RunRecord | RunFailure
@@ -87,13 +87,34 @@ def _local_processes(configs: list[RunConfig], workers: int, status: StatusLog) 
 
 def _dask(configs: list[RunConfig], scheduler: str) -> Iterator[Outcome]:
     from distributed import Client, as_completed as dask_completed
+    from distributed.client import FutureCancelledError
+    from distributed.comm import CommClosedError
     with Client(scheduler) as client:
         futures = client.map(run_group, _groups(configs), threads=1, pure=False)
+        lost = False
         try:
             for future in dask_completed(futures):
-                yield from future.result()
+                try:
+                    outcomes = future.result()
+                except (FutureCancelledError, CommClosedError, OSError) as exc:
+                    # a run's own error comes back as itself; these say the cluster went away
+                    lost = True
+                    reason = getattr(exc, "reason", None) or type(exc).__name__
+                    raise SchedulerLost(f"lost the Dask scheduler at {scheduler} ({reason})") from None
+                yield from outcomes
         finally:
-            client.cancel(futures)
+            if not lost:
+                client.cancel(futures)
+            else:  # it cannot answer: stop reconnecting now rather than log each try
+                _quiet_distributed()
+
+
+def _quiet_distributed() -> None:
+    """Distributed logs every failed reconnect with a traceback; once the loss is reported in
+    one line, those only bury it."""
+    import logging
+    for name in ("distributed", "distributed.client", "distributed.comm", "distributed.utils"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def _blocking_interrupts():
@@ -216,6 +237,11 @@ def run_grid(configs: Iterable[RunConfig], store: ResultStore, progress: bool = 
         writer.finish(busy_wait_seconds)
     except StoreError as exc:  # a full disk, a damaged file: not worth waiting for
         raise writer.stopped(exc) from None
+    except SchedulerLost as exc:  # the finished runs are stored, the rest are not started
+        writer.finish(0.0)
+        raise SchedulerLost(f"{exc}; runs stored by this sweep: {writer.written} of "
+                            f"{len(todo)}; run the same command again, with a scheduler, to "
+                            "resume") from None
     except BaseException:
         writer.finish(0.0)  # interrupted: keep what is finished now, wait for nothing
         raise
