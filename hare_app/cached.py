@@ -15,7 +15,7 @@ from hare.live.setup import SessionConfig
 from hare.live.saved import SessionFiles, rebuild_run
 from hare.live.sessions import SessionRegistry
 from hare.live.run import make_live_generator
-from hare.live.startup import prepare_server
+from hare.live.startup import ServerStart, prepare_server
 from hare_app.paths import sessions_path
 from hare_app.sweep import SweepRegistry
 from hare.bench.cells import cells, store_cells
@@ -32,9 +32,9 @@ def dataset(name: str) -> Dataset:
 
 
 @st.cache_resource(show_spinner=False)
-def shipped_models() -> list[str]:
-    """Once per server: the demo's checked model files into the cache (no training on a click)
-    and torch's optimizers warmed up (hare.live.startup)."""
+def shipped_models() -> ServerStart:
+    """Once per server: the demo's checked model files into the cache, and any damaged one
+    rebuilt, so no click trains (hare.live.startup)."""
     return prepare_server()
 
 

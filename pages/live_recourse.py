@@ -330,6 +330,8 @@ try:
 except HareError as exc:  # a missing or corrupt data file: the message says which
     st.error(str(exc))
     st.stop()
+if notice := cached.shipped_models().notice():  # damaged demo files, rebuilt at start-up
+    st.warning(notice)
 words = ds.spec.outcome
 st.title("What would change the decision?")
 st.caption(f"{words.meaning} If it said no, this page finds changes that would get a yes, and "
