@@ -10,6 +10,7 @@ from urllib.parse import parse_qs, urlparse
 
 import pytest
 
+from hare.live.sessions import MAX_PER_VISITOR
 from tests.e2e.conftest import start_server, stop_server
 from tests.e2e.test_app_e2e import IDLE, question_number, wait_answered
 
@@ -87,6 +88,9 @@ def test_nobody_loses_a_session_to_a_hostile_visitor_or_a_restart(browser, serve
                 opened += 1
         cards = [_card(page) for page in pages]
         hostile.close()
+        # on disk: the six sessions, and the hostile browser's own few (it replaced its own)
+        stored = list((server_dbs["answers"].parent / "sessions").glob("*.json"))
+        assert len(stored) == VISITORS + MAX_PER_VISITOR
     finally:
         stop_server(server)
 
