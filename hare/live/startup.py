@@ -9,7 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from hare.actions import ActionSpace
+from hare.data import load_dataset
+from hare.generators import make_generator
 from hare.live.shipped import damaged_datasets, install_shipped_models
+from hare.models import MODEL_KINDS, load_or_train
 
 # The generators whose autoencoders the demo ships, fitted as the build script fits them.
 SHIPPED_GENERATORS = ("cchvae", "clue", "cruds")
@@ -36,11 +40,6 @@ class ServerStart:
 def rebuild(datasets: list[str]) -> None:
     """Train, into the cache, every demo model of ``datasets`` (seed 0): the classifiers and
     the generators' autoencoders. Each is loaded, not trained, when its file is in the cache."""
-    from hare.actions import ActionSpace
-    from hare.data import load_dataset
-    from hare.generators import make_generator
-    from hare.models import MODEL_KINDS, load_or_train
-
     for name in datasets:
         dataset = load_dataset(name)
         for kind in MODEL_KINDS:
