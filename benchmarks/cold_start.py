@@ -36,7 +36,7 @@ from hare.live.run import make_live_generator, start_live_run
 from hare.live.setup import SessionConfig
 from hare.live.startup import prepare_server
 from hare.models import load_or_train
-installed = prepare_server()
+installed = prepare_server().installed
 ds = load_dataset(sys.argv[1])
 trained = load_or_train(ds, "ann", 0)
 rows = refused_people(ds, trained.model)[:int(sys.argv[3])]  # listed before the click

@@ -1,7 +1,10 @@
 """The live page in headless Chromium: answer → next pair wall-clock (p50/p95) over full
-sessions on each dataset, and the server's memory (RSS) with three visitors in sessions at once.
+sessions on each dataset, and the server's memory (RSS) with three visitors in sessions at once;
+or, with ``--together N``, N visitors answering at the same time (each its own browser, in its
+own thread), the datasets in turn.
 
     python benchmarks/live_browser.py [--sessions 2] [--think 1.0]
+    python benchmarks/live_browser.py --together 6
 
 Each answer is timed from the click until the page shows the next question (its number moves
 on) or the card, grouped by what was answered and what came next.
@@ -17,6 +20,7 @@ import socket
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 import urllib.request
 from pathlib import Path
@@ -94,11 +98,59 @@ def answer_all(page, think: float) -> list[tuple[str, float]]:
     return out
 
 
+def _browser(p):
+    return p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                             args=["--no-sandbox", "--disable-gpu", "--disable-background-networking"])
+
+
+def together(url: str, visitors: int, think: float) -> list[tuple[str, float]]:
+    """``visitors`` people at once, each in their own browser and thread, each one session."""
+    from playwright.sync_api import sync_playwright
+
+    latencies: list[tuple[str, float]] = []
+    errors: list[BaseException] = []
+    ready = threading.Barrier(visitors)
+
+    def visitor(dataset: str) -> None:
+        try:
+            with sync_playwright() as p:
+                browser = _browser(p)
+                page = open_session(browser, url, dataset)
+                ready.wait(timeout=600)  # everyone in a session: then all answer at once
+                latencies.extend(answer_all(page, think))
+                browser.close()
+        except BaseException as exc:  # reported by the main thread
+            errors.append(exc)
+            ready.abort()
+
+    names = list(TITLES)
+    threads = [threading.Thread(target=visitor, args=(names[i % len(names)],))
+               for i in range(visitors)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    if errors:
+        raise errors[0]
+    return latencies
+
+
+def report(latencies: list[tuple[str, float]]) -> None:
+    for kind in sorted({k for k, _ in latencies}) + [None]:
+        ms = np.asarray([t for k, t in latencies if kind in (None, k)]) * 1000
+        what = kind or "all answers"
+        print(f"answer -> next question in Chromium, {what}: n={len(ms)}  p50 "
+              f"{np.percentile(ms, 50):.0f} ms  p95 {np.percentile(ms, 95):.0f} ms  "
+              f"max {ms.max():.0f} ms")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--sessions", type=int, default=2, help="sessions per dataset")
     parser.add_argument("--think", type=float, default=1.0,
                         help="seconds a person reads each question before answering (0: at once)")
+    parser.add_argument("--together", type=int, default=0,
+                        help="N visitors answering at the same time, one session each")
     args = parser.parse_args()
     from calibration import line  # this folder: the same run's measure of the machine
     print(line(), flush=True)
@@ -107,10 +159,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         server, url = start_server(Path(tmp))
         try:
+            if args.together:
+                latencies = together(url, args.together, args.think)
+                print(f"{args.together} visitors at once; server RSS after: {rss_mb(server.pid):.0f} MB")
+                report(latencies)
+                return
             with sync_playwright() as p:
-                browser = p.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
-                                            args=["--no-sandbox", "--disable-gpu",
-                                                  "--disable-background-networking"])
+                browser = _browser(p)
                 print(f"server RSS after start: {rss_mb(server.pid):.0f} MB")
                 pages = [open_session(browser, url, d) for d in TITLES]  # three visitors at once
                 print(f"server RSS with three visitors in sessions: {rss_mb(server.pid):.0f} MB")
@@ -121,12 +176,7 @@ def main() -> None:
                     for dataset in TITLES:
                         latencies += answer_all(open_session(browser, url, dataset), args.think)
                 print(f"server RSS after all sessions: {rss_mb(server.pid):.0f} MB")
-                for kind in sorted({k for k, _ in latencies}) + [None]:
-                    ms = np.asarray([t for k, t in latencies if kind in (None, k)]) * 1000
-                    what = kind or "all answers"
-                    print(f"answer -> next question in Chromium, {what}: n={len(ms)}  p50 "
-                          f"{np.percentile(ms, 50):.0f} ms  p95 {np.percentile(ms, 95):.0f} ms  "
-                          f"max {ms.max():.0f} ms")
+                report(latencies)
                 browser.close()
         finally:
             os.killpg(server.pid, signal.SIGTERM)

@@ -21,6 +21,10 @@ class InputError(HareError, ValueError):
     """An invalid profile or feature value entered by a person."""
 
 
+class SchedulerLost(HareError):
+    """The Dask scheduler of a sweep went away mid-sweep; the finished runs are stored."""
+
+
 class StoreError(HareError):
     """A results or answers store that cannot be opened, created or written."""
 

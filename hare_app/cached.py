@@ -11,9 +11,12 @@ import pandas as pd
 import streamlit as st
 
 from hare.live.profile import Preferences, refused_people
+from hare.live.setup import SessionConfig
+from hare.live.saved import SessionFiles, rebuild_run
 from hare.live.sessions import SessionRegistry
 from hare.live.run import make_live_generator
-from hare.live.startup import prepare_server
+from hare.live.startup import ServerStart, prepare_server
+from hare_app.paths import sessions_path
 from hare_app.sweep import SweepRegistry
 from hare.bench.cells import cells, store_cells
 from hare.bench.report import render
@@ -30,9 +33,9 @@ def dataset(name: str) -> Dataset:
 
 
 @st.cache_resource(show_spinner=False)
-def shipped_models() -> list[str]:
-    """Once per server: the demo's checked model files into the cache (no training on a click)
-    and torch's optimizers warmed up (hare.live.startup)."""
+def shipped_models() -> ServerStart:
+    """Once per server: the demo's checked model files into the cache, and any damaged one
+    rebuilt, so no click trains (hare.live.startup)."""
     return prepare_server()
 
 
@@ -54,8 +57,15 @@ def demo_ready(kind: str = "ann") -> bool:
 
 @st.cache_resource
 def live_sessions() -> SessionRegistry:
-    """One registry per server: a live session outlives a reload of the page."""
-    return SessionRegistry()
+    """One registry per server: a live session outlives a reload of the page, and its file
+    (hare_app.paths.sessions_path) a restart of the server."""
+    return SessionRegistry(files=SessionFiles(sessions_path(), _rebuild_run))
+
+
+def _rebuild_run(record: dict):
+    """A stored run back in memory, on the server's own dataset and classifier."""
+    name, kind = record["config"]["dataset"], record["config"]["model"]
+    return rebuild_run(record, dataset(name), trained_model(name, kind, SessionConfig.model_seed).model)
 
 
 @st.cache_resource(max_entries=32, show_spinner="Preparing the recourse generator…")

@@ -36,3 +36,10 @@ def results_db_path() -> Path:
 def answers_db_path() -> Path:
     """The opt-in human answers DuckDB file (``HARE_ANSWERS_DB`` or results/human_answers.duckdb)."""
     return _resolve("HARE_ANSWERS_DB", "results/human_answers.duckdb")
+
+
+def sessions_path() -> Path:
+    """The folder of live sessions kept across a restart (``HARE_SESSIONS_DIR``, else a
+    ``sessions`` folder beside the answers store, so tests that move that store move it too)."""
+    value = os.environ.get("HARE_SESSIONS_DIR")
+    return _resolve("HARE_SESSIONS_DIR", value) if value else answers_db_path().parent / "sessions"

@@ -10,7 +10,9 @@ back as the runner's status records, never from its log. Each visitor has their 
 from __future__ import annotations
 
 import os
+import logging
 import re
+import shutil
 import signal
 import subprocess
 import sys
@@ -30,6 +32,9 @@ from hare_app.paths import APP_ROOT
 # the paper's 150 × 5.
 FORM_DEFAULTS: dict[str, object] = RunConfig.schema().form_start()
 MAX_USERS_IN_APP = 500  # users per run from the app: a sweep must not hold the demo's cores for hours
+MAX_RUNNING_SWEEPS = 2  # sweeps at once on one server, whoever launched them (a small host's cores)
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -162,6 +167,7 @@ class SweepJob:
         self.db = Path(db)
         self.cancelled = False
         self.cancelled_at = 0.0
+        self._final: SweepStatus | None = None  # the status once the runner has exited
         self.folder = Path(tempfile.mkdtemp(prefix="hare-sweep-"))
         configs_file = self.folder / "configs.jsonl"
         configs_file.write_text("".join(c.to_json() + "\n" for c in self.configs))
@@ -178,6 +184,10 @@ class SweepJob:
                                             start_new_session=True, env=dict(os.environ))
 
     def status(self) -> SweepStatus:
+        """Where the sweep stands; once its runner has exited, the last status is kept and
+        the temporary folder (configs, status log, error output) is removed."""
+        if self._final is not None:
+            return self._final
         states = self.status_log.latest()
         if self.cancelled:
             # at once, whatever the runner managed to write before it stopped: a run that was
@@ -194,8 +204,17 @@ class SweepJob:
             lines = [ln for ln in self._errors.read_text(errors="replace").splitlines()
                      if ln.startswith("hare: ")]
             message = lines[-1].removeprefix("hare: error: ") if lines else f"the runner exited with status {code}"
-        return SweepStatus(states, counts(states, self.run_ids), len(self.run_ids), code is None,
-                           code, message)
+        status = SweepStatus(states, counts(states, self.run_ids), len(self.run_ids),
+                             code is None, code, message)
+        if code is not None:
+            self._final = status
+            try:
+                shutil.rmtree(self.folder)  # only this sweep's temporary files
+            except FileNotFoundError:
+                pass  # already gone: nothing left to remove
+            except OSError as exc:
+                log.warning("could not remove the sweep's folder %s: %s", self.folder, exc)
+        return status
 
     def cancel(self, timeout: float = 10.0) -> None:
         """Stop the runner; the run in progress is dropped, finished runs stay stored."""
@@ -207,13 +226,16 @@ class SweepJob:
             except subprocess.TimeoutExpired:
                 os.killpg(self.process.pid, signal.SIGKILL)
                 self.process.wait()
+        self.status()  # the last status kept, the temporary folder removed
 
 
 class SweepRegistry:
     """Sweeps of this server by visitor: each browser session sees and controls only its own
-    (kept by st.cache_resource, so a page reload does not stop a sweep)."""
+    (kept by st.cache_resource, so a page reload does not stop a sweep); at most
+    ``max_running`` run at once on the server, each holding a core."""
 
-    def __init__(self):
+    def __init__(self, max_running: int = MAX_RUNNING_SWEEPS):
+        self.max_running = max_running
         self._jobs: dict[str, SweepJob] = {}
         self._lock = threading.Lock()
 
@@ -227,6 +249,10 @@ class SweepRegistry:
             current = self._jobs.get(visitor)
             if current is not None and current.process.poll() is None:
                 raise ConfigError("your sweep is still running; wait for it or cancel it")
+            running = sum(job.process.poll() is None for job in self._jobs.values())
+            if running >= self.max_running:
+                raise ConfigError(f"the server is running {running} sweeps, as many as it runs "
+                                  "at once: launch yours when one of them finishes")
             job = SweepJob(check.configs, Path(db))
             self._jobs[visitor] = job
             return job

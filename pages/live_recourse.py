@@ -21,7 +21,7 @@ from hare.live.formatting import (changes_frame, format_value, generator_help, g
 from hare.live.profile import (PEOPLE_MAX_CHANGES, Preferences, check_profile, encode_profile,
                                field_specs, profile_from_row, typical_profile)
 from hare.live.run import LiveRun, probability, start_live_run
-from hare.live.sessions import Busy, LiveState
+from hare.live.sessions import Busy, Full, LiveState
 from hare.live.setup import METHODS, SessionConfig
 from hare_app import cached
 from hare_app.charts import changes_chart
@@ -29,6 +29,7 @@ from hare_app.live_view import (about_models, header, rules_in_force, show_card,
                                 show_option)
 from hare_app.paths import answers_db_path
 from hare_app.shell import enter_page
+from hare_app.visitor import this_visitor
 from hare_app.views import field_error
 
 enter_page()
@@ -48,19 +49,42 @@ def key(*parts: str) -> str:
 
 def state() -> LiveState:
     """This visitor's state: from st.session_state, else from the server by the URL's token
-    (a reload), else new, with its token put in the URL."""
+    when this browser started that session (a reload, or the link reopened), else new. A new
+    state takes no place on the server until its first real action (``keep``); its token is in
+    the URL from then on."""
     s = st.session_state.get(key("state"))
     if s is None:
-        s = cached.live_sessions().get(st.query_params.get("s"))
+        token = st.query_params.get("s")
+        s = cached.live_sessions().get(token, this_visitor()) if token else None
         if s is None:
             s = LiveState(sidebar=dict(SIDEBAR_START))
-            cached.live_sessions().put(s)
+            if token:
+                s.store_error = ("That link's session has ended, or was started in another "
+                                 "browser: a link opens only where its session began.")
         for name, value in s.sidebar.items():  # restore the sidebar's choices before drawing it
             st.session_state[key(name)] = value
         st.session_state[key("state")] = s
-    if st.query_params.get("s") != s.token:
+    if s.owner and st.query_params.get("s") != s.token:
         st.query_params["s"] = s.token
+    elif not s.owner and "s" in st.query_params:
+        del st.query_params["s"]
     return s
+
+
+def keep(s: LiveState) -> bool:
+    """Keep ``s`` on the server (its first real action), or say why it cannot be."""
+    if not s.owner:
+        try:
+            cached.live_sessions().register(s, this_visitor())
+        except Full as exc:
+            s.store_error = str(exc)
+            return False
+    return True
+
+
+def save(s: LiveState) -> None:
+    """Write ``s`` after a change, so a restart within its expiry loses nothing."""
+    cached.live_sessions().save(s)
 
 
 def remember_sidebar() -> None:
@@ -68,6 +92,7 @@ def remember_sidebar() -> None:
     st_.sidebar = {name: st.session_state.get(key(name), start)
                    for name, start in SIDEBAR_START.items()}
     st_.run = None
+    save(st_)
 
 
 def change_dataset() -> None:
@@ -142,6 +167,8 @@ def start(test_row: int | None, preferences: Preferences | None = None) -> None:
         st_.store_profile = st_.store_answers and bool(s.get(key("optin_profile")))
     elif errors:
         return
+    if not keep(st_):
+        return
     try:
         with cached.live_sessions().work():
             model = cached.trained_model(config.dataset, config.model, config.model_seed).model
@@ -152,6 +179,7 @@ def start(test_row: int | None, preferences: Preferences | None = None) -> None:
         st_.store_error = ""
     except Busy as exc:
         st_.store_error = str(exc)
+    save(st_)
 
 
 def take_way_out(feature: str | None, generator: str) -> None:
@@ -180,10 +208,12 @@ def answer(number: int, choice: bool) -> None:
     if run is None or run.done or run.used + 1 != number:
         return
     run.answer(choice)
+    save(st_)
     if run.done and st_.store_answers and not run.saved:
         try:
             AnswerStore(answers_db_path()).save(run, with_profile=st_.store_profile)
             run.saved = True
+            save(st_)
         except StoreError as exc:  # the card is shown whatever happens to the answers
             st_.store_error = f"Your answers could not be stored ({exc}); your recourse is unaffected."
 
@@ -196,7 +226,9 @@ def none_work() -> None:
 
 
 def start_over() -> None:
-    state().run = None
+    st_ = state()
+    st_.run = None
+    save(st_)
 
 
 # --- drawing -------------------------------------------------------------------------------
@@ -309,6 +341,8 @@ try:
 except HareError as exc:  # a missing or corrupt data file: the message says which
     st.error(str(exc))
     st.stop()
+if notice := cached.shipped_models().notice():  # damaged demo files, rebuilt at start-up
+    st.warning(notice)
 words = ds.spec.outcome
 st.title("What would change the decision?")
 st.caption(f"{words.meaning} If it said no, this page finds changes that would get a yes, and "

@@ -23,7 +23,7 @@ from hare.bench.config import RunConfig
 from hare.bench.runner import RunContext, RunFailure, group_key, run_group, run_one
 from hare.bench.status import StatusLog
 from hare.bench.store import ResultStore, RunRecord
-from hare.errors import StoreBusy, StoreError, StoreNotCheckpointed
+from hare.errors import SchedulerLost, StoreBusy, StoreError, StoreNotCheckpointed
 
 OnStored = Callable[[RunRecord, int, int], None]
 Outcome = RunRecord | RunFailure
@@ -99,23 +99,43 @@ def _dask(configs: list[RunConfig], target) -> Iterator[Outcome]:
     object (hare.bench.cluster). A worker lost mid-task (a killed process, a job past its
     walltime) has its task run again elsewhere by the scheduler, and only the copy that
     finishes comes back; a task the scheduler gives up on reports each of its runs as failed,
-    and the rest of the grid goes on."""
+    and the rest of the grid goes on. A lost scheduler ends the sweep in one SchedulerLost."""
     from distributed import Client, as_completed as dask_completed
+    from distributed.client import FutureCancelledError
+    from distributed.comm import CommClosedError
+    where = target if isinstance(target, str) else getattr(target, "scheduler_address", target)
     with Client(target) as client:
         groups = task_groups(configs)
         futures = client.map(run_group, groups, threads=1, pure=False)
         group_of = {future.key: group for future, group in zip(futures, groups)}
+        lost = False
         try:
             for future in dask_completed(futures):
                 try:
                     outcomes = future.result()
+                except (FutureCancelledError, CommClosedError, OSError) as exc:
+                    # a run's own error comes back as itself; these say the cluster went away
+                    lost = True
+                    reason = getattr(exc, "reason", None) or type(exc).__name__
+                    raise SchedulerLost(f"lost the Dask scheduler at {where} ({reason})") from None
                 except Exception as exc:  # reported run by run, never dropped
                     message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
                     error = f"{type(exc).__name__}: {message}".rstrip(": ")
                     outcomes = [RunFailure(cfg, error) for cfg in group_of[future.key]]
                 yield from outcomes
         finally:
-            client.cancel(futures)
+            if not lost:
+                client.cancel(futures)
+            else:  # it cannot answer: stop reconnecting now rather than log each try
+                _quiet_distributed()
+
+
+def _quiet_distributed() -> None:
+    """Distributed logs every failed reconnect with a traceback; once the loss is reported in
+    one line, those only bury it."""
+    import logging
+    for name in ("distributed", "distributed.client", "distributed.comm", "distributed.utils"):
+        logging.getLogger(name).setLevel(logging.CRITICAL)
 
 
 def _blocking_interrupts():
@@ -244,6 +264,11 @@ def run_grid(configs: Iterable[RunConfig], store: ResultStore, progress: bool = 
         writer.finish(busy_wait_seconds)
     except StoreError as exc:  # a full disk, a damaged file: not worth waiting for
         raise writer.stopped(exc) from None
+    except SchedulerLost as exc:  # the finished runs are stored, the rest are not started
+        writer.finish(0.0)
+        raise SchedulerLost(f"{exc}; runs stored by this sweep: {writer.written} of "
+                            f"{len(todo)}; run the same command again, with a scheduler, to "
+                            "resume") from None
     except BaseException:
         writer.finish(0.0)  # interrupted: keep what is finished now, wait for nothing
         if hasattr(outcomes, "close"):

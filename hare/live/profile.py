@@ -8,8 +8,11 @@ beside its widget, and turn into encoded tensors / an ActionSpace only once they
 
 from __future__ import annotations
 
+import json
 import math
+import re
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Mapping
 
 import numpy as np
@@ -75,14 +78,28 @@ class ProfileCheck:
         return not self.errors
 
 
+# A typed number: digits with an optional sign, decimals and exponent, or a whole part grouped
+# in thousands ("5,200", "$52,000.50"); anything else ("5,2,0,0") is not read as a number.
+_GROUPED = re.compile(r"^[+-]?\$?(\d{1,3}(,\d{3})+|\d+)(\.\d*)?$")
+
+
 def _number(value) -> float | None:
-    if value is None or (isinstance(value, str) and not value.strip()):
+    """``value`` as a finite number, strictly: None for text that is not one number, for a
+    boolean (JSON ``true`` is not 1) and for NaN or infinity."""
+    if value is None or isinstance(value, (bool, np.bool_)):
+        return None
+    if isinstance(value, str):
+        text = value.strip()
+        if "," in text or "$" in text:
+            if not _GROUPED.match(text):
+                return None
+            text = text.replace(",", "").replace("$", "")
+        value = text
+    elif not isinstance(value, (int, float, np.integer, np.floating)):
         return None
     try:
-        if isinstance(value, str):  # typed text such as "$5,200"
-            value = value.replace(",", "").replace("$", "")
         number = float(value)
-    except (TypeError, ValueError):
+    except ValueError:
         return None
     return number if math.isfinite(number) else None
 
@@ -122,6 +139,45 @@ def profile_from_row(dataset: Dataset, row: int) -> dict[str, object]:
     record = dataset.test.iloc[row]
     return {s.name: (float(record[s.name]) if s.numeric else str(record[s.name]))
             for s in field_specs(dataset)}
+
+
+def profile_from_file(dataset: Dataset, path: str | Path) -> dict[str, object]:
+    """A profile from a JSON file {column: value in original units}, checked as the page checks
+    a typed one: an object of the dataset's columns with every asked field present (fields a
+    person cannot know, e.g. a census weight, are filled from the data). InputError otherwise,
+    naming the file and what is wrong."""
+    path = Path(path)
+    try:
+        raw = json.loads(path.read_bytes().decode("utf-8"))
+    except OSError as exc:
+        raise InputError(f"cannot read the profile {path}: {exc.strerror or exc}") from None
+    except UnicodeDecodeError as exc:
+        raise InputError(f"{path} is not UTF-8 text (byte {exc.start}): a profile is a JSON "
+                         "object") from None
+    except json.JSONDecodeError as exc:
+        raise InputError(f"{path} is not valid JSON ({exc.msg}, line {exc.lineno})") from None
+    except RecursionError:
+        raise InputError(f"{path} is nested too deeply: a profile is a flat JSON object "
+                         "{column: value}") from None
+    if not isinstance(raw, dict):
+        raise InputError(f"{path} holds a JSON {_json_kind(raw)}: a profile is a JSON object "
+                         "{column: value in original units}")
+    unknown = sorted(set(raw) - set(dataset.feature_names))
+    if unknown:
+        raise InputError(f"{path}: not columns of {dataset.name}: {', '.join(unknown)}")
+    asked = [c for c in dataset.feature_names if dataset.spec.fact(c).ask]
+    missing = [c for c in asked if c not in raw]
+    if missing:
+        raise InputError(f"{path}: every asked field must be given; missing: {', '.join(missing)}")
+    check = check_profile(dataset, typical_profile(dataset) | raw)
+    if not check.ok:
+        raise InputError(f"{path}: " + "; ".join(f"{k}: {v}" for k, v in check.errors.items()))
+    return check.values
+
+
+def _json_kind(value) -> str:
+    return {list: "list", str: "string", bool: "boolean", int: "number", float: "number",
+            type(None): "null"}.get(type(value), type(value).__name__)
 
 
 def refused_people(dataset: Dataset, model, n: int = 300) -> list[int]:

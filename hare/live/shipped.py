@@ -34,10 +34,17 @@ def shipped_files() -> dict[str, str]:
     return out
 
 
-def install_shipped_models(target: Path | None = None) -> list[str]:
+def damaged_datasets(names: list[str]) -> list[str]:
+    """The datasets whose shipped files ``names`` (models/…, generative/…) belong to."""
+    return sorted({Path(name).name.split("-", 1)[0] for name in names})
+
+
+def install_shipped_models(target: Path | None = None,
+                           damaged: list[str] | None = None) -> list[str]:
     """Copy every shipped file whose checksum matches into the cache (``target``, default
-    hare.data.cache_dir()) where it is missing. Returns the files installed; a file whose
-    checksum does not match is not used, with a warning (that model is then trained once)."""
+    hare.data.cache_dir()) where it is missing. Returns the files installed; a file that is
+    missing or whose checksum does not match is not used, with a warning, and its name is
+    added to ``damaged`` (hare.live.startup rebuilds those before any visitor asks)."""
     target = target or cache_dir()
     installed = []
     for name, digest in shipped_files().items():
@@ -47,7 +54,9 @@ def install_shipped_models(target: Path | None = None) -> list[str]:
         source = SHIPPED / name
         if not source.is_file() or _sha256(source) != digest:
             warnings.warn(f"shipped model file {name} is missing or fails its checksum; "
-                          "it will be trained on first use instead", stacklevel=2)
+                          "it is trained instead", stacklevel=2)
+            if damaged is not None:
+                damaged.append(name)
             continue
         dest.parent.mkdir(parents=True, exist_ok=True)
         tmp = dest.with_suffix(dest.suffix + f".{os.getpid()}")

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import sys
-from pathlib import Path
 
 import torch
 
@@ -44,29 +43,26 @@ def _rows(spec: str, available: int) -> list[int]:
 
 
 def _people(args, dataset, model) -> list[tuple[int | None, dict]]:
-    """(test row or None, profile in original units) per person."""
-    from hare.live.profile import check_profile, profile_from_row, refused_people, typical_profile
-    if args.profile:
-        path = Path(args.profile)
-        try:
-            raw = json.loads(path.read_text())
-        except (OSError, json.JSONDecodeError) as exc:
-            raise InputError(f"cannot read the profile {path}: {exc}") from None
-        # fields a person cannot know (e.g. a census weight) are filled from the data
-        filled = typical_profile(dataset) | {c: v for c, v in raw.items()}
-        unknown = sorted(set(raw) - set(dataset.feature_names))
-        if unknown:
-            raise InputError(f"{path}: not columns of {dataset.name}: {', '.join(unknown)}")
-        check = check_profile(dataset, filled)
-        if not check.ok:
-            raise InputError(f"{path}: " + "; ".join(f"{k}: {v}" for k, v in check.errors.items()))
-        return [(None, check.values)]
+    """(test row, profile in original units) per refused person asked for by --row/--rows."""
+    from hare.live.profile import profile_from_row, refused_people
     listed = refused_people(dataset, model)
     rows = [args.row] if args.row is not None else _rows(args.rows, len(listed))
     for n in rows:
         if not 0 <= n < len(listed):
             raise ConfigError(f"--row {n}: only {len(listed)} refused people are listed")
     return [(listed[n], profile_from_row(dataset, listed[n])) for n in rows]
+
+
+def _reply(prompt: str, number: int) -> str:
+    """One line from standard input, the prompt on standard error (standard output holds the
+    cards alone); a closed standard input is the person's error, said so."""
+    print(prompt, end="", file=sys.stderr, flush=True)
+    line = sys.stdin.readline() if sys.stdin is not None else ""
+    if not line:
+        print(file=sys.stderr)  # end the prompt's line: the error is a line of its own
+        raise InputError(f"standard input closed before question {number} was answered: "
+                         "answer in a terminal, or use --answers simulated")
+    return line
 
 
 def _ask(run: LiveRun) -> bool:
@@ -80,11 +76,11 @@ def _ask(run: LiveRun) -> bool:
     if q.kind == "compare":
         show("A", q.current)
         show("B", q.challenger)
-        while (reply := input("Which would you rather do, A or B? ").strip().upper()) not in "AB" or not reply:
+        while (reply := _reply("Which would you rather do, A or B? ", q.number).strip().upper()) not in "AB" or not reply:
             print("answer A or B", file=sys.stderr)
         return reply == "B"
     show("Best so far", q.current)
-    while (reply := input("Good enough? [y/n] ").strip().lower()) not in ("y", "n"):
+    while (reply := _reply("Good enough? [y/n] ", q.number).strip().lower()) not in ("y", "n"):
         print("answer y or n", file=sys.stderr)
     return reply == "y"
 
@@ -114,6 +110,7 @@ def run_person(config: SessionConfig, dataset, model, profile: dict, row: int | 
 
 def cmd_recourse(args) -> int:
     from hare.data import load_dataset
+    from hare.live.profile import profile_from_file
     from hare.live.startup import prepare_server
     from hare.models import load_or_train
 
@@ -122,10 +119,12 @@ def cmd_recourse(args) -> int:
                                   for name in SessionConfig.schema().names})
     except ConfigError as exc:
         raise ConfigError(f"--rounds: {exc}") from None
-    prepare_server()
     dataset = load_dataset(config.dataset)
+    # a profile file is checked before anything is trained or written
+    people = [(None, profile_from_file(dataset, args.profile))] if args.profile else None
+    prepare_server()
     model = load_or_train(dataset, config.model, config.model_seed).model
-    for row, profile in _people(args, dataset, model):
+    for row, profile in people or _people(args, dataset, model):
         run = run_person(config, dataset, model, profile, row,
                          None if args.answers == "simulated" else _ask)
         card = run.card()

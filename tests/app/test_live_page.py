@@ -223,7 +223,18 @@ def test_a_reload_returns_to_the_same_question(app):
 def test_unknown_token_starts_fresh(app):
     fresh = new_app({"s": "no-such-token"})
     assert "Find my recourse" in labels(fresh)
-    assert fresh.query_params["s"] != "no-such-token"
+    assert fresh.query_params.get("s") in (None, [])  # no place taken before a real action
+    assert "has ended" in fresh.error[0].value
+
+
+def test_a_page_load_takes_no_session_and_the_first_search_does(app):
+    from hare_app import cached
+    cached.live_sessions.clear()  # a server with no session yet
+    for _ in range(3):
+        new_app()
+    assert len(cached.live_sessions()) == 0
+    click(app, "Find my recourse")
+    assert len(cached.live_sessions()) == 1 and app.query_params["s"]
 
 
 def test_an_answers_store_that_cannot_be_written_still_shows_the_card(tmp_path, monkeypatch):

@@ -37,38 +37,50 @@ def app_dbs(tmp_path_factory) -> dict[str, Path]:
     return {"db": folder / "hare.duckdb", "answers": folder / "human_answers.duckdb"}
 
 
-@pytest.fixture(scope="session")
-def app_url(app_dbs):
-    """A Streamlit server for the whole e2e session; its own process group, so stopping it
-    also stops any sweep it launched."""
-    port = _free_port()
-    env = dict(os.environ, HARE_DB=str(app_dbs["db"]), HARE_ANSWERS_DB=str(app_dbs["answers"]),
+def start_server(dbs: dict[str, Path], port: int | None = None) -> tuple[subprocess.Popen, str]:
+    """A Streamlit server on the databases ``dbs`` (and the sessions folder beside them), in
+    its own process group, so stopping it also stops any sweep it launched."""
+    port = port or _free_port()
+    env = dict(os.environ, HARE_DB=str(dbs["db"]), HARE_ANSWERS_DB=str(dbs["answers"]),
                PYTHONPATH=os.pathsep.join(p for p in (str(ROOT), os.environ.get("PYTHONPATH")) if p))
-    log = open(app_dbs["db"].parent / "server.log", "wb")
-    server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
-         "--server.fileWatcherType", "none", "--server.port", str(port),
-         "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+    log_path = dbs["db"].parent / "server.log"
+    with open(log_path, "ab") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.headless", "true",
+             "--server.fileWatcherType", "none", "--server.port", str(port),
+             "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
     while True:
         try:
             with urllib.request.urlopen(f"{url}/_stcore/health", timeout=2) as response:
                 if response.status == 200:
-                    break
+                    return server, url
         except OSError:
             if server.poll() is not None or time.time() > deadline:
-                log_text = (app_dbs["db"].parent / "server.log").read_text()
-                raise RuntimeError(f"streamlit did not start: {log_text}")
+                stop_server(server)
+                raise RuntimeError(f"streamlit did not start: {log_path.read_text()}")
             time.sleep(0.3)
-    yield url
+
+
+def stop_server(server: subprocess.Popen) -> None:
+    if server.poll() is not None:
+        return
     os.killpg(server.pid, signal.SIGTERM)
     try:
         server.wait(15)
     except subprocess.TimeoutExpired:
         os.killpg(server.pid, signal.SIGKILL)
-    log.close()
+        server.wait()
+
+
+@pytest.fixture(scope="session")
+def app_url(app_dbs):
+    """A Streamlit server for the whole e2e session."""
+    server, url = start_server(app_dbs)
+    yield url
+    stop_server(server)
 
 
 @pytest.fixture(scope="session")

@@ -215,3 +215,49 @@ def test_progress_says_what_each_run_waits_on_and_an_interrupt_cancels_the_rest(
     assert sum(s.state == "stored" for s in latest.values()) == 1
     assert sum(s.state == "cancelled" for s in latest.values()) == 3
     assert not any(s.state in ("queued", "preparing", "running") for s in latest.values())
+
+
+def test_a_lost_dask_scheduler_ends_in_one_error_and_keeps_finished_runs(tmp_path):
+    """A real scheduler and worker on 127.0.0.1; the scheduler is killed once a run is stored."""
+    import socket
+    import subprocess
+    import sys
+    import time
+
+    pytest.importorskip("distributed")
+    from hare.errors import SchedulerLost
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    address = f"tcp://127.0.0.1:{port}"
+    quiet = dict(stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    scheduler = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_scheduler", "--host",
+                                  "127.0.0.1", "--port", str(port), "--no-dashboard"], **quiet)
+    worker = subprocess.Popen([sys.executable, "-m", "distributed.cli.dask_worker", address,
+                               "--nworkers", "1", "--nthreads", "1", "--no-dashboard"], **quiet)
+    try:
+        from distributed import Client
+        deadline = time.time() + 60
+        while True:  # the worker has joined
+            try:
+                with Client(address, timeout=5) as client:
+                    if client.scheduler_info()["workers"]:
+                        break
+            except OSError:
+                pass
+            assert time.time() < deadline, "the local Dask cluster did not start"
+            time.sleep(0.5)
+        store = ResultStore(tmp_path / "lost.duckdb")
+        configs = expand_grid(**(GRID | {"variant": ["base"], "seed": list(range(6))}))
+        with pytest.raises(SchedulerLost) as lost:
+            run_grid(configs, store, progress=False, scheduler=address,
+                     on_stored=lambda record, done, total: done == 1 and scheduler.kill())
+        message = str(lost.value)
+        assert message.startswith(f"lost the Dask scheduler at {address}") and "\n" not in message
+        kept = len(store.runs())
+        assert kept >= 1 and f"runs stored by this sweep: {kept} of 6" in message
+    finally:
+        for process in (worker, scheduler):
+            process.kill()
+            process.wait(10)
