@@ -106,6 +106,9 @@ if len(protocols) > 1:  # ours and a replay of the authors' code: one at a time
     groups = [g for g in GROUPS if set(g.members) & set(protocols)]
     labels = {g.label: g for g in groups}
     st.subheader("The tables, one protocol at a time")
+    # another store may hold other protocols: a choice it lacks starts over
+    if st.session_state.get("res_protocol_group") not in (None, *labels):
+        del st.session_state["res_protocol_group"]
     picked = st.segmented_control(
         "Protocol", list(labels), default=groups[0].label, key="res_protocol_group",
         persist_state="session",
@@ -115,6 +118,8 @@ if len(protocols) > 1:  # ours and a replay of the authors' code: one at a time
     members = [m for m in group.members if m in protocols]
     chosen = members[0]
     if len(members) > 1:
+        if st.session_state.get("res_protocol") not in (None, *members):
+            del st.session_state["res_protocol"]
         chosen = st.selectbox("Which choice", members, format_func=title, key="res_protocol",
                               persist_state="session") or members[0]
         st.caption(help_line(chosen)[0].upper() + help_line(chosen)[1:] + ".")

@@ -241,18 +241,22 @@ def run_grid(configs: Iterable[RunConfig], store: ResultStore, progress: bool = 
         bar = tqdm(total=len(todo), desc="runs", unit="run", file=sys.stderr)
     result = GridOutcome()
     writer = _Writer(store)
-    finished: set[str] = set()
+    finished: set[str] = set()  # failed, or kept (written now, or by writer.finish)
+    announced: set[str] = set()  # said to be stored
     try:
         for outcome in outcomes:
             if isinstance(outcome, RunFailure):
                 result.failures.append(outcome)
-                finished.add(outcome.config.run_id)
                 status.emit([outcome.config.run_id], "failed", outcome.error)
+                finished.add(outcome.config.run_id)
             else:
+                run_id = outcome.summary["run_id"]
+                finished.add(run_id)
+                # an interrupt held during the write arrives right after it: the run is kept
                 writer.add(outcome)
                 result.append(outcome)
-                finished.add(outcome.summary["run_id"])
-                status.emit([outcome.summary["run_id"]], "stored")
+                status.emit([run_id], "stored")
+                announced.add(run_id)
                 if on_stored is not None:
                     on_stored(outcome, len(result), len(todo))
             if bar is not None:
@@ -273,6 +277,8 @@ def run_grid(configs: Iterable[RunConfig], store: ResultStore, progress: bool = 
         writer.finish(0.0)  # interrupted: keep what is finished now, wait for nothing
         if hasattr(outcomes, "close"):
             outcomes.close()  # stop the workers first: none may report a state after this
+        failed = {f.config.run_id for f in result.failures}
+        status.emit(sorted(finished - announced - failed), "stored")
         status.emit([c.run_id for c in todo if c.run_id not in finished], "cancelled",
                     "the sweep was stopped before this run finished")
         raise
