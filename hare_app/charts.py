@@ -39,13 +39,14 @@ LEGEND = dict(orient="top", symbolSize=300, symbolStrokeWidth=2.5, symbolOpacity
 
 
 def changes_chart(frame: pd.DataFrame) -> alt.Chart:
-    """Horizontal bars: how far each option moves each feature, as a share of its range."""
+    """Horizontal bars: how long each option's changes take, feature by feature
+    (hare.live.costs.costs_frame), with the change, its time and effort in the tooltip."""
     return alt.Chart(frame).mark_bar().encode(
         y=alt.Y("feature:N", title=None),
-        x=alt.X("change (% of range):Q", title="change (% of the feature's range)"),
+        x=alt.X("months:Q", title="time it takes (months)"),
         yOffset=alt.YOffset("option:N"),
         color=alt.Color("option:N", legend=alt.Legend(orient="bottom", title=None)),
-        tooltip=["option", "feature", "from", "to", "change (% of range)"],
+        tooltip=["option", "change", "time", "effort", "from", "to"],
     ).properties(height=alt.Step(14))
 
 

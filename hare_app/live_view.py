@@ -127,14 +127,20 @@ def show_card(run: LiveRun, words) -> None:
         show_loosen(run)
         show_plans(run, words)
         return
-    if run.ending == "accepted":
+    costs = run.change_costs(run.recourse)
+    # a fact of the past the person unlocked to see what the model weighs is not a plan
+    past = [c.label.lower() for c in costs if run.dataset.spec.fact(c.column).people == "history"]
+    if run.ending == "accepted" and past:
+        st.subheader("What the model weighs, not a plan")
+        st.warning(text + f" It changes {', '.join(past)}: a fact of the past that no one can "
+                   "change, so this shows what the model weighs rather than a step you can take.")
+    elif run.ending == "accepted":
         st.subheader("Your recourse")
         st.success(text)
     else:  # the questions ran out, or "no" in the last round: the closest, not a success
         st.subheader("Your recourse? The closest option you saw")
         st.info(text + " You did not say you can do this.")
         show_loosen(run)
-    costs = run.change_costs(run.recourse)
     if costs:
         st.markdown("\n".join(f"- {c.words[0].upper()}{c.words[1:]}: {c.time}, {c.effort}"
                                + (", needs money" if c.money else "") + (f" — {c.reason}" if c.reason else "")

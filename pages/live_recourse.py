@@ -14,9 +14,10 @@ import streamlit as st
 from hare.data import DATASETS
 from hare.errors import HareError, StoreError
 from hare.live.answers import AnswerStore
+from hare.live.costs import costs_frame
 from hare.live.form import (DIFFICULTIES, PAGE_FIELDS, RULES, default_range, read_rules,
                             read_session, rule_options, rule_start, session_start)
-from hare.live.formatting import (changes_frame, format_value, generator_help, generator_label,
+from hare.live.formatting import (format_value, generator_help, generator_label,
                                   label, people_frame)
 from hare.live.profile import (PEOPLE_MAX_CHANGES, Preferences, check_profile, encode_profile,
                                field_specs, profile_from_row, typical_profile)
@@ -255,7 +256,7 @@ def show_question(run: LiveRun, words) -> None:
         with right:
             show_option("Option B", q.challenger, words)
             answer_button(st, "I prefer B", q.number, True)
-        frame = changes_frame({"A": list(q.current.changes), "B": list(q.challenger.changes)})
+        frame = costs_frame({"A": list(q.current.costs), "B": list(q.challenger.costs)})
         if not frame.empty:
             st.altair_chart(changes_chart(frame), width="stretch")
         return

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Mapping
 
 import numpy as np
+import pandas as pd
 import torch
 
 from hare.data import Dataset
@@ -181,3 +182,20 @@ def plan_months(items: list[ChangeCost]) -> float:
 
 def plan_effort(items: list[ChangeCost]) -> float:
     return float(np.sum([c.effort_weeks for c in items])) if items else 0.0
+
+
+# A change that takes weeks, not months, still gets a bar a person can see.
+SHORTEST_BAR_MONTHS = 0.5
+
+
+def costs_frame(options: Mapping[str, list[ChangeCost]]) -> pd.DataFrame:
+    """Long table for a chart: one row per (option, changed feature), measured in what the
+    person pays (months it takes, weeks of effort), so a bar compares across features; a
+    share of the data's range made $14,000 of capital gains look like +9 hours of work."""
+    rows = [{"option": name, "feature": c.label, "change": c.words, "time": c.time,
+             "effort": c.effort, "months": max(c.months, SHORTEST_BAR_MONTHS),
+             "from": str(c.before), "to": str(c.after)}
+            for name, items in options.items() for c in items]
+    return pd.DataFrame(rows, columns=["option", "feature", "change", "time", "effort", "months",
+                                       "from", "to"])
+

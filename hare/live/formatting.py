@@ -79,16 +79,6 @@ def changes(dataset: Dataset, x, r) -> list[Change]:
     return out
 
 
-def changes_frame(options: dict[str, list[Change]]) -> pd.DataFrame:
-    """Long table for a chart: one row per (option, changed feature)."""
-    rows = [
-        {"option": name, "feature": c.feature, "change (% of range)": round(100 * c.delta, 1),
-         "from": c.before, "to": c.after}
-        for name, items in options.items() for c in items
-    ]
-    return pd.DataFrame(rows, columns=["option", "feature", "change (% of range)", "from", "to"])
-
-
 def profile_table(dataset: Dataset, x, r) -> pd.DataFrame:
     """Before → after for every feature, changed ones first (the recourse card)."""
     before, after = decode_row(dataset, x), decode_row(dataset, r)

@@ -11,11 +11,13 @@ import torch
 
 from hare.live.answers import AnswerStore
 from hare_app.charts import changes_chart
-from hare.live.formatting import changes, changes_frame, format_value
+from hare.live.card import change_costs
+from hare.live.costs import costs_frame
+from hare.live.formatting import changes, format_value
 from hare.live.run import LiveRun
 from hare.live.setup import SessionConfig
-from hare.live.profile import (check_preferences, check_profile, encode_profile, profile_from_row,
-                              typical_profile)
+from hare.live.profile import (Preferences, check_preferences, check_profile, encode_profile,
+                              profile_from_row, typical_profile)
 from hare.bench.config import expand_grid
 from hare_app.sweep import FORM_DEFAULTS, check_grid, parse_numbers
 from hare.generators import make_generator
@@ -37,8 +39,11 @@ def test_values_read_in_original_units(adult):
     assert len(texts) == 3  # only what changed
     assert format_value(adult, "capital-loss", 1234.0) == "$1,234"
     assert format_value(adult, "age", 40.0) == "40"
-    frame = changes_frame({"A": changes(adult, x.numpy(), r.numpy())})
+    prefs = Preferences.for_people(adult, profile_from_row(adult, 0))
+    frame = costs_frame({"A": change_costs(adult, x.numpy(), r.numpy(), prefs)})
     assert set(frame["feature"]) == {"Capital gains", "Hours worked a week", "Employer"}
+    hours = frame[frame["feature"] == "Hours worked a week"].iloc[0]
+    assert hours["change"].startswith("work ") and hours["months"] > 0  # what it takes, in time
     changes_chart(frame).to_dict()  # builds a valid Vega-Lite spec
 
 
