@@ -109,7 +109,12 @@ def view_chart(view: View, frame: pd.DataFrame, metric: str) -> alt.FacetChart |
     columns, hyphens = layout(view, frame, order)
     metric_title = VALUE_NAMES["metric"].get(metric, metric)
     # never stacked: two cells drawn at one place must not read as their sum
-    y = alt.Y("mean:Q", title=metric_title, axis=alt.Axis(titleFontSize=12), stack=None)
+    # room above the highest whisker for the ✓ / ✗ drawn over it, clear of the panel's header
+    top = float(pd.concat([frame["hi"], frame["mean"]]).max())
+    scale = alt.Scale(domainMax=top * 1.15) if view.paper and not view.lines and top > 0 \
+        else alt.Undefined
+    y = alt.Y("mean:Q", title=metric_title, axis=alt.Axis(titleFontSize=12), stack=None,
+              scale=scale)
     x_title = FIELD_NAMES.get(view.x, view.x) if view.x not in ("variant", "arm") else None
     by_variant = view.x in ("noise", "scale")  # the x axis is not the variant: colour it
     colour_field = "variant name" if by_variant else "source"

@@ -42,8 +42,8 @@ def _span(seeds: tuple[int, ...]) -> str:
 
 GROUPS: tuple[ProtocolGroup, ...] = (
     ProtocolGroup("ours",
-                  f"this project's corrected protocol (SPEC §§1–7), run with seeds "
-                  f"{_span(HARE.seeds)} and {HARE.users} users", (DEFAULT,)),
+                  f"this project's corrected protocol (SPEC §§1–7); its presets run seeds "
+                  f"{_span(HARE.seeds)} with {HARE.users} users", (DEFAULT,)),
     ProtocolGroup("the authors' code, replayed",
                   f"the paper authors' code (rahulvigneswaran/HARE) replayed choice by choice, "
                   f"as they ran it: seeds {_span(AUTHORS.seeds)}, {AUTHORS.users} users "
