@@ -83,7 +83,8 @@ def test_the_seed_is_bounded_as_the_session_declares(seed, capsys, empty_cache):
 
 def test_a_closed_standard_input_is_said_plainly(capsys, monkeypatch):
     monkeypatch.setattr("sys.stdin", io.StringIO(""))
-    assert main(["recourse", "--row", "0", "--answers", "ask", "--budget", "2", "--rounds", "1"]) == 2
+    # refused person 3 has a recourse within the people defaults, so a question is asked
+    assert main(["recourse", "--row", "3", "--answers", "ask", "--budget", "2", "--rounds", "1"]) == 2
     out = capsys.readouterr()
     assert out.out == ""  # no card, no prompt on standard output
     assert out.err.strip().splitlines()[-1] == (

@@ -72,13 +72,18 @@ def test_an_unregistered_page_takes_no_session():
     assert len(reg) == 0
 
 
+# Test row 4: refused, with a recourse within the people defaults (row 0 has none once capital
+# gains are locked), so its session asks questions.
+ROW = 4
+
+
 def _run(adult, adult_ann, method="hare"):
-    prefs = Preferences.for_people(adult, profile_from_row(adult, 0))
+    prefs = Preferences.for_people(adult, profile_from_row(adult, ROW))
     space = prefs.action_space(adult)
-    x = adult.x_test[0:1]
+    x = adult.x_test[ROW:ROW + 1]
     r0 = make_generator("gs").fit(adult, adult_ann, space, 0).generate(x, user_keys(7, torch.arange(1)))
     config = SessionConfig("adult", "ann", "gs", method=method, budget=6, rounds=2, seed=7)
-    return LiveRun(config, adult, adult_ann, x, r0, space, prefs, "test_row", 0)
+    return LiveRun(config, adult, adult_ann, x, r0, space, prefs, "test_row", ROW)
 
 
 @pytest.mark.parametrize("method", ["hare", "active"])
@@ -86,7 +91,7 @@ def test_a_restart_restores_every_session_at_its_question(adult, adult_ann, tmp_
     rebuild = lambda record: rebuild_run(record, adult, adult_ann)  # noqa: E731
     reg = SessionRegistry(files=SessionFiles(tmp_path, rebuild))
     midway, finished = LiveState(run=_run(adult, adult_ann, method)), LiveState(run=_run(adult, adult_ann, method))
-    midway.profile = profile_from_row(adult, 0)
+    midway.profile = profile_from_row(adult, ROW)
     for s, owner in ((midway, "a"), (finished, "b")):
         reg.register(s, owner)
     midway.run.answer(True)
