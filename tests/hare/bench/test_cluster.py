@@ -22,8 +22,8 @@ from hare.cli import main
 
 pytest.importorskip("dask_jobqueue")
 ROOT = Path(__file__).resolve().parents[3]
-GRID = dict(dataset=["compas"], model=["ann"], generator=["gs"], variant=["base", "multi_hare"],
-            users=[6], seed=[0, 1])  # as tests/hare/bench/test_executor.py
+# the executor tests' small grid, its store's comparable columns and its in-process reference
+from test_executor import GRID, _frame, reference  # noqa: F401  (reference is a fixture)
 
 
 def test_a_slurm_dry_run_prints_the_job_script_and_computes_nothing(tmp_path, capsys):
@@ -78,18 +78,6 @@ def test_bad_cluster_options_are_one_line_before_anything_runs(tmp_path, capsys,
                  *argv]) == 2
     assert message in capsys.readouterr().err
     assert not db.exists()
-
-
-def _frame(store):
-    cols = ["run_id", "gtp", "gtd", "success_rate", "queries_mean"]
-    return store.runs()[cols].sort_values("run_id").reset_index(drop=True)
-
-
-@pytest.fixture(scope="module")
-def reference(tmp_path_factory):
-    store = ResultStore(tmp_path_factory.mktemp("ref") / "ref.duckdb")
-    run_grid(expand_grid(**GRID), store, progress=False)
-    return _frame(store)
 
 
 def _kill_a_busy_job(cluster, killed: list, stop: threading.Event) -> None:
