@@ -26,13 +26,12 @@ from hare.bench import sweep_file
 from hare.bench.config import MAX_GRID, RunConfig, expand_grid
 from hare.bench.status import FINAL, RunStatus, StatusLog, counts
 from hare.errors import ConfigError
+from hare_app import hosting
 from hare_app.paths import APP_ROOT
 
 # The form's start, from the run schema: a small, quick grid (20 users, one seed) rather than
 # the paper's 150 × 5.
 FORM_DEFAULTS: dict[str, object] = RunConfig.schema().form_start()
-MAX_USERS_IN_APP = 500  # users per run from the app: a sweep must not hold the demo's cores for hours
-MAX_RUNNING_SWEEPS = 2  # sweeps at once on one server, whoever launched them (a small host's cores)
 
 log = logging.getLogger(__name__)
 
@@ -98,10 +97,12 @@ def parse_numbers(text: str, name: str, config_cls: type[RunConfig] = RunConfig)
     return sorted(set(values), key=lambda v: (v is not None, v or 0))
 
 
-def check_grid(form: dict[str, object], config_cls: type[RunConfig] = RunConfig) -> GridCheck:
+def check_grid(form: dict[str, object], config_cls: type[RunConfig] = RunConfig,
+               limits: hosting.Limits | None = None) -> GridCheck:
     """Validate the form field by field (named fields: tuples of choices; numeric fields: the
     text typed; a field the form lacks: its start), then expand the grid with the engine's own
-    checks."""
+    checks and this server's limits (``hosting.limits()`` unless given)."""
+    limits = limits or hosting.limits()
     schema = config_cls.schema()
     start = schema.form_start()
     errors: dict[str, str] = {}
@@ -120,8 +121,8 @@ def check_grid(form: dict[str, object], config_cls: type[RunConfig] = RunConfig)
                 options[name] = parse_numbers(str(value), name, config_cls)
             except ValueError as exc:
                 errors[name] = str(exc)
-    if not errors and max(options["users"]) > MAX_USERS_IN_APP:
-        errors["users"] = (f"at most {MAX_USERS_IN_APP} users per run from the app; use "
+    if not errors and max(options["users"]) > limits.max_users:
+        errors["users"] = (f"at most {limits.max_users} users per run from the app; use "
                            "`python -m hare run` for more")
     if errors:
         return GridCheck(errors=errors)
@@ -134,6 +135,11 @@ def check_grid(form: dict[str, object], config_cls: type[RunConfig] = RunConfig)
         key = next((name for name in ("iterations", "budget", "noise_param", "seed")
                     if name in text), "grid")
         return GridCheck(errors={key: text})
+    if limits.max_runs is not None and len(configs) > limits.max_runs:
+        return GridCheck(errors={"grid": (
+            f"This grid has {len(configs):,} runs; a shared server launches at most "
+            f"{limits.max_runs} at once. Choose fewer values, or run the grid on your own "
+            "machine: download it as a sweep file there, or `hare run`.")})
     return GridCheck(configs=tuple(configs), options=options)
 
 
@@ -161,7 +167,8 @@ class SweepStatus:
 class SweepJob:
     """A background ``python -m hare run --configs`` over one grid, writing to ``db``."""
 
-    def __init__(self, configs: tuple[RunConfig, ...], db: Path, threads: int = 1):
+    def __init__(self, configs: tuple[RunConfig, ...], db: Path, threads: int = 1,
+                 workers: int | None = None):
         self.configs = tuple(configs)
         self.run_ids = tuple(c.run_id for c in self.configs)
         self.db = Path(db)
@@ -176,6 +183,8 @@ class SweepJob:
         argv = [sys.executable, "-m", "hare", "run", "--configs", str(configs_file),
                 "--status", str(self.status_log.path), "--db", str(self.db),
                 "--threads", str(threads), "--quiet"]
+        if workers is not None:  # else the runner's default: one worker process per core
+            argv += ["--workers", str(workers)]
         with open(self._errors, "wb") as err:
             # Its own process group: cancelling stops the runner and its worker processes.
             # cwd: the app's folder holds the engine package when it is not installed.
@@ -232,10 +241,12 @@ class SweepJob:
 class SweepRegistry:
     """Sweeps of this server by visitor: each browser session sees and controls only its own
     (kept by st.cache_resource, so a page reload does not stop a sweep); at most
-    ``max_running`` run at once on the server, each holding a core."""
+    ``max_running`` run at once on the server, each in ``workers`` processes (both from
+    ``hosting.limits()`` at each launch unless given)."""
 
-    def __init__(self, max_running: int = MAX_RUNNING_SWEEPS):
+    def __init__(self, max_running: int | None = None, workers: int | None = None):
         self.max_running = max_running
+        self.workers = workers
         self._jobs: dict[str, SweepJob] = {}
         self._lock = threading.Lock()
 
@@ -249,11 +260,14 @@ class SweepRegistry:
             current = self._jobs.get(visitor)
             if current is not None and current.process.poll() is None:
                 raise ConfigError("your sweep is still running; wait for it or cancel it")
+            limits = hosting.limits()
+            most = limits.running_sweeps if self.max_running is None else self.max_running
+            workers = limits.workers if self.workers is None else self.workers
             running = sum(job.process.poll() is None for job in self._jobs.values())
-            if running >= self.max_running:
+            if running >= most:
                 raise ConfigError(f"the server is running {running} sweeps, as many as it runs "
                                   "at once: launch yours when one of them finishes")
-            job = SweepJob(check.configs, Path(db))
+            job = SweepJob(check.configs, Path(db), workers=workers)
             self._jobs[visitor] = job
             return job
 

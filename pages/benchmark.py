@@ -11,7 +11,7 @@ from hare.bench.cells import cells, stored_runs
 from hare.bench.store import ResultStore
 from hare.bench.summary import summary_table
 from hare.errors import HareError
-from hare_app import cached
+from hare_app import cached, hosting
 from hare_app.paths import results_db_path
 from hare_app.shell import enter_page
 from hare_app.sweep import FORM_DEFAULTS, check_grid
@@ -62,13 +62,18 @@ st.title("Benchmark")
 st.caption("Run a grid of benchmark cells with simulated users, as in the paper, into your own "
            "results store (the shipped paper reproduction is never changed). Finished runs are "
            "kept: launching the same grid again skips them.")
+limits = hosting.limits()
+if limits.hosted:
+    st.info(f"This is a shared server: a launch runs at most {limits.max_runs} runs of at most "
+            f"{limits.max_users} users, in one worker process. For the paper's grids, download "
+            "the grid as a sweep file and run it on your own machine (`hare run --config`).")
 
 slots: dict = {}
 with st.sidebar:
     st.header("Grid")
     summary = st.container()  # cell count and Launch on top, filled once the form is read
     form = {name: form_field(name, slots) for name in AXES}
-    check = check_grid(form)
+    check = check_grid(form, limits=limits)
     for key in check.errors:
         with slots.get(key, st.container()):
             field_error(check.errors, key)

@@ -177,3 +177,30 @@ def test_an_unreadable_database_is_reported_not_a_crash(db):
     assert results.get("vega_lite_chart")  # the paper's numbers still show
     bench = open_page("pages/benchmark.py")
     assert any("Could not read" in e.value for e in bench.sidebar.error)
+
+
+def test_a_hosted_server_refuses_a_grid_over_its_cap_with_a_message(db, monkeypatch):
+    from hare_app.hosting import HOSTED
+    monkeypatch.setenv("HARE_HOSTED", "1")
+    at = open_page("pages/benchmark.py")
+    assert any("shared server" in i.value for i in at.main.info)
+    assert "3 runs" in sidebar_text(at)
+    assert not launch_button(at).disabled
+    at.text_input(key="bench_seed").set_value("0-9").run()  # 3 runs a seed: 30
+    errors = [e.value for e in at.sidebar.error]
+    assert any(f"This grid has 30 runs; a shared server launches at most {HOSTED.max_runs}" in e
+               for e in errors), errors
+    assert launch_button(at).disabled
+    at.text_input(key="bench_users").set_value(str(HOSTED.max_users + 1))
+    at.text_input(key="bench_seed").set_value("0").run()
+    assert any(f"at most {HOSTED.max_users} users per run" in e.value for e in at.sidebar.error)
+    assert launch_button(at).disabled
+
+
+def test_a_workstation_takes_the_same_grid(db, monkeypatch):
+    monkeypatch.setenv("HARE_HOSTED", "0")
+    at = open_page("pages/benchmark.py")
+    at.text_input(key="bench_seed").set_value("0-9").run()
+    assert not at.sidebar.error
+    assert "30 runs" in sidebar_text(at)
+    assert not launch_button(at).disabled
