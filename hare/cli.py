@@ -326,11 +326,15 @@ def main(argv: list[str] | None = None) -> int:
     _add_execution_options(sweep)
     sweep.set_defaults(func=cmd_sweep)
     report = sub.add_parser("report", help="the reproduction report (markdown) from the store")
-    report.add_argument("--db", default=DEFAULT_DB, help=f"DuckDB file (default {DEFAULT_DB})")
+    report.add_argument("--db", default=SHIPPED_DB,
+                        help=f"DuckDB file (default {SHIPPED_DB}, the shipped reproduction; "
+                             f"your sweeps: --db {DEFAULT_DB})")
     report.add_argument("--out", default="-", help="output file (default: - for stdout)")
     report.set_defaults(func=cmd_report)
     from hare.bench import cells_command
-    cells_command.add_parser(sub, DEFAULT_DB)
+    cells_command.add_parser(sub, SHIPPED_DB)
+    from hare.bench import verify
+    verify.add_parser(sub, SHIPPED_DB)
     compact = sub.add_parser("compact", help="rewrite a store compactly (optionally runs only)")
     compact.add_argument("--db", default=DEFAULT_DB, help=f"DuckDB file (default {DEFAULT_DB})")
     compact.add_argument("--out", default=None, help="output file (default: replace --db)")
