@@ -258,15 +258,26 @@ def cmd_sweep(args) -> int:
                                 protocol=args.protocol), args)
 
 
+REPORT_FILE, RESULTS_FILE = "results/REPORT.md", "docs/results.md"
+
+
 def cmd_report(args) -> int:
     from hare.bench.report import render
     from hare.bench.store import ResultStore
     store = ResultStore(args.db)
     store.check()
+    if args.refresh:  # the two committed files, made from the shipped store
+        from hare.bench import results_doc
+        if args.full or args.out != "-":
+            raise ConfigError("--refresh writes both files itself; give it without --full or --out")
+        _write_text_file(Path(REPORT_FILE), render(store, cells=False) + "\n", "--refresh")
+        _write_text_file(Path(RESULTS_FILE), results_doc.render(store) + "\n", "--refresh")
+        print(f"wrote {REPORT_FILE} and {RESULTS_FILE}", file=sys.stderr)
+        return 0
     out = None if args.out == "-" else Path(args.out)
     if out is not None and out.is_dir():
         raise ConfigError(f"--out {out} is a folder; name a file, e.g. {out / 'report.md'}")
-    text = render(store)
+    text = render(store, cells=args.full)
     if out is None:
         print(text)
         return 0
@@ -330,6 +341,11 @@ def main(argv: list[str] | None = None) -> int:
                         help=f"DuckDB file (default {SHIPPED_DB}, the shipped reproduction; "
                              f"your sweeps: --db {DEFAULT_DB})")
     report.add_argument("--out", default="-", help="output file (default: - for stdout)")
+    report.add_argument("--full", action="store_true",
+                        help="with every paper table's and study's cells, metric by metric")
+    report.add_argument("--refresh", action="store_true",
+                        help=f"write {REPORT_FILE} (this report) and {RESULTS_FILE} (every cell) "
+                             "from --db; run from the project root")
     report.set_defaults(func=cmd_report)
     from hare.bench import cells_command
     cells_command.add_parser(sub, SHIPPED_DB)

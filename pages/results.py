@@ -64,7 +64,7 @@ if has_runs:
     else:
         st.info("This store has no Table 1 cell (base, HARE and Multi-HARE at B = 30), so there "
                 "is no verdict; the views below show what it holds.")
-    with st.expander("Read the full report (`python -m hare report`)"):
+    with st.expander("Read the full report (`python -m hare report --full`)"):
         # Built on request: for the shipped store it is thousands of lines (every cell of every
         # protocol), about 2 s to compute; drawn whole, it held Chromium for over two minutes.
         # The page draws its summary; the per-table cells (the views below chart them) are in
@@ -80,7 +80,7 @@ if has_runs:
                            f"({listings.count(chr(10)):,} more lines): in the download.")
         else:
             st.caption("Every count and sentence in it is computed from the store chosen above; "
-                       "`python -m hare report` prints the same.")
+                       "`python -m hare report --full` prints the same.")
 else:
     st.info(f"No runs in `{db.name}` yet, so the charts show the paper's numbers alone.")
     if db == results_db_path():

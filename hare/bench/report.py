@@ -184,9 +184,16 @@ def split_summary(text: str) -> tuple[str, str]:
     return (text, "") if at < 0 else (text[:at + 1], text[at + 1:])
 
 
-def render(store: ResultStore, source: str | None = None) -> str:
+CELLS_ELSEWHERE = ("Every cell of every table: `python -m hare report --full`, or "
+                   "`python -m hare cells --preset PRESET --format markdown` for one preset's "
+                   "(for the shipped store, docs/results.md).")
+
+
+def render(store: ResultStore, source: str | None = None, cells: bool = True) -> str:
     """The report as markdown; ``source`` names the store in its first line (default: its
-    path; the app passes the file's name, so no server path is shown to a visitor)."""
+    path; the app passes the file's name, so no server path is shown to a visitor).
+    ``cells=False`` leaves out each paper table's and study's per-cell listing (the verdict,
+    the summaries and active HARE's comparison stay) and says where the cells are."""
     frame = store_cells(store)
     runs = int(ours(frame).drop_duplicates(list(KEY))["seeds"].sum()) if len(frame) else 0
     n_cells = len(ours(frame).drop_duplicates(list(KEY)))
@@ -208,12 +215,16 @@ def render(store: ResultStore, source: str | None = None) -> str:
         rows = preset_rows(frame, preset)
         if ours(rows).empty:
             continue
-        if preset in PAPER_TABLES:
-            sections += _paper_table(preset, rows)
-        elif preset == "active":  # its own comparison: active HARE against the paper's HARE
+        if preset == "active":  # its own comparison: active HARE against the paper's HARE
             sections += active_section(frame)
+        elif not cells:
+            continue
+        elif preset in PAPER_TABLES:
+            sections += _paper_table(preset, rows)
         else:
             sections += _study(preset, rows)
+    if not cells:
+        sections += [CELLS_ELSEWHERE, ""]
     elsewhere = ours(frame)[ours(frame)["presets"] == ""].drop_duplicates(list(KEY))
     if len(elsewhere):
         sections += [f"{len(elsewhere)} cells belong to no preset; `python -m hare cells` lists "

@@ -160,7 +160,12 @@ def _small_store(tmp_path) -> ResultStore:
 def test_report_over_a_small_store_says_only_what_it_supports(tmp_path, capsys):
     store = _small_store(tmp_path)
     assert main(["report", "--db", str(store.path)]) == 0  # stdout by default: no file written
+    summary = capsys.readouterr().out
+    assert "## Verdict" in summary and "## Table 1 (preset `table1`)" not in summary
+    assert "`python -m hare report --full`" in summary
+    assert main(["report", "--db", str(store.path), "--full"]) == 0  # with every table's cells
     text = capsys.readouterr().out
+    assert text.startswith(summary.split("Every cell of every table")[0])
     assert list(tmp_path.iterdir()) == [store.path]
     # the verdict opens with its conclusion, then the facts
     verdict_text = text.split("## Verdict\n\n", 1)[1]

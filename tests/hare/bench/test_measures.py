@@ -76,31 +76,38 @@ def test_reported_metrics_have_their_names_and_headers():
     assert readable("metric", "proximity_l2") == "proximity_l2"
 
 
-def _readme_headers(after: str) -> list[str]:
-    """The header row of the first table in the README after the line starting with ``after``."""
-    text = (ROOT / "README.md").read_text()
+def _results_headers(after: str) -> list[str]:
+    """The header row of the first table in docs/results.md after the line starting with
+    ``after``."""
+    text = (ROOT / "docs" / "results.md").read_text()
     table = re.search(r"^(\|.*\|)$", text[text.index(after):], re.M).group(1)
     return [cell.strip() for cell in table.strip("|").split("|")]
 
 
 @needs_shipped
-def test_tables_printed_after_a_run_have_the_readmes_headers():
-    """``--all-metrics`` (the paper's metrics, one "ours (paper)" column each) and the default
-    (the summary's metrics, mean ± std beside the paper's) print the README's headers."""
+def test_tables_printed_after_a_run_have_the_documented_headers():
+    """``--all-metrics`` (the paper's metrics, one "ours (paper)" column each: the headers of
+    docs/results.md's Table 1) and the default (the summary's metrics, mean ± std beside the
+    paper's, and the metrics outside its tolerance)."""
     store = ResultStore(SHIPPED)
     configs = [c for c in preset_grid("table1", seeds=[0], users=150)
                if c.dataset == "adult" and c.model == "ann" and c.generator == "gs"]
     compact = summary_table(configs, store, TABLE4, compact=True)
-    assert list(compact.columns) == _readme_headers("### Table 1 with the Table 4 metrics")
+    assert list(compact.columns) == _results_headers("## Table 1 (preset `table1`): ours")
     default = summary_table(configs, store, SHORT)
-    assert list(default.columns) == _readme_headers("### The engine grid with its spread")
+    assert list(default.columns) == ["cell", "seeds", "users", "gtp", "paper gtp", "gtd",
+                                     "paper gtd", "success_rate", "paper success_rate",
+                                     "outside the paper's tolerance"]
 
 
-def test_report_study_headers_are_the_shipped_reports():
+@needs_shipped
+def test_report_study_headers_are_the_full_reports():
     """A study beyond the paper heads its table with these metrics' headers."""
+    from hare.bench.cells import preset_rows, store_cells
+    from hare.bench.report import _study
     headers = ["cell", "seeds", "users", *(SHORT_METRIC[m] for m in ("gtp", "gtd", "user_cost"))]
-    report = (ROOT / "results" / "REPORT.md").read_text()
-    assert "| " + " | ".join(headers) + " |" in report.splitlines()
+    lines = _study("prefs", preset_rows(store_cells(ResultStore(SHIPPED)), "prefs"))
+    assert "| " + " | ".join(headers) + " |" in lines
 
 
 def test_every_measure_declares_where_it_lives():
