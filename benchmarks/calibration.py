@@ -58,8 +58,8 @@ def calibrate(repeats: int = REPEATS) -> float:
 def line(label: str = "calibration") -> str:
     """One printable line with the calibration time, for a benchmark's output."""
     return (f"{label}: {calibrate() * 1000:.0f} ms for the fixed workload of "
-            "benchmarks/calibration.py (median of 5; compare it to the README's before comparing "
-            "times)")
+            "benchmarks/calibration.py (median of 5; compare it to benchmarks/README.md's "
+            "before comparing times)")
 
 
 if __name__ == "__main__":
