@@ -23,8 +23,13 @@ from pathlib import Path
 import pandas as pd
 
 from hare.bench.cells import KEY
+from hare.bench.executor import run_grid
 from hare.bench.measures import MEASURES
-from hare.errors import ConfigError
+from hare.bench.presets import PRESETS, preset_grid
+from hare.bench.store import ResultStore
+from hare.data.files import SHA256, resolve_data_file
+from hare.errors import ConfigError, HareError
+from hare.protocol import DEFAULT, protocol_names
 
 # How far a cell's mean over its seeds may move when its runs are recomputed on another machine.
 # Measured for a whole cold Table 1 on a second 2-core machine: cell means within 0.05 GTP,
@@ -127,8 +132,6 @@ def lines(checks: list[MetricCheck], n: int, equal: int, seconds: float) -> list
 
 
 def add_parser(sub, shipped_db: str) -> argparse.ArgumentParser:
-    from hare.bench.presets import PRESETS
-    from hare.protocol import DEFAULT, protocol_names
     p = sub.add_parser("verify", help="recompute a sample of a shipped preset cold and compare")
     p.add_argument("preset", choices=list(PRESETS), metavar="PRESET", help=", ".join(PRESETS))
     p.add_argument("--db", default=shipped_db, help=f"the store to check (default {shipped_db})")
@@ -143,9 +146,6 @@ def add_parser(sub, shipped_db: str) -> argparse.ArgumentParser:
 
 
 def run(args) -> int:
-    from hare.bench.executor import run_grid
-    from hare.bench.presets import preset_grid
-    from hare.bench.store import ResultStore
     if args.sample < 1:
         raise ConfigError(f"--sample must be at least 1 (got {args.sample})")
     if args.workers < 1:
@@ -188,8 +188,6 @@ class _cold_cache:
         self.before = os.environ.get("HARE_CACHE_DIR")
 
     def __enter__(self):
-        from hare.data.files import SHA256, resolve_data_file
-        from hare.errors import HareError
         data = self.folder / "data"
         data.mkdir(parents=True)
         for name in SHA256:
