@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import sys
 from pathlib import Path
 
@@ -39,8 +40,10 @@ def test_a_hosted_sweep_runs_in_the_hosted_number_of_workers(tmp_path, monkeypat
 
     monkeypatch.setattr("hare_app.sweep.subprocess.Popen", Recorder)
     check = check_grid(dict(DEMO_GRID), limits=hosting.HOSTED)
-    SweepJob(check.configs, tmp_path / "runs.duckdb", workers=hosting.HOSTED.workers)
-    SweepJob(check.configs, tmp_path / "runs.duckdb")
+    jobs = [SweepJob(check.configs, tmp_path / "runs.duckdb", workers=hosting.HOSTED.workers),
+            SweepJob(check.configs, tmp_path / "runs.duckdb")]
+    for job in jobs:  # no runner started, so nothing removes the jobs' temporary folders
+        shutil.rmtree(job.folder)
     hosted, workstation = started
     assert hosted[:3] == [sys.executable, "-m", "hare"]
     assert hosted[hosted.index("--workers") + 1] == "1"
