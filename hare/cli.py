@@ -339,6 +339,8 @@ def main(argv: list[str] | None = None) -> int:
     compact.set_defaults(func=cmd_compact)
     from hare.live.terminal import add_recourse_command
     add_recourse_command(sub)
+    from hare.data.command import add_data_command
+    add_data_command(sub, _Parser)
     args = parser.parse_args(argv)
     # SIGTERM (the app's cancel, a cluster's stop) ends a sweep like Ctrl-C: finished runs kept.
     signal.signal(signal.SIGTERM, _interrupt)

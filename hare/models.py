@@ -87,6 +87,23 @@ class LR(Classifier):
         self.net = nn.Linear(d, outputs)
 
 
+# A person's own classifiers loaded in this process (hare.own_models), by name.
+_OWN_MODELS: dict[str, Classifier] = {}
+
+
+def register_model(name: str, model: Classifier) -> None:
+    """Make a person's own classifier known by ``name`` in this process."""
+    _OWN_MODELS[name] = model
+
+
+def own_model_names() -> tuple[str, ...]:
+    return tuple(_OWN_MODELS)
+
+
+def own_model(name: str) -> Classifier:
+    return _OWN_MODELS[name]
+
+
 def make_classifier(kind: str, d: int, outputs: int = 1) -> Classifier:
     if kind == "ann":
         return ANN(d, outputs)

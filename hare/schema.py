@@ -201,10 +201,12 @@ class Schema:
 
     # -- faces ---------------------------------------------------------------------------------
     def add_options(self, parser: argparse.ArgumentParser, grid: bool,
-                    action: type[argparse.Action] | None = None) -> None:
+                    action: type[argparse.Action] | None = None,
+                    free: tuple[str, ...] = ()) -> None:
         """One option per field: several values each (``grid``: a sweep runs every
         combination) or one value each (a person's session); ``action``: an argparse action
-        that stores the values (e.g. one that also notes which options were given)."""
+        that stores the values (e.g. one that also notes which options were given); ``free``:
+        text fields that take any value here (a file name), checked when the config is built."""
         for name in self.names:
             axis, kind = self.axes[name], self.types[name]
             default = self.grid_default(name) if grid else self.defaults[name]
@@ -224,7 +226,9 @@ class Schema:
                 options["nargs"] = "+"
             if action is not None:
                 options["action"] = action
-            if kind is str:
+            if kind is str and name in free:
+                options["metavar"] = "|".join(axis.choices()) + "|FILE"
+            elif kind is str:
                 options["choices"] = list(axis.choices())
             else:
                 options["type"] = _argument_type(self, name)
