@@ -38,6 +38,7 @@ PICKLE_SUFFIXES = (".pkl", ".pickle", ".joblib", ".sav", ".pt", ".pth")
 # Below this agreement with the real model, the stand-in's gradients are not worth following:
 # the generators that need them are refused.
 MIN_AGREEMENT = 0.9
+MEMO_ROWS = 200_000  # answers remembered per model, by row as shown
 
 
 @dataclass(frozen=True)
@@ -133,33 +134,65 @@ class OwnModel(Classifier):
         self.positive_column = 1
         self.stand_in: Classifier | None = None
         self.agreement: float | None = None
+        self._memo: dict[bytes, float] = {}
 
     # -- the real model ------------------------------------------------------------------
-    def rows(self, encoded: np.ndarray) -> pd.DataFrame:
-        """(N, d) encoded rows -> the model's input in original units, at display precision."""
+    def shown(self, encoded: np.ndarray) -> np.ndarray:
+        """(N, d) encoded rows -> (N, d) as the card shows them: numbers in original units at
+        display precision, categories by the index of their value (encoded order)."""
         enc, spec = self.dataset.encoder, self.dataset.spec
+        out = np.empty(encoded.shape, dtype=np.float64)
+        for j in range(len(spec.continuous)):
+            value = encoded[:, j] * (enc.maximum[j] - enc.minimum[j] or 1.0) + enc.minimum[j]
+            out[:, j] = _as_shown(value, whole=enc.integer[j])
+        n_cont = len(spec.continuous)
+        for j in range(len(spec.categorical)):
+            out[:, n_cont + j] = enc.level(j, encoded[:, n_cont + j])
+        return out
+
+    def rows(self, shown: np.ndarray) -> pd.DataFrame:
+        """(N, d) rows as shown -> the model's input: the file's columns and types."""
+        spec = self.dataset.spec
         out = {}
         for j, column in enumerate(spec.continuous):
-            value = encoded[:, j] * (enc.maximum[j] - enc.minimum[j] or 1.0) + enc.minimum[j]
-            value = _as_shown(value, whole=enc.integer[j])
-            out[column] = (value.astype(np.int64) if self.kinds[column] == "integer"
-                           and self.dtypes[column].kind in "iu" else value)
+            integer = self.kinds[column] == "integer" and self.dtypes[column].kind in "iu"
+            out[column] = shown[:, j].astype(np.int64) if integer else shown[:, j]
         n_cont = len(spec.continuous)
         for j, column in enumerate(spec.categorical):
-            level = enc.level(j, encoded[:, n_cont + j])
-            out[column] = pd.Series(self.values[column][level]).astype(self.dtypes[column]).to_numpy()
-        return pd.DataFrame(out)[self.columns]
+            out[column] = self.values[column][shown[:, n_cont + j].astype(np.int64)]
+        frame = pd.DataFrame(out)[self.columns]
+        return frame.astype({c: self.dtypes[c] for c in spec.categorical})
 
     def predict(self, encoded: np.ndarray) -> np.ndarray:
         """(N,) P(positive) from the real model; NaN for a row holding NaN (no point), as a
-        torch classifier gives."""
+        torch classifier gives. Rows that read the same on a card are one question to the
+        model, asked once (the searches bisect well below display precision)."""
         finite = np.isfinite(encoded).all(axis=1)
-        if not finite.all():
-            out = np.full(len(encoded), np.nan)
-            if finite.any():
-                out[finite] = self.predict(encoded[finite])
+        out = np.full(len(encoded), np.nan)
+        if not finite.any():
             return out
-        frame = self.rows(encoded)
+        shown = np.ascontiguousarray(self.shown(encoded[finite]))
+        keys = shown.view(np.dtype((np.void, shown.dtype.itemsize * shown.shape[1]))).ravel()
+        unique, first, inverse = np.unique(keys, return_index=True, return_inverse=True)
+        answers = np.empty(len(unique))
+        todo = []
+        for i, key in enumerate(unique):
+            known = self._memo.get(key.tobytes())
+            if known is None:
+                todo.append(i)
+            else:
+                answers[i] = known
+        if todo:
+            fresh = self._call(shown[first[todo]])
+            answers[todo] = fresh
+            if len(self._memo) > MEMO_ROWS:
+                self._memo.clear()
+            self._memo.update(zip((unique[i].tobytes() for i in todo), fresh.tolist()))
+        out[finite] = answers[inverse.ravel()]
+        return out
+
+    def _call(self, shown: np.ndarray) -> np.ndarray:
+        frame = self.rows(shown)
         if self.frame_input:
             p = self.predictor.predict_proba(frame)
         else:

@@ -54,6 +54,9 @@ class Axis:
     view: Callable[[object, str], object] | None = None
     unit: str = ""
     noun: str = ""
+    # a text field also takes any value matching this (a person's own dataset or model, named
+    # by the hash of its content), so a stored run of one reads back in any process
+    pattern: str = ""
 
     def __post_init__(self):
         unknown = set(self.stages) - set(STAGES)
@@ -104,6 +107,8 @@ class Schema:
             return
         if kind is str:
             valid = axis.choices()
+            if axis.pattern and isinstance(value, str) and re.fullmatch(axis.pattern, value):
+                return
             if value not in valid:
                 raise ConfigError(f"unknown {name} {value!r} (valid: {', '.join(valid)})")
             return

@@ -28,6 +28,9 @@ from hare.session import BPS_MODES, HareSettings
 from hare.schema import Axis, Schema, setting
 from hare.users import NOISE, NOISE_MODELS, SCALES
 
+# A person's own data and model file (hare run --data): named by the hash of their content.
+OWN_DATASET_NAME = r"own-[0-9a-f]{12}"
+OWN_MODEL_NAME = r"(skops|onnx)-[0-9a-f]{12}"
 VARIANTS = ("base", "hare", "multi_hare", "active_hare")
 USER_MODELS = ("ground_truth", "weighted_cost")
 INT32_MAX = 2**31 - 1  # stored integers are 32-bit columns
@@ -57,9 +60,11 @@ class RunConfig:
     """
 
     dataset: str = setting("adult", label="Datasets", help="benchmark dataset",
-                           choices=lambda: tuple(DATASETS), stages=_EVERY_STAGE)
+                           choices=lambda: tuple(DATASETS), stages=_EVERY_STAGE,
+                           pattern=OWN_DATASET_NAME)
     model: str = setting("ann", label="Models", help="classifier: ann (d-10-5-10-1 MLP) or lr",
-                         choices=lambda: MODEL_KINDS, stages=_EVERY_STAGE)
+                         choices=lambda: MODEL_KINDS, stages=_EVERY_STAGE,
+                         pattern=OWN_MODEL_NAME)
     generator: str = setting("wachter", label="Base generators",
                              help="base recourse generator HARE starts from",
                              choices=generator_names, start=("gs",), stages=("base", "session"))

@@ -36,6 +36,7 @@ class Dataset:
     y_train: torch.Tensor = field(repr=False)  # (N_train,) float64 in {0, 1}
     x_test: torch.Tensor = field(repr=False)
     y_test: torch.Tensor = field(repr=False)
+    data_sha256: str = ""  # a person's own file (hare.data.own); "" for the paper's datasets
 
     @property
     def name(self) -> str:

@@ -206,6 +206,6 @@ def load_own(own: OwnData) -> Dataset:
         dataset_spec, encoder,
         frame[~test].reset_index(drop=True), frame[test].reset_index(drop=True),
         torch.from_numpy(x[~test]), torch.from_numpy(y[~test]),
-        torch.from_numpy(x[test]), torch.from_numpy(y[test]))
+        torch.from_numpy(x[test]), torch.from_numpy(y[test]), own.data_hash)
     register_dataset(dataset)
     return dataset

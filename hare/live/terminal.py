@@ -144,6 +144,9 @@ def cmd_recourse(args) -> int:
                           f"(else choose {', '.join(MODEL_KINDS)})")
     if own is not None:
         from hare.data.own import load_own
+        # one person's small networks and a model file's calls gain nothing from a second
+        # thread, and on a shared machine its spinning cost tenfold (as the app sets it)
+        torch.set_num_threads(1)
         dataset = load_own(own)
         values["dataset"] = dataset.name
     try:  # each option is checked as it is parsed: what is left is budget and rounds together
