@@ -20,6 +20,9 @@ from hare.errors import ConfigError
 from hare.optim import Adam, ForParameters, RMSprop
 
 MODEL_KINDS = ("ann", "lr")
+# A person's model file in a session or a run (hare.own_models): its format and the start of
+# its hash.
+OWN_MODEL_NAME = r"(skops|onnx)-[0-9a-f]{12}"
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,11 @@ class Classifier(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(self.logits(x))
+
+    def gradient_note(self) -> str | None:
+        """Why this model's gradients are not worth following (None: they are; a person's
+        model file, hare.own_models, says otherwise)."""
+        return None
 
 
 class _ReLU(nn.ReLU):

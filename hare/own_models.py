@@ -25,7 +25,8 @@ import torch
 from hare.data import Dataset
 from hare.data.own import OwnData, read_limited
 from hare.errors import InputError
-from hare.models import ANN, Classifier, _frozen
+from hare.models import (ANN, MODEL_KINDS, Classifier, TrainSettings, _frozen, load_or_train,
+                         register_model, train_classifier)
 from hare.optim import Adam, ForParameters
 
 MAX_MODEL_BYTES = 50 * 2**20
@@ -206,6 +207,19 @@ class OwnModel(Classifier):
         flat = x.detach().reshape(-1, x.shape[-1]).to(torch.float64).numpy()
         return torch.from_numpy(self.predict(flat)).reshape(x.shape[:-1]).to(x.dtype)
 
+    @property
+    def name(self) -> str:
+        """How a session or a run names it: its format and the start of its file's hash."""
+        return f"{self.fmt}-{self.sha256[:12]}"
+
+    def gradient_note(self) -> str | None:
+        if self.stand_in is None:
+            return "the model has no gradients and no stand-in"
+        if self.agreement < MIN_AGREEMENT:
+            return (f"the model has no gradients and its stand-in agrees with it on only "
+                    f"{self.agreement:.0%} of test rows")
+        return None
+
     def logits(self, x: torch.Tensor) -> torch.Tensor:
         if torch.is_grad_enabled() and x.requires_grad:
             if self.stand_in is None:
@@ -312,29 +326,17 @@ def fit_stand_in(model: OwnModel, steps: int = 1500, seed: int = 0) -> float:
     return model.agreement
 
 
-def gradient_note(model) -> str | None:
-    """Why a generator that follows gradients cannot run on ``model`` (None when it can)."""
-    if not isinstance(model, OwnModel):
-        return None
-    if model.stand_in is None:
-        return "the model has no gradients and no stand-in"
-    if model.agreement < MIN_AGREEMENT:
-        return (f"the model has no gradients and its stand-in agrees with it on only "
-                f"{model.agreement:.0%} of test rows")
-    return None
-
-
 def own_classifier(own: OwnData, dataset: Dataset, model: str, seed: int = 0,
-                   cache: bool = True) -> tuple[str, Classifier]:
+                   cache: bool = True, register: bool = True) -> tuple[str, Classifier]:
     """(name, classifier) for ``--model`` on a person's data: ``ann`` / ``lr`` trained by HARE
     on the file's training rows (cached per file and spec unless ``cache`` is False), or a model
     file, registered under ``<format>-<hash>`` so a session config can name it."""
-    from hare.models import MODEL_KINDS, TrainSettings, load_or_train, register_model, train_classifier
     if model in MODEL_KINDS:
         if cache:
             return model, load_or_train(dataset, model, seed).model
         return model, train_classifier(dataset, model, seed, TrainSettings())
     loaded = load_own_model(model, dataset, own)
-    name = f"{loaded.fmt}-{loaded.sha256[:12]}"
-    register_model(name, loaded)
+    name = loaded.name
+    if register:
+        register_model(name, loaded)
     return name, loaded

@@ -64,6 +64,15 @@ class Axis:
             raise ValueError(f"unknown stages {sorted(unknown)} (valid: {', '.join(STAGES)})")
 
 
+class _OrFile(tuple):
+    """Choices that also take a file name (anything with a dot or a slash): argparse still
+    refuses a bare unknown name, listing the choices, and the file is checked where it is read."""
+
+    def __contains__(self, value) -> bool:
+        return super().__contains__(value) or (isinstance(value, str) and any(
+            mark in value for mark in "./\\"))
+
+
 def setting(default, **axis) -> Field:
     """A dataclass field with its default and its :class:`Axis` (keyword arguments)."""
     return field(default=default, metadata={"axis": Axis(**axis)})
@@ -232,7 +241,8 @@ class Schema:
             if action is not None:
                 options["action"] = action
             if kind is str and name in free:
-                options["metavar"] = "|".join(axis.choices()) + "|FILE"
+                options["choices"] = _OrFile(axis.choices())
+                options["metavar"] = "{" + ",".join(axis.choices()) + "}|FILE"
             elif kind is str:
                 options["choices"] = list(axis.choices())
             else:

@@ -22,15 +22,13 @@ from hare.data import DATASETS
 from hare.active import ActiveSettings
 from hare.errors import ConfigError
 from hare.generators import generator_names
-from hare.models import MODEL_KINDS
+from hare.data.own import OWN_DATASET_NAME
+from hare.models import MODEL_KINDS, OWN_MODEL_NAME
 from hare.protocol import DEFAULT as DEFAULT_PROTOCOL, get_protocol, protocol_names
 from hare.session import BPS_MODES, HareSettings
 from hare.schema import Axis, Schema, setting
 from hare.users import NOISE, NOISE_MODELS, SCALES
 
-# A person's own data and model file (hare run --data): named by the hash of their content.
-OWN_DATASET_NAME = r"own-[0-9a-f]{12}"
-OWN_MODEL_NAME = r"(skops|onnx)-[0-9a-f]{12}"
 VARIANTS = ("base", "hare", "multi_hare", "active_hare")
 USER_MODELS = ("ground_truth", "weighted_cost")
 INT32_MAX = 2**31 - 1  # stored integers are 32-bit columns

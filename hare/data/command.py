@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from hare.data.own import MAX_CSV_BYTES, draft_from_file, read_limited, read_own, read_own_files
 from hare.errors import InputError
 
 
@@ -28,7 +29,6 @@ def add_data_command(sub, parser_class) -> None:
 
 
 def cmd_data_init(args) -> int:
-    from hare.data.own import MAX_CSV_BYTES, draft_from_file, read_limited, read_own
     data = read_limited(args.csv, MAX_CSV_BYTES, "data file")
     draft = draft_from_file(data, args.outcome, args.positive, Path(args.csv).name)
     read_own(data, draft, Path(args.csv).name)  # the draft must pass its own check
@@ -48,7 +48,6 @@ def cmd_data_init(args) -> int:
 
 
 def cmd_data_check(args) -> int:
-    from hare.data.own import read_own_files
     own = read_own_files(args.csv, args.spec)
     print("\n".join(own.summary()))
     print(f"ok: {args.spec} matches {Path(args.csv).name} (data sha256 {own.data_hash[:16]})")

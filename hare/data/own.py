@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +24,8 @@ from hare.data.loader import Dataset, register_dataset
 from hare.data.toml_spec import OwnSpec, draft_spec, parse_spec
 from hare.errors import InputError
 
+# A person's dataset in a session or a run: "own-" and the start of its file and spec's hash.
+OWN_DATASET_NAME = r"own-[0-9a-f]{12}"
 MAX_CSV_BYTES = 20 * 2**20  # a shared server holds a few of these in memory at once
 MAX_SPEC_BYTES = 256 * 2**10
 MIN_ROWS = 20
@@ -188,11 +190,11 @@ def draft_from_file(data: bytes, outcome: str, positive: str, source: str) -> st
     return draft_spec(frame, outcome, positive, Path(source).stem.replace("_", " "))
 
 
-def load_own(own: OwnData) -> Dataset:
-    """The engine's Dataset for a checked file and spec, registered under ``own.name`` so the
-    engine's faces find it by name for the rest of the process."""
+def load_own(own: OwnData, register: bool = True) -> Dataset:
+    """The engine's Dataset for a checked file and spec; ``register``: under ``own.name``, so
+    the engine's faces find it by name for the rest of the process (the command line; the app
+    keeps a person's data in their session only)."""
     spec = own.spec
-    from dataclasses import replace
     dataset_spec = replace(spec.dataset, name=own.name)
     frame = own.frame.copy()
     for column in dataset_spec.categorical:
@@ -207,5 +209,6 @@ def load_own(own: OwnData) -> Dataset:
         frame[~test].reset_index(drop=True), frame[test].reset_index(drop=True),
         torch.from_numpy(x[~test]), torch.from_numpy(y[~test]),
         torch.from_numpy(x[test]), torch.from_numpy(y[test]), own.data_hash)
-    register_dataset(dataset)
+    if register:
+        register_dataset(dataset)
     return dataset

@@ -63,8 +63,7 @@ def gradient_refusal(name: str, model: Classifier) -> str | None:
     and the model has none worth following (hare.own_models)."""
     if not _generator_class(name).needs_gradients:
         return None
-    from hare.own_models import gradient_note
-    note = gradient_note(model)
+    note = model.gradient_note()
     if note is None:
         return None
     return (f"generator {name} follows the model's gradients, and {note}: choose one that "
