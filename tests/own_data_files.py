@@ -6,6 +6,7 @@ with skops, and an ONNX network on the table's numeric columns.
 
 from __future__ import annotations
 
+import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -99,7 +100,9 @@ def write_onnx(folder: Path, columns: int, name: str = "numeric.onnx") -> Path:
     net = torch.nn.Sequential(torch.nn.Linear(columns, 8), torch.nn.ReLU(),
                               torch.nn.Linear(8, 2), torch.nn.Softmax(-1))
     path = folder / name
-    torch.onnx.export(net, (torch.zeros(1, columns),), str(path), dynamo=False,
-                      input_names=["x"], output_names=["p"],
-                      dynamic_axes={"x": {0: "n"}, "p": {0: "n"}})
+    with warnings.catch_warnings():  # the legacy exporter works offline; its notice is noise
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.onnx.export(net, (torch.zeros(1, columns),), str(path), dynamo=False,
+                          input_names=["x"], output_names=["p"],
+                          dynamic_axes={"x": {0: "n"}, "p": {0: "n"}})
     return path
