@@ -64,7 +64,7 @@ def test_a_skops_pipeline_answers_as_it_does_on_the_files_rows(files, skops_mode
     rows = made.frame.iloc[4::5].drop(columns="decision")
     expected = fitted.predict_proba(rows)[:, list(fitted.classes_).index("yes")]
     assert np.array_equal(p, expected)
-    assert model.gradient_note() is None and model.agreement >= 0.9
+    assert model.gradient_note() is None and model.agreement >= 0.8
 
 
 def test_a_skops_file_needing_an_untrusted_type_is_refused_naming_it(files, tmp_path):
