@@ -72,8 +72,18 @@ def model_from_bytes(data: bytes, name: str, path: Path | None = None) -> ModelF
     return ModelFile(path or Path(name), suffix[1:], data, hashlib.sha256(data).hexdigest())
 
 
+def _needs(module: str, fmt: str):
+    """Import ``module``, or an InputError saying how to install it."""
+    import importlib
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        raise InputError(f"reading a .{fmt} model needs {module.split('.')[0]}: "
+                         "pip install 'hare-recourse[own]'") from None
+
+
 def _load_skops(file: ModelFile):
-    import skops.io as sio
+    sio = _needs("skops.io", "skops")
     try:
         needed = sio.get_untrusted_types(data=file.data)
     except Exception as exc:  # skops raises zipfile, json and its own errors alike
@@ -90,7 +100,7 @@ class _OnnxPredictor:
     """An ONNX classifier as ``predict_proba`` on a float matrix."""
 
     def __init__(self, file: ModelFile):
-        import onnxruntime as ort
+        ort = _needs("onnxruntime", "onnx")
         try:
             self.session = ort.InferenceSession(file.data, providers=["CPUExecutionProvider"])
         except Exception as exc:  # onnxruntime raises its own Fail/InvalidGraph errors
