@@ -81,24 +81,12 @@ def register_dataset(dataset: Dataset) -> None:
     _OWN[dataset.name] = dataset
 
 
+@lru_cache(maxsize=8)
 def load_dataset(name: str) -> Dataset:
     """Load ``adult``, ``compas`` or ``credit`` (cached per process), or a person's own
     dataset registered in this process."""
     if name in _OWN:
         return _OWN[name]
-    return _load_builtin(name)
-
-
-load_dataset.cache_clear = lambda: _load_builtin.cache_clear()  # the built-ins' cache
-
-
-def own_dataset_names() -> tuple[str, ...]:
-    """The names of the own datasets registered in this process."""
-    return tuple(_OWN)
-
-
-@lru_cache(maxsize=8)
-def _load_builtin(name: str) -> Dataset:
     spec = get_spec(name)
     full = _read(spec.files["all"])
     train = _read(spec.files["train"])
