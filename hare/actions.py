@@ -22,7 +22,7 @@ class ActionSpace:
     """What a person may change, in the encoded space."""
 
     mutable: torch.Tensor  # (d,) bool: may move at all
-    binary: torch.Tensor  # (d,) bool: 0/1 categorical column
+    binary: torch.Tensor  # (d,) bool: categorical column (0/1, or i / steps for more values)
     lower: torch.Tensor  # (d,) float: lowest allowed encoded value
     upper: torch.Tensor  # (d,) float: highest allowed encoded value
     direction: torch.Tensor  # (d,) int8: +1 only up, -1 only down, 0 either
@@ -33,17 +33,28 @@ class ActionSpace:
     # (d,) float: the cost of one encoded unit per feature (the people path's cost model,
     # hare.live.costs); None: every unit costs the same, the paper's L1.
     cost: torch.Tensor | None = None
+    # (d,) float: steps between a categorical column's values (k - 1 for k values), where a
+    # categorical has more than two; None: every categorical is 0/1 (the paper's datasets).
+    steps: torch.Tensor | None = None
 
     @classmethod
     def for_dataset(cls, dataset: Dataset) -> "ActionSpace":
         d = dataset.n_features
+        steps = dataset.category_steps
         return cls(
             mutable=~dataset.immutable_mask,
             binary=dataset.binary_mask,
             lower=torch.zeros(d, dtype=torch.float64),
             upper=torch.ones(d, dtype=torch.float64),
             direction=torch.zeros(d, dtype=torch.int8),
+            steps=steps if bool((steps > 1).any()) else None,
         )
+
+    def _round_categories(self, r: torch.Tensor) -> torch.Tensor:
+        """Categorical columns rounded to the nearest of their values."""
+        if self.steps is None:
+            return torch.round(r)
+        return torch.round(r * self.steps) / self.steps
 
     @cached_property
     def _has_directions(self) -> bool:
@@ -109,7 +120,7 @@ class ActionSpace:
             result = torch.where(self.direction > 0, torch.maximum(result, x), result, out=out)
             result = torch.where(self.direction < 0, torch.minimum(result, x), result, out=out)
         if self._has_binaries:
-            result = torch.where(self.binary, torch.round(result), result, out=out)
+            result = torch.where(self.binary, self._round_categories(result), result, out=out)
         result = torch.where(self.mutable, result, x, out=out)
         if self.max_changes is None or self.max_changes >= int(self.mutable.sum()):
             return result
@@ -128,7 +139,11 @@ class ActionSpace:
         x = x.expand_as(r)
         frozen_ok = torch.where(self.mutable, True, (r - x).abs() <= atol).all(-1)
         range_ok = ((r >= self.lower - atol) & (r <= self.upper + atol)).all(-1)
-        binary_ok = torch.where(self.binary, (r == 0) | (r == 1), True).all(-1)
+        if self.steps is None:
+            binary_ok = torch.where(self.binary, (r == 0) | (r == 1), True).all(-1)
+        else:
+            binary_ok = torch.where(self.binary, (r - self._round_categories(r)).abs() <= atol,
+                                    True).all(-1)
         ok = frozen_ok & range_ok & binary_ok
         if self._has_directions:
             ok &= torch.where(self.direction > 0, r >= x - atol, True).all(-1)

@@ -39,12 +39,16 @@ class _Given(argparse.Action):
 def _add_grid_options(p: argparse.ArgumentParser, config_cls=None) -> None:
     """One option per run field, derived from its declaration (hare.schema)."""
     from hare.bench.config import RunConfig
-    (config_cls or RunConfig).schema().add_options(p, grid=True, action=_Given)
+    (config_cls or RunConfig).schema().add_options(p, grid=True, action=_Given, free=("model",))
     p.add_argument("--config", default=None, metavar="FILE",
                    help="a sweep file (TOML: one key per option above, a value or a list "
                         "each); options given on the command line take precedence")
     p.add_argument("--configs", default=None, metavar="FILE",
                    help="run the configs in FILE (JSON lines, one RunConfig each) instead of a grid")
+    p.add_argument("--data", default=None, metavar="FILE.csv",
+                   help="your own data (with --spec) instead of --dataset; --model may then "
+                        "name .skops or .onnx files")
+    p.add_argument("--spec", default=None, metavar="SPEC.toml", help="the spec of --data")
     _add_execution_options(p)
 
 
@@ -103,7 +107,27 @@ def read_configs(path: str) -> list:
 
 
 def cmd_run(args) -> int:
+    if args.data is not None or args.spec is not None:
+        _own_grid(args)
     return _execute(_grid(args), args)
+
+
+def _own_grid(args) -> None:
+    """Point the grid at a person's own data and models (hare.data.own): checked, loaded and
+    registered in this process, which then runs every cell itself."""
+    from hare.data.own import load_own, read_own_files
+    from hare.own_models import own_classifier
+    if args.data is None or args.spec is None:
+        raise ConfigError("--data and --spec go together (write a spec with hare data init)")
+    if "dataset" in getattr(args, "given", frozenset()):
+        raise ConfigError("--data replaces --dataset; give one of them")
+    if args.scheduler or getattr(args, "cluster", None):
+        raise ConfigError("--data runs in this process: drop --scheduler/--cluster")
+    own = read_own_files(args.data, args.spec)
+    dataset = load_own(own)
+    args.dataset = [dataset.name]
+    args.model = [own_classifier(own, dataset, m)[0] for m in args.model]
+    args.workers = 1
 
 
 def _add_execution_options(p: argparse.ArgumentParser) -> None:
@@ -359,6 +383,8 @@ def main(argv: list[str] | None = None) -> int:
     compact.set_defaults(func=cmd_compact)
     from hare.live.terminal import add_recourse_command
     add_recourse_command(sub)
+    from hare.data.command import add_data_command
+    add_data_command(sub, _Parser)
     args = parser.parse_args(argv)
     # SIGTERM (the app's cancel, a cluster's stop) ends a sweep like Ctrl-C: finished runs kept.
     signal.signal(signal.SIGTERM, _interrupt)

@@ -20,6 +20,9 @@ from hare.errors import ConfigError
 from hare.optim import Adam, ForParameters, RMSprop
 
 MODEL_KINDS = ("ann", "lr")
+# A person's model file in a session or a run (hare.own_models): its format and the start of
+# its hash.
+OWN_MODEL_NAME = r"(skops|onnx)-[0-9a-f]{12}"
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,11 @@ class Classifier(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return torch.sigmoid(self.logits(x))
 
+    def gradient_note(self) -> str | None:
+        """Why this model's gradients are not worth following (None: they are; a person's
+        model file, hare.own_models, says otherwise)."""
+        return None
+
 
 class _ReLU(nn.ReLU):
     """ReLU in place whenever no gradient is recorded. The searches call the model on users ×
@@ -85,6 +93,32 @@ class LR(Classifier):
     def __init__(self, d: int, outputs: int = 1):
         super().__init__()
         self.net = nn.Linear(d, outputs)
+
+
+# A person's own classifiers loaded in this process (hare.own_models), by name.
+_OWN_MODELS: dict[str, Classifier] = {}
+
+
+def register_model(name: str, model: Classifier) -> None:
+    """Make a person's own classifier known by ``name`` in this process."""
+    _OWN_MODELS[name] = model
+
+
+def own_model_names() -> tuple[str, ...]:
+    return tuple(_OWN_MODELS)
+
+
+def own_model(name: str) -> Classifier:
+    return _OWN_MODELS[name]
+
+
+def own_trained(dataset: Dataset, name: str) -> "TrainedModel":
+    """A person's registered classifier with what it scores on the dataset's test rows."""
+    model = _OWN_MODELS[name]
+    acc, bacc, negatives = evaluate(model, dataset)
+    return TrainedModel(model=model, dataset=dataset.name, kind=name, seed=0, test_accuracy=acc,
+                        balanced_accuracy=bacc, n_test_negatives=negatives, train_seconds=0.0,
+                        from_cache=True)
 
 
 def make_classifier(kind: str, d: int, outputs: int = 1) -> Classifier:

@@ -54,11 +54,23 @@ class Axis:
     view: Callable[[object, str], object] | None = None
     unit: str = ""
     noun: str = ""
+    # a text field also takes any value matching this (a person's own dataset or model, named
+    # by the hash of its content), so a stored run of one reads back in any process
+    pattern: str = ""
 
     def __post_init__(self):
         unknown = set(self.stages) - set(STAGES)
         if unknown:
             raise ValueError(f"unknown stages {sorted(unknown)} (valid: {', '.join(STAGES)})")
+
+
+class _OrFile(tuple):
+    """Choices that also take a file name (anything with a dot or a slash): argparse still
+    refuses a bare unknown name, listing the choices, and the file is checked where it is read."""
+
+    def __contains__(self, value) -> bool:
+        return super().__contains__(value) or (isinstance(value, str) and any(
+            mark in value for mark in "./\\"))
 
 
 def setting(default, **axis) -> Field:
@@ -104,6 +116,8 @@ class Schema:
             return
         if kind is str:
             valid = axis.choices()
+            if axis.pattern and isinstance(value, str) and re.fullmatch(axis.pattern, value):
+                return
             if value not in valid:
                 raise ConfigError(f"unknown {name} {value!r} (valid: {', '.join(valid)})")
             return
@@ -201,10 +215,12 @@ class Schema:
 
     # -- faces ---------------------------------------------------------------------------------
     def add_options(self, parser: argparse.ArgumentParser, grid: bool,
-                    action: type[argparse.Action] | None = None) -> None:
+                    action: type[argparse.Action] | None = None,
+                    free: tuple[str, ...] = ()) -> None:
         """One option per field: several values each (``grid``: a sweep runs every
         combination) or one value each (a person's session); ``action``: an argparse action
-        that stores the values (e.g. one that also notes which options were given)."""
+        that stores the values (e.g. one that also notes which options were given); ``free``:
+        text fields that take any value here (a file name), checked when the config is built."""
         for name in self.names:
             axis, kind = self.axes[name], self.types[name]
             default = self.grid_default(name) if grid else self.defaults[name]
@@ -224,7 +240,10 @@ class Schema:
                 options["nargs"] = "+"
             if action is not None:
                 options["action"] = action
-            if kind is str:
+            if kind is str and name in free:
+                options["choices"] = _OrFile(axis.choices())
+                options["metavar"] = "{" + ",".join(axis.choices()) + "}|FILE"
+            elif kind is str:
                 options["choices"] = list(axis.choices())
             else:
                 options["type"] = _argument_type(self, name)

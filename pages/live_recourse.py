@@ -28,6 +28,7 @@ from hare_app import cached
 from hare_app.charts import changes_chart
 from hare_app.live_view import (about_models, header, rules_in_force, show_card, show_no_recourse,
                                 show_option)
+from hare_app.own_data_view import own_data_page
 from hare_app.paths import answers_db_path
 from hare_app.shell import enter_page
 from hare_app.visitor import this_visitor
@@ -307,6 +308,11 @@ def record_latency() -> None:
 
 # --- page ----------------------------------------------------------------------------------
 
+if st.sidebar.toggle("Your own data and model", key=key("own_data"),
+                     help="Upload a CSV, its spec and a model file (or train one) instead of "
+                          "the paper's datasets; kept in this browser session only"):
+    own_data_page(key)
+    st.stop()
 st_ = state()
 # The rules' widgets are not drawn while a profile is being typed or a session runs, and
 # Streamlit forgets an undrawn widget's value: in a browser they then came back as "can change"

@@ -22,7 +22,8 @@ from hare.data import DATASETS
 from hare.active import ActiveSettings
 from hare.errors import ConfigError
 from hare.generators import generator_names
-from hare.models import MODEL_KINDS
+from hare.data.own import OWN_DATASET_NAME
+from hare.models import MODEL_KINDS, OWN_MODEL_NAME
 from hare.protocol import DEFAULT as DEFAULT_PROTOCOL, get_protocol, protocol_names
 from hare.session import BPS_MODES, HareSettings
 from hare.schema import Axis, Schema, setting
@@ -57,9 +58,11 @@ class RunConfig:
     """
 
     dataset: str = setting("adult", label="Datasets", help="benchmark dataset",
-                           choices=lambda: tuple(DATASETS), stages=_EVERY_STAGE)
+                           choices=lambda: tuple(DATASETS), stages=_EVERY_STAGE,
+                           pattern=OWN_DATASET_NAME)
     model: str = setting("ann", label="Models", help="classifier: ann (d-10-5-10-1 MLP) or lr",
-                         choices=lambda: MODEL_KINDS, stages=_EVERY_STAGE)
+                         choices=lambda: MODEL_KINDS, stages=_EVERY_STAGE,
+                         pattern=OWN_MODEL_NAME)
     generator: str = setting("wachter", label="Base generators",
                              help="base recourse generator HARE starts from",
                              choices=generator_names, start=("gs",), stages=("base", "session"))

@@ -26,7 +26,8 @@ from hare.data import Dataset, load_dataset
 from hare.generators import make_generator
 from hare.metrics import compute_metrics
 from hare.bench.names import readable
-from hare.models import TrainedModel, classifier_cached, load_or_train, negative_factuals
+from hare.models import (TrainedModel, classifier_cached, load_or_train, negative_factuals,
+                         own_model_names, own_trained)
 from hare.protocol import get_protocol
 from hare.rng import keyed_uniform, stream, user_keys
 from hare.session import HareSession, run_to_end
@@ -83,7 +84,8 @@ class RunContext:
             self._preparing(f"{verb} the {readable('dataset', dataset.name)} "
                             f"{readable('model', cfg.model)} classifier (seed {cfg.seed})",
                             self.waiting)
-            self.models[key] = load_or_train(dataset, cfg.model, cfg.seed, settings)
+            self.models[key] = (own_trained(dataset, cfg.model) if cfg.model in own_model_names()
+                                else load_or_train(dataset, cfg.model, cfg.seed, settings))
             self.status.emit(self.waiting, "queued", "its classifier is ready")
         return self.models[key]
 
@@ -227,6 +229,8 @@ def execute_run(cfg: RunConfig, context: RunContext | None = None) -> RunRecord:
         "python_version": platform.python_version(),
         "created_at": dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
         "engine_revision": hare.ENGINE_REVISION,
+        "data_sha256": dataset.data_sha256 or None,
+        "model_sha256": getattr(model, "sha256", None),
     }
     return RunRecord(summary, users)
 

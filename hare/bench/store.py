@@ -45,6 +45,8 @@ RECORD_COLUMNS: tuple[tuple[str, str], ...] = (
     ("created_at", "TIMESTAMP"),
     # Which engine computed the run (hare.ENGINE_REVISION); NULL for runs stored before it existed.
     ("engine_revision", "VARCHAR"),
+    # sha256 of a person's own data file and model file (hare run --data); NULL otherwise
+    ("data_sha256", "VARCHAR"), ("model_sha256", "VARCHAR"),
 )
 # Every store version had these, so a reader can rely on them (later fields read as defaults).
 READ_COLUMNS = ("run_id", "dataset", "model", "generator", "variant", "seed", "created_at")

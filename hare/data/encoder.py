@@ -1,8 +1,10 @@
 """Map raw rows (original units, category names) to the encoded [0, 1] space and back.
 
 Continuous columns are min-max scaled with the minimum and maximum of the whole dataset
-(train + test, SPEC §1); each binary categorical becomes one 0/1 column, 1 meaning the second of
-its two values in sorted order. ``decode(encode(df))`` gives back the original values.
+(train + test, SPEC §1); each categorical becomes one column holding its value's place among
+its sorted values, i / (k - 1) for k values: a binary one is 0/1, 1 meaning the second value.
+One column per categorical means a point can never hold two of its values at once.
+``decode(encode(df))`` gives back the original values.
 """
 
 from __future__ import annotations
@@ -24,25 +26,43 @@ class Encoder:
     minimum: tuple[float, ...]  # per continuous column, original units
     maximum: tuple[float, ...]
     integer: tuple[bool, ...]  # continuous columns holding whole numbers only (shown rounded)
-    categories: tuple[tuple[str, str], ...]  # per categorical column: (value for 0, value for 1)
+    # per categorical column: its values in encoded order (0, then 1 for a binary one)
+    categories: tuple[tuple[str, ...], ...]
 
     @classmethod
-    def fit(cls, spec: DatasetSpec, frame: pd.DataFrame) -> "Encoder":
-        """Fit on the whole dataset (train + test)."""
+    def fit(cls, spec: DatasetSpec, frame: pd.DataFrame, multi: bool = False,
+            integer: tuple[bool, ...] | None = None) -> "Encoder":
+        """Fit on the whole dataset (train + test). ``multi``: categoricals may have more than
+        two values (a person's own data); ``integer``: which continuous columns hold whole
+        numbers, where a spec declares it (else read from the data)."""
         cont = frame[list(spec.continuous)].astype(float)
         cats = []
         for column in spec.categorical:
-            values = sorted(frame[column].astype(str).unique())
-            if len(values) != 2:
+            values = (_sorted_values(frame[column]) if multi
+                      else sorted(frame[column].astype(str).unique()))
+            if len(values) != 2 and not multi:
                 raise ValueError(f"{spec.name}: column {column!r} has {len(values)} values, expected 2")
-            cats.append((values[0], values[1]))
+            cats.append(tuple(values))
+        whole = tuple(bool(np.all(np.mod(cont[c].to_numpy(), 1) == 0)) for c in spec.continuous)
         return cls(
             spec=spec,
             minimum=tuple(float(v) for v in cont.min()),
             maximum=tuple(float(v) for v in cont.max()),
-            integer=tuple(bool(np.all(np.mod(cont[c].to_numpy(), 1) == 0)) for c in spec.continuous),
+            integer=integer if integer is not None else whole,
             categories=tuple(cats),
         )
+
+    @property
+    def steps(self) -> tuple[int, ...]:
+        """Per categorical column, the encoded steps between its values (1 for a binary one)."""
+        return tuple(max(len(values) - 1, 1) for values in self.categories)
+
+    def level(self, j: int, encoded: np.ndarray) -> np.ndarray:
+        """Index of the value that encoded values of categorical column ``j`` stand for (the
+        nearest; halfway goes up, so a binary column reads 1 from 0.5)."""
+        steps = self.steps[j]
+        index = np.floor(np.asarray(encoded, dtype=float) * steps + 0.5).astype(int)
+        return np.clip(index, 0, len(self.categories[j]) - 1)
 
     @property
     def n_features(self) -> int:
@@ -82,7 +102,9 @@ class Encoder:
         cont = cont / self._span()
         cats = [
             (frame[column].astype(str).to_numpy() == allowed[1]).astype(float)
-            for column, allowed in zip(self.spec.categorical, self.categories)
+            if len(allowed) == 2 else
+            pd.Index(allowed).get_indexer(frame[column].astype(str)).astype(float) / steps
+            for column, allowed, steps in zip(self.spec.categorical, self.categories, self.steps)
         ]
         parts = [cont] + [c[:, None] for c in cats]
         return np.concatenate(parts, axis=1).astype(np.float64)
@@ -96,7 +118,10 @@ class Encoder:
         cont = encoded[:, :n_cont] * self._span() + np.asarray(self.minimum)
         out = pd.DataFrame(cont, columns=list(self.spec.continuous))
         for j, (column, allowed) in enumerate(zip(self.spec.categorical, self.categories)):
-            out[column] = np.where(encoded[:, n_cont + j] >= 0.5, allowed[1], allowed[0])
+            if len(allowed) == 2:
+                out[column] = np.where(encoded[:, n_cont + j] >= 0.5, allowed[1], allowed[0])
+            else:
+                out[column] = np.asarray(allowed, dtype=object)[self.level(j, encoded[:, n_cont + j])]
         return out[list(self.spec.features)]
 
     def snap_whole(self, x: np.ndarray, r: np.ndarray) -> np.ndarray:
@@ -126,6 +151,17 @@ class Encoder:
             return str(value)
         i = self.spec.continuous.index(column)
         return _fmt(float(value), whole=self.integer[i])
+
+
+def _sorted_values(column: pd.Series) -> list[str]:
+    """A column's distinct values as text, in order: numerically where every value is a
+    number (integer codes 2 < 10), else as text."""
+    values = column.dropna().unique()
+    numbers = pd.to_numeric(pd.Series(values), errors="coerce")
+    if len(values) and not numbers.isna().any() and not pd.api.types.is_bool_dtype(column):
+        order = np.argsort(numbers.to_numpy(), kind="stable")
+        return [str(values[i]) for i in order]
+    return sorted(str(v) for v in values)
 
 
 def _fmt(value: float, whole: bool | None = None) -> str:

@@ -36,6 +36,7 @@ class Dataset:
     y_train: torch.Tensor = field(repr=False)  # (N_train,) float64 in {0, 1}
     x_test: torch.Tensor = field(repr=False)
     y_test: torch.Tensor = field(repr=False)
+    data_sha256: str = ""  # a person's own file (hare.data.own); "" for the paper's datasets
 
     @property
     def name(self) -> str:
@@ -56,17 +57,36 @@ class Dataset:
 
     @property
     def binary_mask(self) -> torch.Tensor:
-        """(d,) bool: True for the 0/1 categorical columns."""
+        """(d,) bool: True for the categorical columns."""
         return torch.tensor([f in self.spec.categorical for f in self.spec.features])
+
+    @property
+    def category_steps(self) -> torch.Tensor:
+        """(d,) float64: encoded steps between a categorical column's values (1 elsewhere)."""
+        steps = dict(zip(self.spec.categorical, self.encoder.steps))
+        return torch.tensor([float(steps.get(f, 1)) for f in self.spec.features],
+                            dtype=torch.float64)
 
 
 def _read(filename: str) -> pd.DataFrame:
     return pd.read_csv(resolve_data_file(filename), skipinitialspace=True)
 
 
+# A person's own datasets loaded in this process (hare.data.own), by name.
+_OWN: dict[str, Dataset] = {}
+
+
+def register_dataset(dataset: Dataset) -> None:
+    """Make a person's own dataset loadable by name in this process."""
+    _OWN[dataset.name] = dataset
+
+
 @lru_cache(maxsize=8)
 def load_dataset(name: str) -> Dataset:
-    """Load ``adult``, ``compas`` or ``credit`` (cached per process)."""
+    """Load ``adult``, ``compas`` or ``credit`` (cached per process), or a person's own
+    dataset registered in this process."""
+    if name in _OWN:
+        return _OWN[name]
     spec = get_spec(name)
     full = _read(spec.files["all"])
     train = _read(spec.files["train"])

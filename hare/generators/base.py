@@ -58,6 +58,18 @@ def _generator_class(name: str) -> type["RecourseGenerator"]:
         raise ConfigError(f"unknown generator {name!r} (valid: {', '.join(REGISTRY)})") from None
 
 
+def gradient_refusal(name: str, model: Classifier) -> str | None:
+    """Why generator ``name`` cannot run on ``model`` (None when it can): it follows gradients
+    and the model has none worth following (hare.own_models)."""
+    if not _generator_class(name).needs_gradients:
+        return None
+    note = model.gradient_note()
+    if note is None:
+        return None
+    return (f"generator {name} follows the model's gradients, and {note}: choose one that "
+            f"needs none ({', '.join(n for n, c in REGISTRY.items() if not c.needs_gradients)})")
+
+
 def settings_class(name: str) -> type:
     """The frozen settings dataclass of the generator ``name`` (its fields are its parameters)."""
     return _generator_class(name).Settings
@@ -112,6 +124,10 @@ class RecourseGenerator(ABC):
     # Stored results were drawn with these numbers: they never change.
     streams: ClassVar[tuple[int, int] | None] = None
     Settings: ClassVar[type] = NoSettings
+    # What it needs of a model: True where its search follows the model's gradient. A model
+    # without gradients (a person's own file, hare.own_models) runs it on a fitted stand-in,
+    # and refuses it at fit() where the stand-in agrees too little with the model.
+    needs_gradients: ClassVar[bool] = False
 
     def __init__(self, settings=None, **params):
         if settings is not None:
@@ -130,6 +146,9 @@ class RecourseGenerator(ABC):
 
     def fit(self, dataset: Dataset, model: Classifier, space: ActionSpace, seed: int = 0):
         """Bind to a dataset, classifier and action space; subclasses may train here."""
+        refusal = gradient_refusal(self.name, model)
+        if refusal is not None:
+            raise ConfigError(refusal)
         self.dataset, self.model, self.space, self.seed = dataset, model, space, seed
         return self
 

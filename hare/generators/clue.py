@@ -66,6 +66,7 @@ class CLUE(RecourseGenerator):
     name = "clue"
     title = "CLUE"
     people_label = "Confident profiles (VAE)"
+    needs_gradients = True
     people_help = "CLUE: profiles the model is sure about"
     Settings = CLUESettings
 

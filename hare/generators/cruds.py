@@ -58,6 +58,7 @@ class CRUDS(RecourseGenerator):
     name = "cruds"
     title = "CRUDS"
     people_label = "Realistic profiles (CSVAE)"
+    needs_gradients = True
     people_help = "CRUDS: a model of how profiles differ between outcomes"
     Settings = CRUDSSettings
 

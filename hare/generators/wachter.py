@@ -41,6 +41,7 @@ class Wachter(RecourseGenerator):
     name = "wachter"
     title = "Wachter"
     people_label = "Gradient search"
+    needs_gradients = True
     people_help = "Wachter et al.: follows the model's gradient to a yes"
     Settings = WachterSettings
 

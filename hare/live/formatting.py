@@ -30,12 +30,14 @@ def label(dataset: Dataset, column: str) -> str:
 
 def shown_values(dataset: Dataset, encoded: np.ndarray) -> np.ndarray:
     """(N, d) encoded rows -> (N, d) values as shown (original units at display precision,
-    categories as 0/1), so rows that a person would read the same compare equal."""
+    categories by the index of their value), so rows that a person would read the same compare
+    equal."""
     decoded = dataset.encoder.decode(np.atleast_2d(encoded))
     out = np.empty(decoded.shape, dtype=float)
     for j, column in enumerate(dataset.feature_names):
         if column in dataset.spec.categorical:
-            out[:, j] = np.atleast_2d(encoded)[:, j] >= 0.5
+            out[:, j] = dataset.encoder.level(dataset.spec.categorical.index(column),
+                                              np.atleast_2d(encoded)[:, j])
         else:
             values = decoded[column].to_numpy(dtype=float)
             # the value's displayed text decides: 3 significant digits below 1, else 2 decimals

@@ -14,9 +14,10 @@ from typing import ClassVar
 
 from hare.active import ActiveSettings
 from hare.data import DATASETS
+from hare.data.own import OWN_DATASET_NAME
 from hare.errors import ConfigError
 from hare.generators import generator_names
-from hare.models import MODEL_KINDS
+from hare.models import MODEL_KINDS, OWN_MODEL_NAME
 from hare.schema import Schema, setting
 from hare.session import COUNTING, HareSettings
 
@@ -41,10 +42,12 @@ class SessionConfig:
     """
 
     dataset: str = setting("adult", label="Dataset", help="the data whose model decides",
-                           choices=lambda: tuple(DATASETS))
+                           choices=lambda: tuple(DATASETS), pattern=OWN_DATASET_NAME)
     model: str = setting("ann", label="Model",
-                         help="the classifier: ann (a neural network) or lr (logistic regression)",
-                         choices=lambda: MODEL_KINDS)
+                         help="the classifier: ann (a neural network) or lr (logistic "
+                              "regression), trained by HARE; with --data, a model file "
+                              "(.skops or .onnx)",
+                         choices=lambda: MODEL_KINDS, pattern=OWN_MODEL_NAME)
     generator: str = setting("gs", label="How the first option is found",
                              help="the base recourse generator the questions start from",
                              choices=generator_names)

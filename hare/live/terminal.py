@@ -7,19 +7,24 @@ from __future__ import annotations
 
 import json
 import sys
+from dataclasses import replace
 
 import torch
 
 from hare.errors import ConfigError, InputError
 from hare.live.run import LiveRun, make_live_generator, start_live_run
 from hare.live.setup import SessionConfig
+from hare.models import MODEL_KINDS
 
 
 def add_recourse_command(sub) -> None:
     """Add the ``recourse`` subparser to ``python -m hare``'s subparsers: the session's
     options derived from its declaration (hare.live.setup), then who and how to answer."""
     p = sub.add_parser("recourse", help="find a recourse for refused people, as the live page does")
-    SessionConfig.schema().add_options(p, grid=False)
+    SessionConfig.schema().add_options(p, grid=False, free=("model",))
+    p.add_argument("--data", metavar="FILE.csv",
+                   help="your own data (with --spec): refused people are its test rows")
+    p.add_argument("--spec", metavar="SPEC.toml", help="the spec of --data (hare data init)")
     who = p.add_mutually_exclusive_group(required=True)
     who.add_argument("--row", type=int, help="the N-th refused person (0-based), as the page lists them")
     who.add_argument("--rows", help="a range A-B of refused people, both ends included")
@@ -108,22 +113,59 @@ def run_person(config: SessionConfig, dataset, model, profile: dict, row: int | 
     return run
 
 
+def _own_data(args):
+    """The person's checked data and spec (hare.data.own), or None for a built-in dataset."""
+    if args.data is None and args.spec is None:
+        return None
+    if args.data is None or args.spec is None:
+        raise ConfigError("--data and --spec go together (write a spec with hare data init)")
+    from hare.data.own import read_own_files
+    return read_own_files(args.data, args.spec)
+
+
+def _check_generator(name: str, model) -> None:
+    """Refuse, before any person is searched, a generator the model cannot serve."""
+    from hare.generators.base import gradient_refusal
+    refusal = gradient_refusal(name, model)
+    if refusal is not None:
+        raise ConfigError(f"--generator: {refusal}")
+
+
 def cmd_recourse(args) -> int:
     from hare.data import load_dataset
     from hare.live.profile import profile_from_file
     from hare.live.startup import prepare_server
     from hare.models import load_or_train
 
+    values = {name: getattr(args, name) for name in SessionConfig.schema().names}
+    own = _own_data(args)
+    if own is None and args.model not in MODEL_KINDS:
+        raise ConfigError(f"--model {args.model}: a model file needs --data and --spec "
+                          f"(else choose {', '.join(MODEL_KINDS)})")
+    if own is not None:
+        from hare.data.own import load_own
+        # one person's small networks and a model file's calls gain nothing from a second
+        # thread, and on a shared machine its spinning cost tenfold (as the app sets it)
+        torch.set_num_threads(1)
+        dataset = load_own(own)
+        values["dataset"] = dataset.name
     try:  # each option is checked as it is parsed: what is left is budget and rounds together
-        config = SessionConfig(**{name: getattr(args, name)
-                                  for name in SessionConfig.schema().names})
+        config = SessionConfig(**{**values, "model": values["model"] if values["model"] in
+                                  MODEL_KINDS else MODEL_KINDS[0]})
     except ConfigError as exc:
         raise ConfigError(f"--rounds: {exc}") from None
-    dataset = load_dataset(config.dataset)
+    if own is None:
+        dataset = load_dataset(config.dataset)
     # a profile file is checked before anything is trained or written
     people = [(None, profile_from_file(dataset, args.profile))] if args.profile else None
-    prepare_server()
-    model = load_or_train(dataset, config.model, config.model_seed).model
+    if own is not None:
+        from hare.own_models import own_classifier
+        name, model = own_classifier(own, dataset, args.model, config.model_seed)
+        config = replace(config, model=name)
+        _check_generator(config.generator, model)
+    else:
+        prepare_server()
+        model = load_or_train(dataset, config.model, config.model_seed).model
     for row, profile in people or _people(args, dataset, model):
         run = run_person(config, dataset, model, profile, row,
                          None if args.answers == "simulated" else _ask)
