@@ -24,12 +24,13 @@ from hare.errors import ConfigError
 from hare.generators import generator_names
 from hare.models import MODEL_KINDS
 from hare.protocol import DEFAULT as DEFAULT_PROTOCOL, get_protocol, protocol_names
-from hare.session import BPS_MODES, HareSettings
+from hare.session import BPS_MODES, COUNTING, HareSettings
 from hare.schema import Axis, Schema, setting
+from hare.user_models import KINDS, USER_KINDS
 from hare.users import NOISE, NOISE_MODELS, SCALES
 
 VARIANTS = ("base", "hare", "multi_hare", "active_hare")
-USER_MODELS = ("ground_truth", "weighted_cost")
+USER_MODELS = USER_KINDS  # hare.user_models
 INT32_MAX = 2**31 - 1  # stored integers are 32-bit columns
 MAX_GRID = 5_000  # runs in one grid: table1 is 540, every preset together about 1,600
 
@@ -92,8 +93,8 @@ class RunConfig:
                                       minimum=0.0, maximum=100.0, optional=True,
                                       stages=("session",))
     user_model: str = setting("ground_truth", label="Simulated users",
-                              help="ground_truth (prefer what is nearer a hidden recourse) or "
-                                   "weighted_cost (prefer what is cheaper by own feature weights)",
+                              help="how simulated people choose: " + "; ".join(
+                                  f"{name}: {kind.help}" for name, kind in KINDS.items()),
                               choices=lambda: USER_MODELS, stages=("session",))
     protocol: str = setting(DEFAULT_PROTOCOL, label="Protocol",
                             help="hare (this project's, corrected), authors (the paper authors' "
@@ -104,6 +105,11 @@ class RunConfig:
     users: int = setting(150, label="Users per run",
                          help="refused people each run follows (the first test negatives)",
                          minimum=1, maximum=10_000, start=(20,), stages=_AFTER_CLASSIFIER)
+    counting: str = setting("paper", label="Question counting",
+                            help="paper: every comparison counts against the budget, identical "
+                                 "options included (the reproduction); people: as the live page "
+                                 "counts, a comparison with nothing new is skipped for free",
+                            choices=lambda: COUNTING, stages=("session",))
     seed: int = setting(0, label="Seeds", help="run seeds", minimum=0, maximum=INT32_MAX,
                         flag="--seeds", sweep=(0, 1, 2, 3, 4), start=(0,), stages=_EVERY_STAGE)
 
@@ -152,13 +158,15 @@ class RunConfig:
         answers, HARE has T = 1. Two configs with the same result normalise to the same one."""
         if self.variant == "base":
             changes = dict(budget=None, iterations=None, bps=None, noise="none",
-                           noise_param=0.0, tolerance=None)
+                           noise_param=0.0, tolerance=None, counting="paper")
         else:
             changes = {}
             if self.variant == "hare":
                 changes["iterations"] = 1
             if self.variant == "active_hare":
                 changes["bps"] = None  # every option it shows is calibrated by BPS
+                # it never puts two indistinguishable options as a pair: both countings agree
+                changes["counting"] = "paper"
             if self.noise == "none":
                 changes["noise_param"] = 0.0
         changes = {name: value for name, value in changes.items() if getattr(self, name) != value}
@@ -171,7 +179,8 @@ class RunConfig:
             return ActiveSettings(budget=self.budget, rounds=self.iterations)
         protocol = get_protocol(self.protocol)
         return HareSettings(budget=self.budget, iterations=self.iterations, bps=self.bps,
-                            sampler=protocol.sampler, rounds=protocol.rounds)
+                            sampler=protocol.sampler, rounds=protocol.rounds,
+                            counting=self.counting)
 
     @property
     def run_id(self) -> str:
@@ -218,6 +227,8 @@ class RunConfig:
             parts.append(cfg.user_model)
         if cfg.protocol != DEFAULT_PROTOCOL:
             parts.append(f"protocol {cfg.protocol}")
+        if cfg.counting != "paper":
+            parts.append(f"{cfg.counting} counting")
         if "users" in shown:
             parts.append(f"{cfg.users} users")
         if "seed" in shown:
