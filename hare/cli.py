@@ -45,6 +45,9 @@ def _add_grid_options(p: argparse.ArgumentParser, config_cls=None) -> None:
                         "each); options given on the command line take precedence")
     p.add_argument("--configs", default=None, metavar="FILE",
                    help="run the configs in FILE (JSON lines, one RunConfig each) instead of a grid")
+    p.add_argument("--answers", default=None, metavar="FILE",
+                   help="with --user-model fitted: the fitted people (hare answers fit "
+                        "--write-model FILE); runs record its hash")
     _add_execution_options(p)
 
 
@@ -52,6 +55,9 @@ def _grid(args) -> list:
     from hare.bench import sweep_file
     from hare.bench.config import CONFIG_FIELDS, expand_grid
     options = {name: getattr(args, name) for name in CONFIG_FIELDS}
+    if getattr(args, "answers", None):  # fitted people: the run records the file's hash
+        from hare.fitted_users import register
+        options["fitted_users"] = [register(args.answers)]
     if args.configs:
         if args.config:
             raise ConfigError("--config and --configs name two grids; give one")
@@ -331,6 +337,8 @@ def main(argv: list[str] | None = None) -> int:
     report.set_defaults(func=cmd_report)
     from hare.bench import cells_command
     cells_command.add_parser(sub, DEFAULT_DB)
+    from hare.live import answers_command
+    answers_command.add_parser(sub)
     compact = sub.add_parser("compact", help="rewrite a store compactly (optionally runs only)")
     compact.add_argument("--db", default=DEFAULT_DB, help=f"DuckDB file (default {DEFAULT_DB})")
     compact.add_argument("--out", default=None, help="output file (default: replace --db)")

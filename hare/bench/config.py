@@ -28,6 +28,7 @@ from hare.session import BPS_MODES, COUNTING, HareSettings
 from hare.schema import Axis, Schema, setting
 from hare.user_models import KINDS, USER_KINDS
 from hare.users import NOISE, NOISE_MODELS, SCALES
+from hare.fitted_users import registered
 
 VARIANTS = ("base", "hare", "multi_hare", "active_hare")
 USER_MODELS = USER_KINDS  # hare.user_models
@@ -95,7 +96,7 @@ class RunConfig:
     user_model: str = setting("ground_truth", label="Simulated users",
                               help="how simulated people choose: " + "; ".join(
                                   f"{name}: {kind.help}" for name, kind in KINDS.items()),
-                              choices=lambda: USER_MODELS, stages=("session",))
+                              choices=lambda: USER_MODELS + ("fitted",), stages=("session",))
     protocol: str = setting(DEFAULT_PROTOCOL, label="Protocol",
                             help="hare (this project's, corrected), authors (the paper authors' "
                                  "code as it ran: SPEC §10), hare+CHOICE (ours with one "
@@ -110,6 +111,10 @@ class RunConfig:
                                  "options included (the reproduction); people: as the live page "
                                  "counts, a comparison with nothing new is skipped for free",
                             choices=lambda: COUNTING, stages=("session",))
+    fitted_users: str | None = setting(
+        None, label="Fitted people", help="with user_model fitted: the content hash of the "
+        "fitted-people file (hare answers fit --write-model; give the file as --answers FILE)",
+        choices=lambda: registered(), optional=True, stages=("session",))
     seed: int = setting(0, label="Seeds", help="run seeds", minimum=0, maximum=INT32_MAX,
                         flag="--seeds", sweep=(0, 1, 2, 3, 4), start=(0,), stages=_EVERY_STAGE)
 
@@ -140,6 +145,12 @@ class RunConfig:
     def _check_together(self) -> "RunConfig":
         """The rules that involve more than one field."""
         NOISE[self.noise].check(self.noise, self.noise_param)
+        if (self.user_model == "fitted") != (self.fitted_users is not None):
+            raise ConfigError("user_model fitted takes the fitted people as --answers FILE "
+                              "(and fitted_users only goes with it)")
+        if self.user_model == "fitted" and self.noise != "none":
+            raise ConfigError("fitted people err as fitted (logistic, the file's β): leave "
+                              "--noise out")
         if self.variant != "base" and self.budget is not None and self.iterations is not None \
                 and (self.bps is not None or self.variant == "active_hare"):
             self.hare_settings()  # a budget not divisible by the iterations, ...
@@ -224,7 +235,7 @@ class RunConfig:
         if cfg.tolerance is not None:
             parts.append(f"radius {cfg.tolerance:g}")
         if cfg.user_model != "ground_truth":
-            parts.append(cfg.user_model)
+            parts.append(cfg.user_model + (f" {cfg.fitted_users}" if cfg.fitted_users else ""))
         if cfg.protocol != DEFAULT_PROTOCOL:
             parts.append(f"protocol {cfg.protocol}")
         if cfg.counting != "paper":

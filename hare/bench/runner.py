@@ -23,6 +23,7 @@ from hare.bench.config import CONFIG_FIELDS, RunConfig
 from hare.bench.status import StatusLog
 from hare.bench.store import METRICS, RunRecord
 from hare.data import Dataset, load_dataset
+from hare.errors import ConfigError
 from hare.generators import make_generator
 from hare.metrics import compute_metrics
 from hare.bench.names import readable
@@ -32,6 +33,7 @@ from hare.rng import user_keys
 from hare.session import HareSession, run_to_end
 from hare.live.costs import search_weights
 from hare.user_models import Population, draw_parameters, uniform_weights
+from hare.fitted_users import load as load_fitted
 from hare.users import SCALES, GroundTruth, SimulatedUser
 
 
@@ -153,6 +155,8 @@ def _simulated_users(cfg: RunConfig, dataset, model, space: ActionSpace, x: torc
     """The run's simulated people: the shipped hidden-recourse and weighted-cost users as they
     always were, every other kind with its parameters drawn per user (hare.user_models)."""
     common = (truth.recourse, keys, cfg.noise, cfg.noise_param, cfg.tolerance)
+    if cfg.user_model == "fitted":
+        return _fitted_users(cfg, dataset, model, space, x, truth, keys)
     if cfg.user_model in ("ground_truth", "weighted_cost"):
         weights = uniform_weights(keys, space) if cfg.user_model == "weighted_cost" else None
         return SimulatedUser(*common, factual=x, weights=weights)
@@ -160,6 +164,22 @@ def _simulated_users(cfg: RunConfig, dataset, model, space: ActionSpace, x: torc
                             SCALES[cfg.scale])
     return SimulatedUser(*common, factual=x, kind=cfg.user_model,
                          params=draw_parameters(cfg.user_model, population))
+
+
+def _fitted_users(cfg: RunConfig, dataset, model, space: ActionSpace, x: torch.Tensor,
+                  truth: GroundTruth, keys: torch.Tensor) -> SimulatedUser:
+    """People of the kind fitted to recorded answers (hare.fitted_users): the population's
+    fitted parameters, personal ones drawn as the kind draws them, the fitted logistic noise."""
+    fitted = load_fitted(cfg.fitted_users)
+    if fitted.dataset != cfg.dataset:
+        raise ConfigError(f"the fitted people {cfg.fitted_users} were fitted on "
+                          f"{fitted.dataset}, not {cfg.dataset}")
+    population = Population(model, x, space, truth.recourse, keys, search_weights(dataset, {}),
+                            SCALES[cfg.scale])
+    params = draw_parameters(fitted.user_model, population) | fitted.parameter_tensors(
+        list(dataset.feature_names), len(x))
+    return SimulatedUser(truth.recourse, keys, "logistic", fitted.noise_param, cfg.tolerance,
+                         factual=x, kind=fitted.user_model, params=params)
 
 
 def execute_run(cfg: RunConfig, context: RunContext | None = None) -> RunRecord:
