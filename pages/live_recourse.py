@@ -180,8 +180,7 @@ def start(test_row: int | None, preferences: Preferences | None = None) -> None:
             st_.run = start_live_run(config, ds, model, generator,
                                      encode_profile(ds, st_.profile), preferences, test_row)
         st_.store_error = ""
-        if st_.run.done:  # no recourse within the rules: nothing to ask, the ending is data too
-            store(st_)
+        store(st_)  # from its start, so a session left before its first answer is kept too
     except Busy as exc:
         st_.store_error = str(exc)
     save(st_)

@@ -6,9 +6,10 @@ and rules, and what produced it (consent version, app version, engine revision, 
 profile only if asked to separately.
 
 A session is written after each answer (``in_progress``), again when it ends (``completed``) or
-when the person leaves it for another (``abandoned``); each write is one transaction replacing
+when the person starts over or leaves it for another (``abandoned``); each write is one transaction replacing
 the session's ``human_sessions`` row and its ``human_answers`` rows. Files written before these
 columns existed are migrated in place when opened for writing or reading.
+
 Saves never lose a session to a concurrent one: one writer at a time per process, and retries
 with backoff while another process holds the file; what still fails is a ``StoreError``.
 """
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 import hashlib
 import json
 import random
@@ -27,9 +29,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
-import pandas as pd
-
 import numpy as np
+import pandas as pd
 
 import hare
 from hare.errors import StoreError, make_folder_for
@@ -111,10 +112,18 @@ _FIRST_WAIT, _LONGEST_WAIT = 0.01, 0.2
 
 
 
-def _insert(con: duckdb.DuckDBPyConnection, table: str, n: int) -> str:
-    """An INSERT of a row's first ``n`` columns in table order (a shorter row, as older code
-    wrote, leaves the columns added since empty)."""
-    columns = [c[0] for c in con.execute(f"SELECT * FROM {table} LIMIT 0").description][:n]
+@functools.cache
+def _declared(table: str) -> tuple[str, ...]:
+    """The table's columns in their declared order (a migrated file may hold them in another)."""
+    with duckdb.connect(":memory:") as con:
+        con.execute(SESSIONS_SCHEMA if table == "human_sessions" else ANSWERS_SCHEMA)
+        return tuple(c[0] for c in con.execute(f"SELECT * FROM {table} LIMIT 0").description)
+
+
+def _insert(table: str, n: int) -> str:
+    """An INSERT of a row's first ``n`` declared columns (a shorter row, as older code wrote,
+    leaves the columns added since empty)."""
+    columns = _declared(table)[:n]
     return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['?'] * n)})"
 
 
@@ -262,9 +271,9 @@ class AnswerStore:
             con.execute("BEGIN TRANSACTION")
             con.execute("DELETE FROM human_answers WHERE session_id = ?", [record.session_id])
             con.execute("DELETE FROM human_sessions WHERE session_id = ?", [record.session_id])
-            con.execute(_insert(con, "human_sessions", len(record.session)), list(record.session))
+            con.execute(_insert("human_sessions", len(record.session)), list(record.session))
             if record.answers:
-                con.executemany(_insert(con, "human_answers", len(record.answers[0])),
+                con.executemany(_insert("human_answers", len(record.answers[0])),
                                 [list(a) for a in record.answers])
             con.execute("COMMIT")
 
@@ -290,9 +299,14 @@ class AnswerStore:
         return int(found)
 
     def migrate(self) -> None:
-        """Bring an older file up to this schema in place (a no-op on a current one)."""
-        with _WRITER, duckdb.connect(str(self.path)) as con:
-            migrate(con)
+        """Bring an older file up to this schema in place (a no-op on a current one);
+        ``StoreError`` when the file cannot be written."""
+        try:
+            with _WRITER, duckdb.connect(str(self.path)) as con:
+                migrate(con)
+        except duckdb.Error as exc:
+            raise StoreError(f"cannot bring the answers store {self.path} up to date: "
+                             f"{str(exc).splitlines()[0]}") from None
 
     def sessions(self) -> pd.DataFrame:
         return self._read("SELECT * FROM human_sessions ORDER BY started_at")

@@ -103,7 +103,7 @@ def test_a_mixture_keeps_its_shares():
 def simulated(tmp_path_factory):
     """Two stores through the live path: one kind (fewest changes, β = 3) and a mixture."""
     folder = tmp_path_factory.mktemp("simulated")
-    common = ["--dataset", "adult", "--sessions", "12", "--budget", "10",
+    common = ["--dataset", "adult", "--sessions", "8", "--budget", "10",
               "--unlock", "capital-gain"]
     assert main(["answers", "simulate", "--user-model", "fewest_changes", "--beta", "3",
                  "--db", str(folder / "known.duckdb"), *common]) == 0
@@ -121,7 +121,7 @@ BETA_TOLERANCE = 0.35  # relative: β = 3 fitted on ~100 comparisons
 
 def fit(folder, capsys, *extra) -> list[dict]:
     capsys.readouterr()
-    assert main(["answers", "fit", "--export", str(folder), "--bootstrap", "2", "--json",
+    assert main(["answers", "fit", "--export", str(folder), "--bootstrap", "0", "--json",
                  "--user-models", *KINDS, *extra]) == 0
     return json.loads(capsys.readouterr().out)
 
@@ -153,7 +153,7 @@ def test_a_sweep_runs_fitted_people_and_records_the_file(simulated, capsys, tmp_
         fit(simulated / "known", capsys, "--write-model", str(people))
     db = tmp_path / "runs.duckdb"
     assert main(["run", "--dataset", "adult", "--model", "ann", "--generator", "gs",
-                 "--variant", "hare", "--budget", "6", "--users", "4", "--seeds", "0",
+                 "--variant", "hare", "--budget", "6", "--iterations", "1", "--users", "4", "--seeds", "0",
                  "--user-model", "fitted", "--answers", str(people), "--quiet",
                  "--workers", "1", "--db", str(db)]) == 0
     with duckdb.connect(str(db), read_only=True) as con:
