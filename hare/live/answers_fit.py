@@ -30,7 +30,7 @@ from hare.user_models import KINDS, choice_log_prob, fittable_parameters
 
 STEPS = 300  # Adam steps per fit (the problems are small: tens of sessions, d ≈ 10)
 LEARNING_RATE = 0.05
-IDEAL_PRIOR = 50.0  # pull of a session's ideal point toward the mean option it saw (σ ≈ 0.1)
+IDEAL_PRIOR = 5000.0  # pull of a session's ideal point toward the mean option it saw (σ ≈ 0.01)
 BETA_START = 10.0
 
 
