@@ -18,6 +18,7 @@ import torch
 
 from hare.cache import cache_dir
 from hare.errors import ConfigError
+from hare.user_models import KINDS
 
 FORMAT = 1
 
@@ -42,7 +43,6 @@ class FittedPopulation:
 
     @classmethod
     def from_json(cls, text: str, where: str = "the fitted people file") -> "FittedPopulation":
-        from hare.user_models import KINDS
         try:
             record = json.loads(text)
             if record.pop("format", None) != FORMAT:

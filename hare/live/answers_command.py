@@ -12,6 +12,12 @@ import sys
 from pathlib import Path
 
 from hare.errors import ConfigError
+from hare.fitted_users import FittedPopulation
+from hare.live.answers import AnswerStore
+from hare.live.answers_export import build, read, write
+from hare.live.answers_fit import choices_of, fit_all
+from hare.live.answers_simulate import SimulationSettings, parse_mixture, simulate
+from hare.user_models import KINDS, fittable_parameters
 
 DEFAULT_ANSWERS_DB = "results/human_answers.duckdb"
 
@@ -63,8 +69,6 @@ def add_parser(sub) -> argparse.ArgumentParser:
 
 
 def run_export(args) -> int:
-    from hare.live.answers import AnswerStore
-    from hare.live.answers_export import build, write
     store = AnswerStore(args.db)
     if not store.path.is_file():
         raise ConfigError(f"no answers store at {args.db}")
@@ -74,8 +78,6 @@ def run_export(args) -> int:
 
 
 def run_simulate(args) -> int:
-    from hare.live.answers import AnswerStore
-    from hare.live.answers_simulate import SimulationSettings, parse_mixture, simulate
     settings = SimulationSettings(dataset=args.dataset, sessions=args.sessions, beta=args.beta,
                                   budget=args.budget, rounds=args.rounds, method=args.method,
                                   seed=args.seed, unlock=tuple(args.unlock))
@@ -91,8 +93,6 @@ def run_simulate(args) -> int:
 
 def _source(args) -> tuple:
     """The export to fit (read back, or built from the store) and the hash of its answers."""
-    from hare.live.answers import AnswerStore
-    from hare.live.answers_export import build, read
     if args.export:
         export = read(Path(args.export))
     else:
@@ -105,9 +105,6 @@ def _source(args) -> tuple:
 
 
 def run_fit(args) -> int:
-    from hare.fitted_users import FittedPopulation
-    from hare.live.answers_fit import choices_of, fit_all
-    from hare.user_models import KINDS, fittable_parameters
     export, source = _source(args)
     choices = choices_of(export.answers, export.sessions, args.dataset)
     kinds = tuple(args.user_models or KINDS)
