@@ -162,3 +162,15 @@ def test_a_sweep_runs_fitted_people_and_records_the_file(simulated, capsys, tmp_
     from hare.fitted_users import digest
     assert [r[:2] for r in rows] == [("fitted", digest(people.read_text()))]
     assert RunConfig().run_id == "26a0a6cdef068736", "a default run's id is unchanged"
+
+
+def test_the_results_page_fit_ranks_every_kind(tmp_path, adult):
+    from hare_app.answers_view import fit_table
+    from hare.user_models import KINDS as ALL_KINDS
+    path = tmp_path / "old.duckdb"
+    old_file(path, adult)
+    table = fit_table(str(path), (0.0, 0), "adult")
+    assert sorted(table["simulated person"]) == sorted(ALL_KINDS)
+    assert list(table["rank"]) == list(range(1, len(ALL_KINDS) + 1))
+    scores = list(table["held-out log-likelihood"])
+    assert scores == sorted(scores, reverse=True)
