@@ -337,7 +337,10 @@ class AnswerStore:
 
 def migrate(con: duckdb.DuckDBPyConnection) -> None:
     """Create the tables, or add to an older file's tables the columns it lacks, filling its
-    rows as ``ADDED_*_COLUMNS`` say; records the schema version. Idempotent."""
+    rows as ``ADDED_*_COLUMNS`` say; records the schema version. Idempotent, and one query on
+    a current file (every save runs it)."""
+    if _current(con):
+        return
     con.execute(SESSIONS_SCHEMA)
     con.execute(SESSIONS_MIGRATION)
     con.execute(ANSWERS_SCHEMA)
@@ -353,3 +356,12 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
                 con.execute(f"UPDATE {table} SET {name} = {fill} WHERE {name} IS NULL")
     con.execute("INSERT OR REPLACE INTO answers_meta VALUES ('schema_version', ?)",
                 [str(SCHEMA_VERSION)])
+
+
+def _current(con: duckdb.DuckDBPyConnection) -> bool:
+    """The file already holds this schema version."""
+    try:
+        row = con.execute("SELECT value FROM answers_meta WHERE key = 'schema_version'").fetchone()
+    except duckdb.CatalogException:  # no answers_meta: a new file, or one from before versions
+        return False
+    return row is not None and int(row[0]) >= SCHEMA_VERSION
