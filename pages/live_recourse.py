@@ -333,13 +333,18 @@ def session_part(words, p_now: float) -> None:
         show_card(run, words)
     if st_.store_error:
         st.error(st_.store_error)
+    offer_delete(st_)
+    st.button("Start over", on_click=start_over)
+    record_latency()
+
+
+def offer_delete(st_: LiveState) -> None:
+    """While this visit has answers stored, the way to take them back."""
     if st_.stored:
-        st.button("Delete the answers I stored", on_click=delete_mine,
+        st.button("Delete the answers I stored", on_click=delete_mine, key=key("delete"),
                   help="Removes every answer this visit stored, now; nothing is kept.")
     elif st_.deleted:
         st.info("Your stored answers were deleted.")
-    st.button("Start over", on_click=start_over)
-    record_latency()
 
 
 def record_latency() -> None:
@@ -493,6 +498,7 @@ check = rules_entered(ds, st_.profile)
 field_error(check.errors, "_max_changes")
 optin = st.checkbox(CONSENT.answers, key=key("optin"))
 st.checkbox(CONSENT.profile, key=key("optin_profile"), disabled=not optin)
+offer_delete(st_)
 st.button("Find my recourse", type="primary", on_click=start, args=(test_row,),
           disabled=bool(check.errors or sidebar_errors))
 if st_.store_error:

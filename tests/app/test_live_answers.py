@@ -67,10 +67,12 @@ def test_opted_in_sessions_export_in_original_units_in_the_order_shown(app, tmp_
     assert codebook.set_index("name").loc["a.capital-gain", "unit"] == "dollars"
     sheet = (tmp_path / "export" / "datasheet.md").read_text()
     assert CONSENT.answers in sheet and CONSENT.version in sheet and "Licence" in sheet
-    # the person takes it all back
+    # the person takes it all back, from the card or, after starting over, above the button
+    click(app, "Start over")
     click(app, "Delete the answers I stored")
     assert store.sessions().empty and store.answers().empty
     assert "Delete the answers I stored" not in labels(app)
+    assert any(i.value == "Your stored answers were deleted." for i in app.info)
 
 
 def test_without_the_box_nothing_is_stored_and_the_profile_needs_its_own(app, tmp_path):
