@@ -49,6 +49,9 @@ def _add_grid_options(p: argparse.ArgumentParser, config_cls=None) -> None:
                    help="your own data (with --spec) instead of --dataset; --model may then "
                         "name .skops or .onnx files")
     p.add_argument("--spec", default=None, metavar="SPEC.toml", help="the spec of --data")
+    p.add_argument("--answers", default=None, metavar="FILE",
+                   help="with --user-model fitted: the fitted people (hare answers fit "
+                        "--write-model FILE); runs record its hash")
     _add_execution_options(p)
 
 
@@ -56,6 +59,9 @@ def _grid(args) -> list:
     from hare.bench import sweep_file
     from hare.bench.config import CONFIG_FIELDS, expand_grid
     options = {name: getattr(args, name) for name in CONFIG_FIELDS}
+    if getattr(args, "answers", None):  # fitted people: the run records the file's hash
+        from hare.fitted_users import register
+        options["fitted_users"] = [register(args.answers)]
     if args.configs:
         if args.config:
             raise ConfigError("--config and --configs name two grids; give one")
@@ -375,6 +381,8 @@ def main(argv: list[str] | None = None) -> int:
     cells_command.add_parser(sub, SHIPPED_DB)
     from hare.bench import verify
     verify.add_parser(sub, SHIPPED_DB)
+    from hare.live import answers_command
+    answers_command.add_parser(sub)
     compact = sub.add_parser("compact", help="rewrite a store compactly (optionally runs only)")
     compact.add_argument("--db", default=DEFAULT_DB, help=f"DuckDB file (default {DEFAULT_DB})")
     compact.add_argument("--out", default=None, help="output file (default: replace --db)")

@@ -115,6 +115,8 @@ class SimulatedUser:
     Absolute feedback says yes iff ‖r − r_gt‖ ≤ ``tolerance`` (None: never, as in the paper).
     ``weights`` (d,) or per user (N, d), if given, replace the L2 distance to r_gt by a preference-weighted L1
     cost from the factual, a second user model: the cheaper recourse wins.
+    ``kind`` (a name of hare.user_models.KINDS) with its per-user ``params``, if given, replace
+    both: the option with the lower cost of that kind wins.
     """
 
     ground_truth: torch.Tensor  # (N, d)
@@ -124,6 +126,8 @@ class SimulatedUser:
     tolerance: float | None = None
     factual: torch.Tensor | None = None
     weights: torch.Tensor | None = None
+    kind: str | None = None
+    params: dict | None = None
 
     def __post_init__(self):
         if self.noise not in NOISE_MODELS:
@@ -131,9 +135,16 @@ class SimulatedUser:
         NOISE[self.noise].check(self.noise, self.noise_param)
         if self.weights is not None and self.factual is None:
             raise ConfigError("weighted-cost users need the factuals")
+        if self.kind is not None and self.factual is None:
+            raise ConfigError("users of a kind need the factuals")
 
     def score(self, r: torch.Tensor, users: torch.Tensor) -> torch.Tensor:
-        """Lower is better: distance to r_gt, or weighted L1 cost for preference-weight users."""
+        """Lower is better: distance to r_gt, weighted L1 cost for preference-weight users, or
+        the cost of the user's kind."""
+        if self.kind is not None:
+            from hare.user_models import KINDS
+            params = {name: value[users] for name, value in (self.params or {}).items()}
+            return KINDS[self.kind].cost(r, self.factual[users], params)
         if self.weights is not None:
             weights = self.weights[users] if self.weights.dim() == 2 else self.weights
             return ((r - self.factual[users]).abs() * weights).sum(-1)

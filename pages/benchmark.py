@@ -35,8 +35,11 @@ def form_field(name: str, slots: dict):
     """The widget for one RunConfig field, from its axis; its error goes right under it."""
     axis, default = AXES[name], FORM_DEFAULTS[name]
     if FIELD_TYPES[name] is str:
-        value = tuple(st.multiselect(axis.label, list(axis.choices()), default=list(default),
-                                     key=f"bench_{name}", persist_state="session", help=axis.help))
+        # a field unset by default (fitted people) offers "none" beside its choices
+        unset = [None] if None in default else []
+        value = tuple(st.multiselect(axis.label, unset + list(axis.choices()), default=list(default),
+                                     key=f"bench_{name}", persist_state="session", help=axis.help,
+                                     format_func=lambda v: "none" if v is None else v))
     else:
         example = "e.g. 0-4 or 0, 1, 2" if FIELD_TYPES[name] is int else "e.g. 0.1, 0.2"
         value = st.text_input(axis.label, value=str(default), key=f"bench_{name}",

@@ -13,7 +13,8 @@ import streamlit as st
 
 from hare.data import DATASETS
 from hare.errors import HareError, StoreError
-from hare.live.answers import AnswerStore
+from hare.live.answers import AnswerRecord, AnswerStore, participant_id
+from hare.live.consent import CONSENT, QUESTIONS
 from hare.live.costs import costs_frame
 from hare.live.form import (DIFFICULTIES, PAGE_FIELDS, RULES, default_range, read_rules,
                             read_session, rule_options, rule_start, session_start)
@@ -171,6 +172,7 @@ def start(test_row: int | None, preferences: Preferences | None = None) -> None:
         return
     if not keep(st_):
         return
+    leave(st_)
     try:
         with cached.live_sessions().work():
             model = cached.trained_model(config.dataset, config.model, config.model_seed).model
@@ -179,6 +181,7 @@ def start(test_row: int | None, preferences: Preferences | None = None) -> None:
             st_.run = start_live_run(config, ds, model, generator,
                                      encode_profile(ds, st_.profile), preferences, test_row)
         st_.store_error = ""
+        store(st_)  # from its start, so a session left before its first answer is kept too
     except Busy as exc:
         st_.store_error = str(exc)
     save(st_)
@@ -210,14 +213,48 @@ def answer(number: int, choice: bool) -> None:
     if run is None or run.done or run.used + 1 != number:
         return
     run.answer(choice)
+    store(st_)
     save(st_)
-    if run.done and st_.store_answers and not run.saved:
-        try:
-            AnswerStore(answers_db_path()).save(run, with_profile=st_.store_profile)
-            run.saved = True
-            save(st_)
-        except StoreError as exc:  # the card is shown whatever happens to the answers
-            st_.store_error = f"Your answers could not be stored ({exc}); your recourse is unaffected."
+
+
+def store(st_: LiveState, status: str | None = None) -> None:
+    """Write the run's answers so far when the person ticked the box (after every answer, so
+    a session left half-way is kept as such); the profile only with its own box."""
+    run = st_.run
+    if run is None or not st_.store_answers:
+        return
+    try:
+        AnswerStore(answers_db_path()).write(AnswerRecord.of(
+            run, with_profile=st_.store_profile, status=status,
+            participant=participant_id(st_.token)))
+        if run.id not in st_.stored:
+            st_.stored.append(run.id)
+        run.saved = run.done
+    except StoreError as exc:  # the card is shown whatever happens to the answers
+        st_.store_error = f"Your answers could not be stored ({exc}); your recourse is unaffected."
+
+
+def leave(st_: LiveState) -> None:
+    """The person leaves a run before its end (start over, another person): stored as
+    abandoned."""
+    if st_.run is not None and not st_.run.done and st_.run.id in st_.stored:
+        store(st_, "abandoned")
+
+
+def delete_mine() -> None:
+    """Take back every answer this visit stored; nothing more is stored until the box is
+    ticked again for a new session."""
+    st_ = state()
+    try:
+        AnswerStore(answers_db_path()).delete(st_.stored)
+        st_.stored, st_.store_answers, st_.store_profile = [], False, False
+        if st_.run is not None:
+            st_.run.saved = False
+        st_.store_error = ""
+        st_.deleted = True
+    except StoreError as exc:
+        st_.store_error = f"Your answers could not be deleted ({exc}); please try again."
+    save(st_)
 
 
 def none_work() -> None:
@@ -225,10 +262,12 @@ def none_work() -> None:
     run = state().run
     if run is not None and not run.done:
         run.reject()
+        store(state())
 
 
 def start_over() -> None:
     st_ = state()
+    leave(st_)
     st_.run = None
     save(st_)
 
@@ -247,7 +286,7 @@ def show_question(run: LiveRun, words) -> None:
                 text=f"Question {q.number} of at most {run.budget} · round {q.iteration} of "
                      f"{run.config.rounds}")
     if q.kind == "compare":
-        st.subheader("Which of these two would you rather do?")
+        st.subheader(QUESTIONS["compare"])
         st.caption(f"Both would get the model to at least {run.config.target:.0%}. Pick the "
                    "changes you would find easier to make.")
         left, right = st.columns(2)
@@ -261,7 +300,7 @@ def show_question(run: LiveRun, words) -> None:
         if not frame.empty:
             st.altair_chart(changes_chart(frame), width="stretch")
         return
-    st.subheader("Is this good enough?")
+    st.subheader(QUESTIONS["accept"])
     if q.new_options == 0:
         st.info("The search ran out of new options this round: this is the best one found.")
     show_option("Your best option so far", q.current, words)
@@ -295,8 +334,18 @@ def session_part(words, p_now: float) -> None:
         show_card(run, words)
     if st_.store_error:
         st.error(st_.store_error)
+    offer_delete(st_)
     st.button("Start over", on_click=start_over)
     record_latency()
+
+
+def offer_delete(st_: LiveState) -> None:
+    """While this visit has answers stored, the way to take them back."""
+    if st_.stored:
+        st.button("Delete the answers I stored", on_click=delete_mine, key=key("delete"),
+                  help="Removes every answer this visit stored, now; nothing is kept.")
+    elif st_.deleted:
+        st.info("Your stored answers were deleted.")
 
 
 def record_latency() -> None:
@@ -453,10 +502,9 @@ st.session_state.setdefault(key("max_changes", name), str(PEOPLE_MAX_CHANGES))
 st.text_input("At most this many features changed (blank: no limit)", key=key("max_changes", name))
 check = rules_entered(ds, st_.profile)
 field_error(check.errors, "_max_changes")
-optin = st.checkbox("Store my answers for research: the changes each question showed, my "
-                    "choices and how long I took. Not my profile.", key=key("optin"))
-st.checkbox("Also store my profile (the values above), so the answers can be studied with it.",
-            key=key("optin_profile"), disabled=not optin)
+optin = st.checkbox(CONSENT.answers, key=key("optin"))
+st.checkbox(CONSENT.profile, key=key("optin_profile"), disabled=not optin)
+offer_delete(st_)
 st.button("Find my recourse", type="primary", on_click=start, args=(test_row,),
           disabled=bool(check.errors or sidebar_errors))
 if st_.store_error:

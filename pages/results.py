@@ -15,7 +15,8 @@ from hare.errors import HareError
 from hare.protocol import protocol_names
 from hare_app import cached
 from hare_app.charts import view_chart
-from hare_app.paths import results_db_path, shipped_db_path
+from hare_app.answers_view import show_answers_fit
+from hare_app.paths import answers_db_path, results_db_path, shipped_db_path
 from hare_app.results import (VIEWS, Filters, chart_frame, filter_options, settings_note,
                               view_rows)
 from hare_app.sweep import DEMO_GRID, check_grid
@@ -193,3 +194,6 @@ st.download_button(
     key=f"csv{number}",
     help=f"The same rows as `python -m hare cells --db {db.name} --preset {presets} "
          f"--metric {metric}{'' if view.paper else ' --no-paper'}` with these filters.")
+
+with st.expander("People's answers"):
+    show_answers_fit(answers_db_path())

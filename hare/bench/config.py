@@ -25,12 +25,14 @@ from hare.generators import generator_names
 from hare.data.own import OWN_DATASET_NAME
 from hare.models import MODEL_KINDS, OWN_MODEL_NAME
 from hare.protocol import DEFAULT as DEFAULT_PROTOCOL, get_protocol, protocol_names
-from hare.session import BPS_MODES, HareSettings
+from hare.session import BPS_MODES, COUNTING, HareSettings
 from hare.schema import Axis, Schema, setting
+from hare.user_models import KINDS, USER_KINDS
 from hare.users import NOISE, NOISE_MODELS, SCALES
+from hare.fitted_users import registered
 
 VARIANTS = ("base", "hare", "multi_hare", "active_hare")
-USER_MODELS = ("ground_truth", "weighted_cost")
+USER_MODELS = USER_KINDS  # hare.user_models
 INT32_MAX = 2**31 - 1  # stored integers are 32-bit columns
 MAX_GRID = 5_000  # runs in one grid: table1 is 540, every preset together about 1,600
 
@@ -95,9 +97,9 @@ class RunConfig:
                                       minimum=0.0, maximum=100.0, optional=True,
                                       stages=("session",))
     user_model: str = setting("ground_truth", label="Simulated users",
-                              help="ground_truth (prefer what is nearer a hidden recourse) or "
-                                   "weighted_cost (prefer what is cheaper by own feature weights)",
-                              choices=lambda: USER_MODELS, stages=("session",))
+                              help="how simulated people choose: " + "; ".join(
+                                  f"{name}: {kind.help}" for name, kind in KINDS.items()),
+                              choices=lambda: USER_MODELS + ("fitted",), stages=("session",))
     protocol: str = setting(DEFAULT_PROTOCOL, label="Protocol",
                             help="hare (this project's, corrected), authors (the paper authors' "
                                  "code as it ran: SPEC §10), hare+CHOICE (ours with one "
@@ -107,6 +109,15 @@ class RunConfig:
     users: int = setting(150, label="Users per run",
                          help="refused people each run follows (the first test negatives)",
                          minimum=1, maximum=10_000, start=(20,), stages=_AFTER_CLASSIFIER)
+    counting: str = setting("paper", label="Question counting",
+                            help="paper: every comparison counts against the budget, identical "
+                                 "options included (the reproduction); people: as the live page "
+                                 "counts, a comparison with nothing new is skipped for free",
+                            choices=lambda: COUNTING, stages=("session",))
+    fitted_users: str | None = setting(
+        None, label="Fitted people", help="with user_model fitted: the content hash of the "
+        "fitted-people file (hare answers fit --write-model; give the file as --answers FILE)",
+        choices=lambda: registered(), optional=True, stages=("session",))
     seed: int = setting(0, label="Seeds", help="run seeds", minimum=0, maximum=INT32_MAX,
                         flag="--seeds", sweep=(0, 1, 2, 3, 4), start=(0,), stages=_EVERY_STAGE)
 
@@ -137,6 +148,12 @@ class RunConfig:
     def _check_together(self) -> "RunConfig":
         """The rules that involve more than one field."""
         NOISE[self.noise].check(self.noise, self.noise_param)
+        if (self.user_model == "fitted") != (self.fitted_users is not None):
+            raise ConfigError("user_model fitted takes the fitted people as --answers FILE "
+                              "(and fitted_users only goes with it)")
+        if self.user_model == "fitted" and self.noise != "none":
+            raise ConfigError("fitted people err as fitted (logistic, the file's β): leave "
+                              "--noise out")
         if self.variant != "base" and self.budget is not None and self.iterations is not None \
                 and (self.bps is not None or self.variant == "active_hare"):
             self.hare_settings()  # a budget not divisible by the iterations, ...
@@ -155,13 +172,15 @@ class RunConfig:
         answers, HARE has T = 1. Two configs with the same result normalise to the same one."""
         if self.variant == "base":
             changes = dict(budget=None, iterations=None, bps=None, noise="none",
-                           noise_param=0.0, tolerance=None)
+                           noise_param=0.0, tolerance=None, counting="paper")
         else:
             changes = {}
             if self.variant == "hare":
                 changes["iterations"] = 1
             if self.variant == "active_hare":
                 changes["bps"] = None  # every option it shows is calibrated by BPS
+                # it never puts two indistinguishable options as a pair: both countings agree
+                changes["counting"] = "paper"
             if self.noise == "none":
                 changes["noise_param"] = 0.0
         changes = {name: value for name, value in changes.items() if getattr(self, name) != value}
@@ -174,7 +193,8 @@ class RunConfig:
             return ActiveSettings(budget=self.budget, rounds=self.iterations)
         protocol = get_protocol(self.protocol)
         return HareSettings(budget=self.budget, iterations=self.iterations, bps=self.bps,
-                            sampler=protocol.sampler, rounds=protocol.rounds)
+                            sampler=protocol.sampler, rounds=protocol.rounds,
+                            counting=self.counting)
 
     @property
     def run_id(self) -> str:
@@ -218,9 +238,11 @@ class RunConfig:
         if cfg.tolerance is not None:
             parts.append(f"radius {cfg.tolerance:g}")
         if cfg.user_model != "ground_truth":
-            parts.append(cfg.user_model)
+            parts.append(cfg.user_model + (f" {cfg.fitted_users}" if cfg.fitted_users else ""))
         if cfg.protocol != DEFAULT_PROTOCOL:
             parts.append(f"protocol {cfg.protocol}")
+        if cfg.counting != "paper":
+            parts.append(f"{cfg.counting} counting")
         if "users" in shown:
             parts.append(f"{cfg.users} users")
         if "seed" in shown:

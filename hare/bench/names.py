@@ -16,7 +16,13 @@ VALUE_NAMES = {
     "model": {"ann": "neural network", "lr": "logistic regression"},
     "dataset": {"adult": "Adult", "compas": "COMPAS", "credit": "Credit"},
     "bps": {"every": "every candidate", "best": "chosen candidate only"},
-    "user_model": {"ground_truth": "hidden preferred recourse", "weighted_cost": "weighted cost"},
+    "user_model": {"ground_truth": "hidden preferred recourse", "weighted_cost": "weighted cost",
+                   "lognormal_cost": "log-normal weighted cost",
+                   "fewest_changes": "fewest changes", "linf": "nearest in L∞",
+                   "sparse_ideal": "hidden sparse recourse", "box_ideal": "hidden recourse in the box",
+                   "acceptability": "acceptable changes, then cost",
+                   "fitted": "fitted to people's answers"},
+    "counting": {"paper": "the paper's", "people": "as people are asked"},
     "protocol": {"hare": "ours (the corrected protocol)",
                  "authors": "the authors' protocol (their code, replayed)"},
     "metric": LONG_NAMES,  # hare.bench.measures
@@ -24,7 +30,8 @@ VALUE_NAMES = {
 SHORT_METRIC = SHORT_NAMES  # a metric as a table's header (hare.bench.measures)
 FIELD_NAMES = {"budget": "budget B", "iterations": "iterations T", "bps": "boundary point search on",
                "scale": "ground-truth scale", "noise": "user noise", "users": "users",
-               "user_model": "simulated user", "protocol": "protocol"}
+               "user_model": "simulated user", "protocol": "protocol",
+               "counting": "question counting"}
 
 
 def readable(field: str, value) -> str:

@@ -23,15 +23,19 @@ from hare.bench.config import CONFIG_FIELDS, RunConfig
 from hare.bench.status import StatusLog
 from hare.bench.store import METRICS, RunRecord
 from hare.data import Dataset, load_dataset
+from hare.errors import ConfigError
 from hare.generators import make_generator
 from hare.metrics import compute_metrics
 from hare.bench.names import readable
 from hare.models import (TrainedModel, classifier_cached, load_or_train, negative_factuals,
                          own_model_names, own_trained)
 from hare.protocol import get_protocol
-from hare.rng import keyed_uniform, stream, user_keys
+from hare.rng import user_keys
 from hare.session import HareSession, run_to_end
-from hare.users import GroundTruth, SimulatedUser
+from hare.live.costs import search_weights
+from hare.user_models import Population, draw_parameters, uniform_weights
+from hare.fitted_users import load as load_fitted
+from hare.users import SCALES, GroundTruth, SimulatedUser
 
 
 @dataclass
@@ -145,10 +149,39 @@ def _session_result(cfg: RunConfig, context: RunContext, model, x, r0, space, ke
     return context.active_rounds[(family, rounds)]
 
 
-def _preference_weights(keys: torch.Tensor, space: ActionSpace) -> torch.Tensor:
-    """Per-user feature weights for weighted-cost users: uniform in (0, 1] per mutable feature."""
-    w = keyed_uniform(keys, stream("preference_weights"), (space.mutable.shape[0],)).double()
-    return torch.where(space.mutable, w, 0.0)
+_preference_weights = uniform_weights  # weighted-cost users' draw (hare.user_models)
+
+
+def _simulated_users(cfg: RunConfig, dataset, model, space: ActionSpace, x: torch.Tensor,
+                     truth: GroundTruth, keys: torch.Tensor) -> SimulatedUser:
+    """The run's simulated people: the shipped hidden-recourse and weighted-cost users as they
+    always were, every other kind with its parameters drawn per user (hare.user_models)."""
+    common = (truth.recourse, keys, cfg.noise, cfg.noise_param, cfg.tolerance)
+    if cfg.user_model == "fitted":
+        return _fitted_users(cfg, dataset, model, space, x, truth, keys)
+    if cfg.user_model in ("ground_truth", "weighted_cost"):
+        weights = uniform_weights(keys, space) if cfg.user_model == "weighted_cost" else None
+        return SimulatedUser(*common, factual=x, weights=weights)
+    population = Population(model, x, space, truth.recourse, keys, search_weights(dataset, {}),
+                            SCALES[cfg.scale])
+    return SimulatedUser(*common, factual=x, kind=cfg.user_model,
+                         params=draw_parameters(cfg.user_model, population))
+
+
+def _fitted_users(cfg: RunConfig, dataset, model, space: ActionSpace, x: torch.Tensor,
+                  truth: GroundTruth, keys: torch.Tensor) -> SimulatedUser:
+    """People of the kind fitted to recorded answers (hare.fitted_users): the population's
+    fitted parameters, personal ones drawn as the kind draws them, the fitted logistic noise."""
+    fitted = load_fitted(cfg.fitted_users)
+    if fitted.dataset != cfg.dataset:
+        raise ConfigError(f"the fitted people {cfg.fitted_users} were fitted on "
+                          f"{fitted.dataset}, not {cfg.dataset}")
+    population = Population(model, x, space, truth.recourse, keys, search_weights(dataset, {}),
+                            SCALES[cfg.scale])
+    params = draw_parameters(fitted.user_model, population) | fitted.parameter_tensors(
+        list(dataset.feature_names), len(x))
+    return SimulatedUser(truth.recourse, keys, "logistic", fitted.noise_param, cfg.tolerance,
+                         factual=x, kind=fitted.user_model, params=params)
 
 
 def execute_run(cfg: RunConfig, context: RunContext | None = None) -> RunRecord:
@@ -173,9 +206,7 @@ def execute_run(cfg: RunConfig, context: RunContext | None = None) -> RunRecord:
     queries = torch.zeros(n, dtype=torch.long)
     accepted = torch.zeros(n, dtype=torch.bool)
     invalid = torch.zeros(n, dtype=torch.long)
-    weights = _preference_weights(keys, space) if cfg.user_model == "weighted_cost" else None
-    oracle = SimulatedUser(truth.recourse, keys, cfg.noise, cfg.noise_param, cfg.tolerance,
-                           factual=x, weights=weights)
+    oracle = _simulated_users(cfg, dataset, model, space, x, truth, keys)
     if cfg.variant == "base":
         recourse, hare_seconds = base.value, 0.0
     else:

@@ -1,15 +1,25 @@
 """Opt-in store of real people's answers, in its own DuckDB file so human preferences become
-data without touching the benchmark store. It stores exactly what the page's boxes say: the
-changes each question showed, the choices and timing; the profile only if asked to separately.
+data without touching the benchmark store. It stores exactly what the page's boxes say
+(hare.live.consent): the changes each question showed, in original units under the dataset's
+column names and with the side each was shown on, the choices and timing, the session's settings
+and rules, and what produced it (consent version, app version, engine revision, model hash); the
+profile only if asked to separately.
 
-One transaction per finished session: a ``human_sessions`` row and its ``human_answers`` rows.
+A session is written after each answer (``in_progress``), again when it ends (``completed``) or
+when the person starts over or leaves it for another (``abandoned``); each write is one transaction replacing
+the session's ``human_sessions`` row and its ``human_answers`` rows. Files written before these
+columns existed are migrated in place when opened for writing or reading.
+
 Saves never lose a session to a concurrent one: one writer at a time per process, and retries
 with backoff while another process holds the file; what still fails is a ``StoreError``.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
+import functools
+import hashlib
 import json
 import random
 import threading
@@ -19,11 +29,16 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 import duckdb
+import numpy as np
 import pandas as pd
 
+import hare
 from hare.errors import StoreError, make_folder_for
+from hare.live.card import engine_revision, model_hash
+from hare.live.consent import CONSENT
 
 if TYPE_CHECKING:
+    from hare.data import Dataset
     from hare.live.run import LiveRun
 
 SESSIONS_SCHEMA = """
@@ -40,7 +55,12 @@ CREATE TABLE IF NOT EXISTS human_sessions (
     constraints VARCHAR,       -- JSON: frozen features, ranges, directions, at most k
     queries INTEGER, accepted BOOLEAN,
     probability_before DOUBLE, probability_after DOUBLE,
-    method VARCHAR             -- how questions were chosen: 'hare' or 'active'
+    method VARCHAR,            -- how questions were chosen: 'hare' or 'active'
+    status VARCHAR, ending VARCHAR, counting VARCHAR, participant VARCHAR, respondent VARCHAR,
+    consent_version VARCHAR, app_version VARCHAR, engine_revision VARCHAR, model_hash VARCHAR,
+    rules VARCHAR,             -- JSON, original units: the person's Preferences
+    profile VARCHAR,           -- JSON {column: value} in original units, NULL unless profile_stored
+    last_event_at TIMESTAMP
 )"""
 # Files written before active HARE came to the page lack ``method``; all their sessions were
 # HARE's tournament, so the column is added with that value.
@@ -55,8 +75,32 @@ CREATE TABLE IF NOT EXISTS human_answers (
     challenger_change DOUBLE[],
     choice BOOLEAN,            -- preferred the challenger / said good enough
     shown_at TIMESTAMP, seconds DOUBLE,
+    answered_at TIMESTAMP,
+    option_a VARCHAR,          -- JSON {column: change in original units}, the changed ones only
+    option_b VARCHAR,
+    a_side VARCHAR, b_side VARCHAR,  -- where each option was drawn (SIDES)
     PRIMARY KEY (session_id, seq)
 )"""
+
+# Columns added after the first files were written, with how an older file's rows are filled:
+# those files kept only finished sessions, and their answers were drawn as the page still draws
+# them. Values that were never recorded (consent version, model hash, ...) stay NULL.
+ADDED_SESSION_COLUMNS = (
+    ("status", "VARCHAR", "'completed'"), ("ending", "VARCHAR", None),
+    ("counting", "VARCHAR", None), ("participant", "VARCHAR", None),
+    ("respondent", "VARCHAR", "'person'"), ("consent_version", "VARCHAR", None),
+    ("app_version", "VARCHAR", None), ("engine_revision", "VARCHAR", None),
+    ("model_hash", "VARCHAR", None), ("rules", "VARCHAR", "constraints"),
+    ("profile", "VARCHAR", None), ("last_event_at", "TIMESTAMP", "finished_at"))
+ADDED_ANSWER_COLUMNS = (
+    ("answered_at", "TIMESTAMP", "shown_at + to_microseconds(CAST(seconds * 1e6 AS BIGINT))"),
+    ("option_a", "VARCHAR", None), ("option_b", "VARCHAR", None),
+    ("a_side", "VARCHAR", "CASE kind WHEN 'compare' THEN 'left' ELSE 'alone' END"),
+    ("b_side", "VARCHAR", "CASE kind WHEN 'compare' THEN 'right' ELSE NULL END"))
+SCHEMA_VERSION = 2
+# Where the page draws each question's options: A (the favourite so far) then B (the challenger).
+SIDES = {"compare": ("left", "right"), "accept": ("alone", None)}
+STATUSES = ("in_progress", "completed", "abandoned")
 
 
 # DuckDB lets one process write a file at a time, and within a process two connections writing
@@ -66,8 +110,52 @@ _WRITER = threading.Lock()
 BUSY_SECONDS = 60.0
 _FIRST_WAIT, _LONGEST_WAIT = 0.01, 0.2
 
-INSERT_SESSION = "INSERT INTO human_sessions VALUES (" + ", ".join(["?"] * 22) + ")"
-INSERT_ANSWER = "INSERT INTO human_answers VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)"
+
+
+@functools.cache
+def _declared(table: str) -> tuple[str, ...]:
+    """The table's columns in their declared order (a migrated file may hold them in another)."""
+    with duckdb.connect(":memory:") as con:
+        con.execute(SESSIONS_SCHEMA if table == "human_sessions" else ANSWERS_SCHEMA)
+        return tuple(c[0] for c in con.execute(f"SELECT * FROM {table} LIMIT 0").description)
+
+
+def _insert(table: str, n: int) -> str:
+    """An INSERT of a row's first ``n`` declared columns (a shorter row, as older code wrote,
+    leaves the columns added since empty)."""
+    columns = _declared(table)[:n]
+    return f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join(['?'] * n)})"
+
+
+def _json(value) -> str:
+    return json.dumps(value, default=_plain_number)
+
+
+def _plain_number(value):
+    if isinstance(value, (np.floating, np.integer, np.bool_)):
+        return value.item()
+    raise TypeError(f"cannot store {type(value).__name__} as JSON")
+
+
+def change_in_units(dataset: Dataset, change) -> dict[str, object]:
+    """(d,) an option minus the profile, encoded -> {column: change in original units} for the
+    changed columns: a signed amount in the column's unit, or the category it changes to. No
+    profile value is in it (a category changed to says only that it was the other one)."""
+    change = np.asarray(change, dtype=float)
+    encoder, out = dataset.encoder, {}
+    span = encoder._span()
+    for j, column in enumerate(dataset.feature_names):
+        if column in dataset.spec.categorical:
+            if abs(change[j]) >= 0.5:
+                zero, one = encoder.categories[dataset.spec.categorical.index(column)]
+                out[column] = one if change[j] > 0 else zero
+            continue
+        i = dataset.spec.continuous.index(column)
+        amount = float(change[j] * span[i])
+        amount = float(round(amount)) if encoder.integer[i] else round(amount, 6)
+        if amount != 0.0:
+            out[column] = amount
+    return out
 
 
 @dataclass(frozen=True)
@@ -80,26 +168,58 @@ class AnswerRecord:
     answers: tuple[tuple, ...]
 
     @classmethod
-    def of(cls, run: LiveRun, with_profile: bool = False) -> AnswerRecord:
-        """The rows for a finished run; the profile (and its row) only ``with_profile``."""
+    def of(cls, run: LiveRun, with_profile: bool = False, status: str | None = None,
+           participant: str = "", respondent: str = "person") -> AnswerRecord:
+        """The rows for ``run`` as it stands: ``status`` defaults to ``completed`` for a run
+        that has ended and ``in_progress`` otherwise; the profile (and its row) only
+        ``with_profile``. ``participant``: the pseudonymous id of whoever answered;
+        ``respondent``: "person", or "simulated:<user model>" for a simulated one."""
+        status = status or ("completed" if run.done else "in_progress")
+        if status not in STATUSES:
+            raise ValueError(f"unknown session status {status!r} (valid: {', '.join(STATUSES)})")
         p = run.preferences
         constraints = json.dumps({"frozen": list(p.frozen), "ranges": [list(r) for r in p.ranges],
                                   "directions": [list(d) for d in p.directions],
                                   "max_changes": p.max_changes})
-        after = run.probability_after()
+        rules = _json(dataclasses.asdict(p))
+        ended = run.done
+        after = run.probability_after() if ended else None
         change = None if after is None else (run.recourse - run.x[0]).tolist()
-        session = (run.id, run.started_at, dt.datetime.now(dt.timezone.utc).replace(tzinfo=None),
+        now = dt.datetime.now(dt.timezone.utc).replace(tzinfo=None)
+        last = run.events[-1].shown_at if run.events else run.started_at
+        if run.events:
+            last = last + dt.timedelta(seconds=run.events[-1].seconds)
+        profile = run.shown_row(run.x[0]) if with_profile else None
+        session = (run.id, run.started_at, now if ended else None,
                    run.config.dataset, run.config.model, run.config.generator,
                    run.config.budget, run.config.rounds, run.config.bps, run.seed,
                    run.config.target, run.source,
                    run.test_row if with_profile else None, with_profile,
                    run.x[0].tolist() if with_profile else None, change, constraints, run.used,
-                   run.accepted, run.probability_before() if with_profile else None, after,
-                   run.config.method)
-        answers = tuple((run.id, e.seq, e.kind, e.iteration, e.step, e.changes[0],
-                         e.changes[1] if len(e.changes) > 1 else None, e.choice, e.shown_at,
-                         e.seconds) for e in run.events)
+                   run.accepted if ended else None,
+                   run.probability_before() if with_profile else None, after,
+                   run.config.method,
+                   status, run.ending if ended else None, run.config.counting, participant,
+                   respondent, CONSENT.version, hare.__version__, engine_revision(),
+                   model_hash(run.model), rules, None if profile is None else _json(profile),
+                   max(last, run.started_at))
+        answers = tuple(_answer_row(run, e) for e in run.events)
         return cls(run.id, session, answers)
+
+
+def _answer_row(run: LiveRun, e) -> tuple:
+    a_side, b_side = SIDES[e.kind]
+    options = [_json(change_in_units(run.dataset, c)) for c in e.changes]
+    return (run.id, e.seq, e.kind, e.iteration, e.step, e.changes[0],
+            e.changes[1] if len(e.changes) > 1 else None, e.choice, e.shown_at, e.seconds,
+            e.shown_at + dt.timedelta(seconds=e.seconds), options[0],
+            options[1] if len(options) > 1 else None, a_side, b_side)
+
+
+def participant_id(token: str) -> str:
+    """The pseudonymous id stored for a visit: a one-way hash of its page token, so one
+    visit's sessions link together and nothing links to the browser or the link."""
+    return hashlib.sha256(f"hare-participant:{token}".encode()).hexdigest()[:16]
 
 
 def _busy(exc: duckdb.Error) -> bool:
@@ -145,18 +265,48 @@ class AnswerStore:
 
     def _write_once(self, record: AnswerRecord) -> None:
         with duckdb.connect(str(self.path)) as con:
-            con.execute(SESSIONS_SCHEMA)
-            con.execute(SESSIONS_MIGRATION)
-            con.execute(ANSWERS_SCHEMA)
+            migrate(con)
             # Closing the connection before COMMIT rolls the transaction back: a failed save
             # leaves nothing of itself (an explicit ROLLBACK after a failed COMMIT would raise).
             con.execute("BEGIN TRANSACTION")
             con.execute("DELETE FROM human_answers WHERE session_id = ?", [record.session_id])
             con.execute("DELETE FROM human_sessions WHERE session_id = ?", [record.session_id])
-            con.execute(INSERT_SESSION, list(record.session))
+            con.execute(_insert("human_sessions", len(record.session)), list(record.session))
             if record.answers:
-                con.executemany(INSERT_ANSWER, [list(a) for a in record.answers])
+                con.executemany(_insert("human_answers", len(record.answers[0])),
+                                [list(a) for a in record.answers])
             con.execute("COMMIT")
+
+    def delete(self, session_ids: list[str] | tuple[str, ...]) -> int:
+        """Remove these sessions and their answers (a person taking back what they stored);
+        returns how many sessions were removed. Nothing to remove when the file is absent."""
+        if not session_ids or not self.path.is_file():
+            return 0
+        ids = list(session_ids)
+        marks = ", ".join(["?"] * len(ids))
+        try:
+            with _WRITER, duckdb.connect(str(self.path)) as con:
+                migrate(con)
+                found = con.execute(f"SELECT count(*) FROM human_sessions WHERE session_id IN "
+                                    f"({marks})", ids).fetchone()[0]
+                con.execute("BEGIN TRANSACTION")
+                con.execute(f"DELETE FROM human_answers WHERE session_id IN ({marks})", ids)
+                con.execute(f"DELETE FROM human_sessions WHERE session_id IN ({marks})", ids)
+                con.execute("COMMIT")
+        except duckdb.Error as exc:
+            raise StoreError(f"cannot delete from the answers store {self.path}: "
+                             f"{str(exc).splitlines()[0]}") from None
+        return int(found)
+
+    def migrate(self) -> None:
+        """Bring an older file up to this schema in place (a no-op on a current one);
+        ``StoreError`` when the file cannot be written."""
+        try:
+            with _WRITER, duckdb.connect(str(self.path)) as con:
+                migrate(con)
+        except duckdb.Error as exc:
+            raise StoreError(f"cannot bring the answers store {self.path} up to date: "
+                             f"{str(exc).splitlines()[0]}") from None
 
     def sessions(self) -> pd.DataFrame:
         return self._read("SELECT * FROM human_sessions ORDER BY started_at")
@@ -167,6 +317,51 @@ class AnswerStore:
     def _read(self, sql: str) -> pd.DataFrame:
         if not self.path.is_file():
             return pd.DataFrame()
+        if self.version() < SCHEMA_VERSION:
+            self.migrate()
         # under the writer's lock: DuckDB refuses a read-only handle beside this process's writer
         with _WRITER, duckdb.connect(str(self.path), read_only=True) as con:
             return con.execute(sql).df()
+
+    def version(self) -> int:
+        """The file's schema version (1: written before versions were recorded)."""
+        with _WRITER, duckdb.connect(str(self.path), read_only=True) as con:
+            tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables"
+                                                ).fetchall()}
+            if "answers_meta" not in tables:
+                return 1
+            row = con.execute("SELECT value FROM answers_meta WHERE key = 'schema_version'"
+                              ).fetchone()
+            return int(row[0]) if row else 1
+
+
+def migrate(con: duckdb.DuckDBPyConnection) -> None:
+    """Create the tables, or add to an older file's tables the columns it lacks, filling its
+    rows as ``ADDED_*_COLUMNS`` say; records the schema version. Idempotent, and one query on
+    a current file (every save runs it)."""
+    if _current(con):
+        return
+    con.execute(SESSIONS_SCHEMA)
+    con.execute(SESSIONS_MIGRATION)
+    con.execute(ANSWERS_SCHEMA)
+    con.execute("CREATE TABLE IF NOT EXISTS answers_meta (key VARCHAR PRIMARY KEY, value VARCHAR)")
+    row = con.execute("SELECT value FROM answers_meta WHERE key = 'schema_version'").fetchone()
+    if row is not None and int(row[0]) >= SCHEMA_VERSION:
+        return
+    for table, added in (("human_sessions", ADDED_SESSION_COLUMNS),
+                         ("human_answers", ADDED_ANSWER_COLUMNS)):
+        for name, kind, fill in added:
+            con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {name} {kind}")
+            if fill is not None:
+                con.execute(f"UPDATE {table} SET {name} = {fill} WHERE {name} IS NULL")
+    con.execute("INSERT OR REPLACE INTO answers_meta VALUES ('schema_version', ?)",
+                [str(SCHEMA_VERSION)])
+
+
+def _current(con: duckdb.DuckDBPyConnection) -> bool:
+    """The file already holds this schema version."""
+    try:
+        row = con.execute("SELECT value FROM answers_meta WHERE key = 'schema_version'").fetchone()
+    except duckdb.CatalogException:  # no answers_meta: a new file, or one from before versions
+        return False
+    return row is not None and int(row[0]) >= SCHEMA_VERSION

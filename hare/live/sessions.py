@@ -54,6 +54,8 @@ class LiveState:
     # what the person ticked when starting: store the answers / also the profile
     store_answers: bool = False
     store_profile: bool = False
+    stored: list[str] = field(default_factory=list)  # run ids this visit stored answers of
+    deleted: bool = False  # the person deleted what they stored
     owner: str = ""  # the browser that registered it ("" until its first real action)
     touched: float = field(default_factory=time.time)  # wall clock: survives a restart
 
@@ -62,7 +64,8 @@ class LiveState:
         return {"token": self.token, "owner": self.owner, "touched": self.touched,
                 "sidebar": self.sidebar, "profile": self.profile, "profile_key": self.profile_key,
                 "profile_errors": self.profile_errors, "store_answers": self.store_answers,
-                "store_profile": self.store_profile,
+                "store_profile": self.store_profile, "stored": self.stored,
+                "deleted": self.deleted,
                 "run": None if self.run is None else run_record(self.run)}
 
     @classmethod
@@ -72,6 +75,7 @@ class LiveState:
                    profile=record["profile"], profile_key=record["profile_key"],
                    profile_errors=record["profile_errors"], store_answers=record["store_answers"],
                    store_profile=record["store_profile"], owner=record["owner"],
+                   stored=list(record.get("stored", [])), deleted=record.get("deleted", False),
                    touched=record["touched"])
 
 

@@ -39,7 +39,8 @@ def test_every_purpose_keeps_the_streams_stored_results_were_drawn_with():
         "sampling": (1, 1_000), "gs": (1_000, 2_000), "cchvae": (2_000, 3_000),
         "redraw": (1_000_000, 1_010_000), "ground_truth": (7_000_000, 7_000_001),
         "ground_truth_gs": (7_001_000, 7_002_000), "noise": (9_000_000, 10_000_000),
-        "preference_weights": (11_000_000, 11_000_001), "active": (13_000_000, 13_060_000)}
+        "preference_weights": (11_000_000, 11_000_001), "active": (13_000_000, 13_060_000),
+        "user_kinds": (15_000_000, 15_001_000)}
 
 
 def test_ranges_are_well_formed_and_pairwise_disjoint():
