@@ -243,12 +243,17 @@ class ActiveHareSession:
         # The best option the person has chosen so far (the base recourse to start with):
         # each round ends by putting the posterior's choice against it, and what is returned
         # is the winner, so a consistent person never ends with more than they already chose.
-        # (the base recourse as shown: its calibrated particle; where that is not valid in this
-        # space, the prior's choice; r0 itself where nothing is valid)
+        # (its calibrated particle where that is indistinguishable from it, as every option
+        # shown is a particle; the base recourse itself where it is valid and actionable here
+        # but calibration moves it visibly; else the prior's choice; r0 where nothing is valid)
         self.champion = self.r0.clone()
         some = torch.nonzero(self.alive.any(-1)).squeeze(-1)
         self.champion[some] = self._estimate(some)
-        self.champion = torch.where(self.alive[:, :1], self.theta[:, 0], self.champion)
+        with torch.no_grad():
+            usable = (model(self.r0) >= settings.target) & space.is_actionable(x, self.r0)
+        calibrated = self.alive[:, 0] & ~(usable & self._distinct(self.theta[:, 0], self.r0))
+        self.champion = torch.where(calibrated.unsqueeze(-1), self.theta[:, 0],
+                                    torch.where(usable.unsqueeze(-1), self.r0, self.champion))
         self._champion_question = False
         self._slot_users: torch.Tensor | None = None  # users yet to be asked in this slot
         t = settings.budget
