@@ -232,6 +232,8 @@ class ActiveHareSession:
         self.costs = CostHypotheses.draw(x, self.r0, space.mutable, settings.weight_particles,
                                          keys, _kinds_stream(_WEIGHTS), cost_prior)
         self.cost_ll = torch.zeros(n, self.costs.count, lapses, dtype=x.dtype)
+        # answers each hypothesis (ideal particles, then the cost ones) cannot explain
+        self.misses = torch.zeros(n, settings.particles + self.costs.count, dtype=torch.long)
         if first is None:
             self.theta, alive = self._initial_particles()
             estimate = torch.where(self.failed.unsqueeze(-1), torch.nan, self.r0)
@@ -411,17 +413,19 @@ class ActiveHareSession:
                 chosen[row] = self.champion[user]
         return chosen
 
-    def _history_loglik(self, users: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
-        """(M, C, L) log-likelihood of each user's answers so far at the ideal points theta
-        (M, C, d), per lapse value."""
+    def _history_loglik(self, users: torch.Tensor, theta: torch.Tensor):
+        """((M, C, L) log-likelihood of each user's answers so far at the ideal points theta
+        (M, C, d), per lapse value; (M, C) answers each point cannot explain)."""
         t = int(self.compares[users].max()) if len(users) else 0
         lapses = len(self.settings.lapses.values)
         if t == 0:
-            return torch.zeros(*theta.shape[:2], lapses, dtype=theta.dtype)
+            return (torch.zeros(*theta.shape[:2], lapses, dtype=theta.dtype),
+                    torch.zeros(theta.shape[:2], dtype=torch.long))
         gap = _ideal_gap(self.hist_ans[users, :t], self.hist_a[users, :t],
                          self.hist_b[users, :t], theta)  # (M, C, T)
+        used = self.hist_used[users, :t].unsqueeze(1)
         ll = self.settings.lapses.log_likelihood(gap, self.settings.beta)
-        return (ll * self.hist_used[users, :t].unsqueeze(1).unsqueeze(-1)).sum(2)
+        return (ll * used.unsqueeze(-1)).sum(2), ((gap < 0) & used).sum(-1)
 
     def _refresh(self, users: torch.Tensor) -> None:
         """Replace the least likely particles by jittered copies of likely ones (and a few fresh
@@ -459,7 +463,7 @@ class ActiveHareSession:
         raw = torch.cat([local, self._prior_rays(users, n_explore, _stream(_EXPLORE),
                                                  _counted(keys, counter))], dim=1)
         new, valid = self._calibrate(x, raw)
-        new_ll = self._history_loglik(users, new)  # (M, c, L)
+        new_ll, new_misses = self._history_loglik(users, new)  # (M, c, L), (M, c)
         # replace the c least likely slots (dead ones first) where the new point is valid
         old = torch.where(self.alive[users], s.lapses.marginal(self.loglik[users]),
                           -torch.inf)[:, kept:]
@@ -473,6 +477,9 @@ class ActiveHareSession:
         self.theta[users] = theta
         loglik, alive = self.loglik[users], self.alive[users]
         loglik[rows, slots] = torch.where(take.unsqueeze(-1), new_ll, loglik[rows, slots])
+        misses = self.misses[users]
+        misses[rows, slots] = torch.where(take, new_misses, misses[rows, slots])
+        self.misses[users] = misses
         alive[rows, slots] = alive[rows, slots] | take
         self.loglik[users], self.alive[users] = loglik, alive
 
@@ -657,14 +664,20 @@ class ActiveHareSession:
     def _settle_champion(self, users: torch.Tensor, prefers: torch.Tensor,
                          champion: torch.Tensor, estimate: torch.Tensor) -> None:
         """The champion after "champion or estimate?": the person's pick, except where they
-        kept the champion, their answers so far are unlikely from a careful person (the
-        smallest lapse has under half the posterior) and the posterior, this answer included,
+        kept the champion, their answers so far are unlikely from a careful person (no
+        hypothesis explains all but one of them, and the smallest lapse has under half the
+        posterior) and the posterior, this answer included,
         still puts the estimate ahead with probability above ``overrule``: a careless answer
         does not throw a well-supported estimate away, and a careful person's pick stands."""
         s = self.settings
         logpost = self._log_posterior_by_lapse(users)  # (M, P + H, L)
         by_lapse = torch.softmax(torch.logsumexp(logpost, dim=1), dim=-1)  # (M, L)
-        careful = by_lapse[:, 0] >= 0.5
+        # careful: some hypothesis explains all but at most one answer, or the smallest lapse
+        # keeps half the posterior
+        alive = torch.cat([self.alive[users], torch.ones(len(users), self.costs.count,
+                                                         dtype=torch.bool)], dim=1)
+        fewest = torch.where(alive, self.misses[users], torch.iinfo(torch.long).max).amin(-1)
+        careful = (fewest <= 1) | (by_lapse[:, 0] >= 0.5)
         w = torch.softmax(torch.logsumexp(logpost, dim=-1), dim=-1)  # (M, P + H)
         costs = self._option_costs(users, torch.stack([champion, estimate], dim=1))
         ahead = ((costs[:, 1] < costs[:, 0]).to(w.dtype) * w).sum(-1)
@@ -689,10 +702,13 @@ class ActiveHareSession:
             gap = _ideal_gap(answers.unsqueeze(-1), question.current.unsqueeze(1),
                              question.challenger.unsqueeze(1), self.theta[users])[..., 0]
             self.loglik[users] += s.lapses.log_likelihood(gap, s.beta)
+            self.misses[users, :s.particles] += gap < 0
             cost_a = self.costs.costs(users, question.current.unsqueeze(1))[:, 0]
             cost_b = self.costs.costs(users, question.challenger.unsqueeze(1))[:, 0]
             sign = torch.where(answers, 1.0, -1.0).to(cost_a.dtype).unsqueeze(-1)
-            self.cost_ll[users] += s.lapses.log_likelihood(sign * (cost_a - cost_b), s.beta)
+            cost_gap = sign * (cost_a - cost_b)
+            self.cost_ll[users] += s.lapses.log_likelihood(cost_gap, s.beta)
+            self.misses[users, s.particles:] += cost_gap < 0
             if self._champion_question:
                 self._settle_champion(users, answers, question.current, question.challenger)
         else:
