@@ -91,3 +91,16 @@ class CostHypotheses:
         """(M, K, W + 1) the costs on the ideal point's scale (see module docstring)."""
         return self.raw(users, options) / self.base_cost[users].unsqueeze(1) \
             * self.scale[users].unsqueeze(1)
+
+    def expected(self, users: torch.Tensor, options: torch.Tensor,
+                 w: torch.Tensor) -> torch.Tensor:
+        """(M, K) Σ_h w_h·costs_h(options) for weights w (M, W + 1) without the (M, K, W + 1)
+        costs: the weighted costs are linear in the change, so their mixture is one weighted
+        cost with the mixed weights."""
+        scale = self.scale[users]  # (M, 1)
+        share = w / self.base_cost[users] * scale  # (M, W + 1)
+        mixed = (share[:, :-1].unsqueeze(-1) * self.weights[users]).sum(1)  # (M, d)
+        moved = (options - self.x[users].unsqueeze(1)).abs()
+        changed = (moved > CHANGE_TOL).sum(-1).to(moved.dtype)
+        norm = moved.norm(dim=-1)
+        return (moved @ mixed.unsqueeze(-1))[..., 0] + share[:, -1:] * (changed + norm / (1 + norm))
