@@ -641,7 +641,9 @@ class ActiveHareSession:
             return torch.zeros(m, dtype=torch.bool), torch.zeros(m, dtype=torch.bool)
         a, b = self.hist_a[users, :t], self.hist_b[users, :t]
         said, used = self.hist_ans[users, :t], self.hist_used[users, :t]
-        same = lambda p, q: ~self._distinct(p.unsqueeze(1).expand_as(q), q)  # noqa: E731
+        # the very same options (a near pair can differ in what a person weighs: a feature
+        # changed or not), so a known answer is the person's own
+        same = lambda p, q: (p.unsqueeze(1) - q).abs().amax(-1) < 1e-9  # noqa: E731
         forward = same(champion, a) & same(estimate, b) & used  # answer True: the estimate
         backward = same(estimate, a) & same(champion, b) & used  # answer True: the champion
         known = (forward | backward).any(-1)

@@ -72,7 +72,7 @@ _ACTIVE_ARMS = [dict(variant=["active_hare"], budget=[30], iterations=[3]),
                 dict(variant=["active_hare"], budget=[10], iterations=[1])]
 PRESETS["active"] = [
     dict(_ACTIVE_CELLS, variant=["base", "hare", "multi_hare"], budget=[30], iterations=[5]),
-    *(dict(_ACTIVE_CELLS, **arm) for arm in _ACTIVE_ARMS + _PEOPLE_MULTI),
+    *(dict(_ACTIVE_CELLS, **arm) for arm in _ACTIVE_ARMS + _PEOPLE_MULTI[:1]),
     dict(_KIND_CELLS, variant=["base"]),
     *(dict(_KIND_CELLS, **arm) for arm in _ACTIVE_ARMS + _PEOPLE_MULTI),
     *(dict(_NOISY, noise=[noise], noise_param=[param], **arm)
