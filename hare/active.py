@@ -671,19 +671,19 @@ class ActiveHareSession:
                          champion: torch.Tensor, estimate: torch.Tensor) -> None:
         """The champion after "champion or estimate?": the person's pick, except where they
         kept the champion, their answers so far are unlikely from a careful person (no
-        hypothesis explains all but one of them, and the smallest lapse has under half the
+        hypothesis explains all but two of them, and the smallest lapse has under half the
         posterior) and the posterior, this answer included,
         still puts the estimate ahead with probability above ``overrule``: a careless answer
         does not throw a well-supported estimate away, and a careful person's pick stands."""
         s = self.settings
         logpost = self._log_posterior_by_lapse(users)  # (M, P + H, L)
         by_lapse = torch.softmax(torch.logsumexp(logpost, dim=1), dim=-1)  # (M, L)
-        # careful: some hypothesis explains all but at most one answer, or the smallest lapse
+        # careful: some hypothesis explains all but at most two answers, or the smallest lapse
         # keeps half the posterior
         alive = torch.cat([self.alive[users], torch.ones(len(users), self.costs.count,
                                                          dtype=torch.bool)], dim=1)
         fewest = torch.where(alive, self.misses[users], torch.iinfo(torch.long).max).amin(-1)
-        careful = (fewest <= 1) | (by_lapse[:, 0] >= 0.5)
+        careful = (fewest <= 2) | (by_lapse[:, 0] >= 0.5)
         w = torch.softmax(torch.logsumexp(logpost, dim=-1), dim=-1)  # (M, P + H)
         costs = self._option_costs(users, torch.stack([champion, estimate], dim=1))
         ahead = ((costs[:, 1] < costs[:, 0]).to(w.dtype) * w).sum(-1)
