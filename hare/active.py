@@ -6,24 +6,29 @@ recourse θ under the ideal-point model (a person prefers the option nearer to �
 P particles that are themselves valid, BPS-calibrated recourses on the actionable columns. Each
 "which of these two?" answer is a half-space constraint on θ (Jamieson & Nowak, NeurIPS 2011,
 active ranking from pairwise comparisons), folded in with a logistic (Bradley–Terry) likelihood
-with a lapse rate, so a wrong answer lowers a particle's weight but never kills it. Each question
-is the pair of particles with the largest expected information gain about θ (Canal et al., ICML
-2019, "Active embedding search via noisy paired comparisons", the pairsearch idea), and the shown
-recourse is the posterior's Bayes choice for distance to θ (De Toni et al., TMLR 2024, PEAR, for
-asking recourse questions by expected utility).
+with a lapse rate, so a wrong answer lowers a particle's weight but never kills it. The posterior
+also ranges over other kinds of person (a weighted cost, fewest changes: hare.active_model), and
+the lapse is marginalised per person over a few values. Each question is the pair of options with
+the largest expected information gain (Canal et al., ICML 2019, "Active embedding search via
+noisy paired comparisons", the pairsearch idea), and the estimate is the posterior's Bayes choice
+for the person's own cost (De Toni et al., TMLR 2024, PEAR, for asking recourse questions by
+expected utility).
 
 The particles start as the base recourse r0, ActionableSampling around r0 and random rays from
 the factual, all through BoundaryPointSearch; after each answer the least likely half (outside a
 reservoir of prior particles kept for recovery from wrong answers) is replaced by jittered copies
 of likely ones, calibrated again and weighted by the whole answer history. Everything shown or
-returned is a particle, so it is valid (g ≥ τ, 0.5 by default), actionable and on the boundary.
+returned is a particle (valid, g ≥ τ, 0.5 by default, actionable and on the boundary) or the base
+recourse itself.
 
 Budget accounting, as HARE: at most B questions in all, "is this good enough?" included. The B
 questions form ``rounds`` rounds (B split as evenly as possible, e.g. B 10 in 3 rounds: 4, 3, 3);
-each round asks its comparisons and then "good enough?" about the current estimate (one accept
-question per round, like Multi-HARE's T iterations). By default a person is asked "good
-enough?" once per 10 questions: rounds = max(1, B // 10), so B 30 asks 27 comparisons and 3
-accept questions, B 10 asks 9 and 1.
+each round asks its comparisons, the last of them the estimate against the champion (the base
+recourse to start with, then the winner of each such comparison), and then "good enough?" about
+the champion (one accept question per round, like Multi-HARE's T iterations); the champion is
+returned, so a consistent person never ends with more than the base or what they chose. By
+default a person is asked "good enough?" once per 10 questions: rounds = max(1, B // 10), so B 30
+asks 27 comparisons and 3 accept questions, B 10 asks 9 and 1.
 A comparison a user has no distinguishable pair for is skipped without charging the budget, so
 B is an upper bound. The session is a hare.questions.RecourseSession, as HareSession is
 (``next_question`` / ``answer`` / ``result`` / ``done``): ``run_to_end`` and the simulated users
@@ -400,22 +405,6 @@ class ActiveHareSession:
         # no valid particle at all (nothing actionable reaches the positive class): keep the
         # best option so far, as HARE keeps its incumbent
         return torch.where(self.alive[users].any(-1, keepdim=True), chosen, self.champion[users])
-
-    def _shown_estimate(self, users: torch.Tensor) -> torch.Tensor:
-        """(M, d) the estimate as put to a person: with ``shown`` (the people path), the option
-        they saw in a comparison nearest to it, since "best so far" must be something they were
-        shown (the champion before any comparison); the estimate itself otherwise."""
-        chosen = self._estimate(users)
-        if self.shown is None:
-            return chosen
-        for row, user in enumerate(users.tolist()):
-            t = int(self.compares[user])
-            if t:
-                seen = torch.cat([self.hist_a[user, :t], self.hist_b[user, :t]])
-                chosen[row] = seen[torch.cdist(chosen[row][None], seen)[0].argmin()]
-            else:
-                chosen[row] = self.champion[user]
-        return chosen
 
     def _history_loglik(self, users: torch.Tensor, theta: torch.Tensor):
         """((M, C, L) log-likelihood of each user's answers so far at the ideal points theta
