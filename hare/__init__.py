@@ -11,5 +11,6 @@ __version__ = "0.1.0"
 # (a generator, the sampling, BPS, the simulated users, a metric), so stores can tell runs of
 # different engines apart.
 # 2026.12.1: COMPAS CCHVAE VAE stops early; .2: active HARE bisects valid particles only;
-# .3: active HARE's invalid_candidates is 0, its skipped comparisons no longer stored there
-ENGINE_REVISION = "2026.12.3"
+# .3: active HARE's invalid_candidates is 0, its skipped comparisons no longer stored there;
+# .4: active HARE's posterior over kinds of person, its champion comparison, sparse rays
+ENGINE_REVISION = "2026.12.4"

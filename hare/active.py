@@ -6,24 +6,29 @@ recourse θ under the ideal-point model (a person prefers the option nearer to �
 P particles that are themselves valid, BPS-calibrated recourses on the actionable columns. Each
 "which of these two?" answer is a half-space constraint on θ (Jamieson & Nowak, NeurIPS 2011,
 active ranking from pairwise comparisons), folded in with a logistic (Bradley–Terry) likelihood
-with a lapse rate, so a wrong answer lowers a particle's weight but never kills it. Each question
-is the pair of particles with the largest expected information gain about θ (Canal et al., ICML
-2019, "Active embedding search via noisy paired comparisons", the pairsearch idea), and the shown
-recourse is the posterior's Bayes choice for distance to θ (De Toni et al., TMLR 2024, PEAR, for
-asking recourse questions by expected utility).
+with a lapse rate, so a wrong answer lowers a particle's weight but never kills it. The posterior
+also ranges over other kinds of person (a weighted cost, fewest changes: hare.active_model), and
+the lapse is marginalised per person over a few values. Each question is the pair of options with
+the largest expected information gain (Canal et al., ICML 2019, "Active embedding search via
+noisy paired comparisons", the pairsearch idea), and the estimate is the posterior's Bayes choice
+for the person's own cost (De Toni et al., TMLR 2024, PEAR, for asking recourse questions by
+expected utility).
 
 The particles start as the base recourse r0, ActionableSampling around r0 and random rays from
 the factual, all through BoundaryPointSearch; after each answer the least likely half (outside a
 reservoir of prior particles kept for recovery from wrong answers) is replaced by jittered copies
 of likely ones, calibrated again and weighted by the whole answer history. Everything shown or
-returned is a particle, so it is valid (g ≥ τ, 0.5 by default), actionable and on the boundary.
+returned is a particle (valid, g ≥ τ, 0.5 by default, actionable and on the boundary) or the base
+recourse itself.
 
 Budget accounting, as HARE: at most B questions in all, "is this good enough?" included. The B
 questions form ``rounds`` rounds (B split as evenly as possible, e.g. B 10 in 3 rounds: 4, 3, 3);
-each round asks its comparisons and then "good enough?" about the current estimate (one accept
-question per round, like Multi-HARE's T iterations). By default a person is asked "good
-enough?" once per 10 questions: rounds = max(1, B // 10), so B 30 asks 27 comparisons and 3
-accept questions, B 10 asks 9 and 1.
+each round asks its comparisons, the last of them the estimate against the champion (the base
+recourse to start with, then the winner of each such comparison), and then "good enough?" about
+the champion (one accept question per round, like Multi-HARE's T iterations); the champion is
+returned, so a consistent person never ends with more than the base or what they chose. By
+default a person is asked "good enough?" once per 10 questions: rounds = max(1, B // 10), so B 30
+asks 27 comparisons and 3 accept questions, B 10 asks 9 and 1.
 A comparison a user has no distinguishable pair for is skipped without charging the budget, so
 B is an upper bound. The session is a hare.questions.RecourseSession, as HareSession is
 (``next_question`` / ``answer`` / ``result`` / ``done``): ``run_to_end`` and the simulated users
@@ -34,9 +39,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import math
+
 import torch
 
 from hare.actions import ActionSpace
+from hare.active_model import CostHypotheses, LapseMixture
 from hare.candidates import (SamplingSettings, actionable_sampling, boundary_point_search,
                              reach_target)
 from hare.errors import ConfigError
@@ -47,10 +55,15 @@ from hare.rng import STREAMS, keyed_normal, keyed_uniform, stream, user_keys
 # Keyed random streams of this module: hare.rng's "active" range, 10,000 per purpose.
 _STREAM = STREAMS["active"][0]
 _INIT, _RAYS, _PICK, _PARENT, _JITTER, _EXPLORE = range(6)
+_WEIGHTS, _SPARSE = 0, 1  # purposes of the "active_kinds" streams
 
 
 def _stream(purpose: int, counter: int = 0) -> int:
     return stream("active", 10_000 * purpose + counter)
+
+
+def _kinds_stream(purpose: int, counter: int = 0) -> int:
+    return stream("active_kinds", 1_000 * purpose + counter)
 
 
 def _counted(keys: torch.Tensor, counter: torch.Tensor) -> torch.Tensor:
@@ -80,6 +93,12 @@ class ActiveSettings:
     eps: float = 1e-6  # BPS precision
     target: float = 0.5  # τ: every particle clears g ≥ τ (people: above 0.5, a safety margin)
     sampling: SamplingSettings = field(default_factory=SamplingSettings)
+    weight_particles: int = 64  # weighted-cost hypotheses per user (hare.active_model)
+    # prior mass of the kinds of person: ideal point, weighted cost, fewest changes
+    kind_prior: tuple[float, float, float] = (0.5, 0.3, 0.2)
+    lapses: LapseMixture = field(default_factory=LapseMixture)
+    sparse_share: float = 0.5  # share of prior rays over one or two features only
+    overrule: float = 0.8  # posterior odds that overrule a careless person's last pick
 
     def __post_init__(self):
         if self.budget < 2:
@@ -117,7 +136,8 @@ class ActiveSettings:
     def first_particles_key(self) -> tuple:
         """The settings a session's first particles depend on (not the budget or rounds): two
         sessions of the same users, base recourses and key share them (``FirstParticles``)."""
-        return (self.particles, self.sampling, self.max_ray, self.eps, self.target)
+        return (self.particles, self.sampling, self.max_ray, self.eps, self.target,
+                self.sparse_share)
 
     def round_size(self, r: int) -> int:
         """Questions in round r (1-based): B split as evenly as possible, earlier rounds taking
@@ -139,18 +159,15 @@ class FirstParticles:
     estimate: torch.Tensor  # (N, d) the recourse shown before any answer (NaN: failed users)
 
 
-def _log_likelihood(prefers_b: torch.Tensor, a: torch.Tensor, b: torch.Tensor,
-                    theta: torch.Tensor, beta: float, lapse: float) -> torch.Tensor:
-    """log P(answer | θ) for each particle.
-
-    prefers_b: (M, T) bool; a, b: (M, T, d) options; theta: (M, P, d). Returns (M, P, T):
-    P(prefer b | θ) = lapse + (1 − 2·lapse)·σ(β·(‖a − θ‖ − ‖b − θ‖)).
-    """
+def _ideal_gap(prefers_b: torch.Tensor, a: torch.Tensor, b: torch.Tensor,
+                theta: torch.Tensor) -> torch.Tensor:
+    """(M, P, T) how much nearer (L2) each ideal point theta (M, P, d) lies to the option the
+    person chose than to the one they did not, for answers prefers_b (M, T) to a, b (M, T, d):
+    positive where the answer agrees with the particle."""
     da = torch.cdist(theta, a)  # (M, P, T)
     db = torch.cdist(theta, b)
     sign = torch.where(prefers_b, 1.0, -1.0).to(theta.dtype).unsqueeze(1)
-    p = lapse + (1 - 2 * lapse) * torch.sigmoid(beta * sign * (da - db))
-    return torch.log(p)
+    return sign * (da - db)
 
 
 def _entropy(p: torch.Tensor) -> torch.Tensor:
@@ -160,6 +177,7 @@ def _entropy(p: torch.Tensor) -> torch.Tensor:
     return -(p * torch.log(p) + q * torch.log(q))
 
 
+_RISK_GRAIN = 1e4  # expected costs are compared to 1e-4
 _BLOCK_FLOATS = 1 << 17  # float32 elements of one block of _pick_pair's likelihoods
 
 
@@ -203,7 +221,7 @@ class ActiveHareSession:
 
     def __init__(self, model: Classifier, x: torch.Tensor, r0: torch.Tensor, space: ActionSpace,
                  settings: ActiveSettings, keys: torch.Tensor, shown=None,
-                 first: FirstParticles | None = None):
+                 first: FirstParticles | None = None, cost_prior: torch.Tensor | None = None):
         self.model, self.space, self.settings = model, space, settings
         self.x, self.keys, self.shown = x, keys, shown
         n, d = x.shape
@@ -211,18 +229,40 @@ class ActiveHareSession:
             r0 = reach_target(model, x, r0, space, settings.target, settings.eps)
         self.failed = torch.isnan(r0).any(dim=-1)
         self.r0 = torch.where(self.failed.unsqueeze(-1), x, r0)
-        self.loglik = torch.zeros(n, settings.particles, dtype=x.dtype)  # of all answers so far
+        lapses = len(settings.lapses.values)
+        # per particle and lapse value, of all answers so far
+        self.loglik = torch.zeros(n, settings.particles, lapses, dtype=x.dtype)
+        if cost_prior is None and space.cost is not None:
+            cost_prior = space.cost  # the people path's cost model
+        self.costs = CostHypotheses.draw(x, self.r0, space.mutable, settings.weight_particles,
+                                         keys, _kinds_stream(_WEIGHTS), cost_prior)
+        self.cost_ll = torch.zeros(n, self.costs.count, lapses, dtype=x.dtype)
+        # answers each hypothesis (ideal particles, then the cost ones) cannot explain
+        self.misses = torch.zeros(n, settings.particles + self.costs.count, dtype=torch.long)
         if first is None:
-            self.theta, alive = self._initial_particles()  # _estimate reads them, unchanged
-            self.alive = alive & ~self.failed.unsqueeze(-1)
-            estimate = torch.full_like(x, torch.nan)
-            ok = torch.nonzero(~self.failed).squeeze(-1)
-            estimate[ok] = self._estimate(ok)
+            self.theta, alive = self._initial_particles()
+            estimate = torch.where(self.failed.unsqueeze(-1), torch.nan, self.r0)
             first = FirstParticles(self.theta, alive, estimate)
         self.first = first
         self.theta = first.theta.clone()  # (N, P, d), changed as answers come in
         self.alive = first.alive & ~self.failed.unsqueeze(-1)  # (N, P)
         self.estimate = first.estimate.clone()
+        # The best option the person has chosen so far (the base recourse to start with):
+        # each round ends by putting the posterior's choice against it, and what is returned
+        # is the winner, so a consistent person never ends with more than they already chose.
+        # (its calibrated particle where that is indistinguishable from it, as every option
+        # shown is a particle; the base recourse itself where it is valid and actionable here
+        # but calibration moves it visibly; else the prior's choice; r0 where nothing is valid)
+        self.champion = self.r0.clone()
+        some = torch.nonzero(self.alive.any(-1)).squeeze(-1)
+        self.champion[some] = self._estimate(some)
+        with torch.no_grad():
+            usable = (model(self.r0) >= settings.target) & space.is_actionable(x, self.r0)
+        calibrated = self.alive[:, 0] & ~(usable & self._distinct(self.theta[:, 0], self.r0))
+        self.champion = torch.where(calibrated.unsqueeze(-1), self.theta[:, 0],
+                                    torch.where(usable.unsqueeze(-1), self.r0, self.champion))
+        self._champion_question = False
+        self._slot_users: torch.Tensor | None = None  # users yet to be asked in this slot
         t = settings.budget
         self.hist_a = torch.zeros(n, t, d, dtype=x.dtype)
         self.hist_b = torch.zeros(n, t, d, dtype=x.dtype)
@@ -242,7 +282,6 @@ class ActiveHareSession:
         self.round = 0
         self.step = 0  # question slots used in the current round
         self._pending: Question | None = None
-        self._pair: torch.Tensor | None = None  # (M, 2) particle indices of the pending question
 
     # -- particles -----------------------------------------------------------------------------
 
@@ -272,6 +311,13 @@ class ActiveHareSession:
         mask = self.space.sample_mask.to(x.dtype)
         u = keyed_normal(keys, stream, (count, x.shape[-1]),
                          columns=self.space.sample_mask).to(x.dtype) * mask
+        # a share of the rays moves one or two features only: people who change little
+        sparse = keyed_uniform(keys, stream + 2, (count,)) < self.settings.sparse_share
+        two = keyed_uniform(keys, stream + 3, (count,)) < 0.5
+        size = torch.where(mask.bool(), u.abs(), -1.0)
+        top = size.topk(min(2, x.shape[-1]), dim=-1).values
+        floor = torch.where(two, top[..., -1], top[..., 0]).unsqueeze(-1)
+        u = torch.where(sparse.unsqueeze(-1) & (size < floor), 0.0, u)
         u = u / u.norm(dim=-1, keepdim=True).clamp_min(1e-12)
         length = self.settings.max_ray * keyed_uniform(keys, stream + 1, (count, 1)).to(x.dtype)
         start = torch.where(self.space.binary, self.r0[users], x).unsqueeze(1)
@@ -296,45 +342,83 @@ class ActiveHareSession:
         return points.gather(1, keep.unsqueeze(-1).expand(-1, -1, points.shape[-1])), \
             valid.gather(1, keep)
 
+    def _log_posterior(self, users: torch.Tensor) -> torch.Tensor:
+        """(M, P + H) unnormalised log posterior of every hypothesis: the ideal-point particles
+        (dead ones −inf), then the weighted-cost ones, then fewest changes. A kind's prior mass
+        is spread evenly over its hypotheses; each hypothesis's lapse is marginalised."""
+        s = self.settings
+        prior = torch.tensor(s.kind_prior, dtype=self.x.dtype).log()
+        ideal = s.lapses.marginal(self.loglik[users]) + prior[0] - math.log(s.particles)
+        ideal = torch.where(self.alive[users], ideal, -torch.inf)
+        cost_prior = torch.full((self.costs.count,), float(prior[1]) - math.log(
+            s.weight_particles), dtype=self.x.dtype)
+        cost_prior[-1] = prior[2]
+        return torch.cat([ideal, s.lapses.marginal(self.cost_ll[users]) + cost_prior], dim=-1)
+
+    def _log_posterior_by_lapse(self, users: torch.Tensor) -> torch.Tensor:
+        """(M, P + H, L) unnormalised log posterior of each hypothesis and lapse value."""
+        s = self.settings
+        prior = torch.tensor(s.kind_prior, dtype=self.x.dtype).log()
+        lapse = torch.tensor(s.lapses.prior, dtype=self.x.dtype).log()
+        ideal = self.loglik[users] + (prior[0] - math.log(s.particles))
+        ideal = torch.where(self.alive[users].unsqueeze(-1), ideal, -torch.inf)
+        cost_prior = torch.full((self.costs.count, 1), float(prior[1]) - math.log(
+            s.weight_particles), dtype=self.x.dtype)
+        cost_prior[-1] = prior[2]
+        return torch.cat([ideal, self.cost_ll[users] + cost_prior], dim=1) + lapse
+
     def _weights(self, users: torch.Tensor) -> torch.Tensor:
-        """(M, P) posterior weights (uniform prior over the particle set; dead ones zero)."""
-        logw = torch.where(self.alive[users], self.loglik[users], -torch.inf)
+        """(M, P + H) posterior weights of every hypothesis (see _log_posterior)."""
+        return torch.softmax(self._log_posterior(users), dim=-1)
+
+    def _ideal_weights(self, users: torch.Tensor) -> torch.Tensor:
+        """(M, P) posterior weights of the ideal-point particles given that kind (dead ones
+        zero; NaN rows for users with no valid particle)."""
+        logw = torch.where(self.alive[users], self.settings.lapses.marginal(self.loglik[users]),
+                           -torch.inf)
         return torch.softmax(logw, dim=-1)
 
+    def _option_costs(self, users: torch.Tensor, options: torch.Tensor) -> torch.Tensor:
+        """(M, K, P + H) each hypothesis's cost of options (M, K, d), on one scale."""
+        return torch.cat([torch.cdist(options, self.theta[users]),
+                          self.costs.costs(users, options)], dim=-1)
+
+    def _risk(self, users: torch.Tensor, options: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        """(M, K) posterior expected cost of options (M, K, d) under weights w (M, P + H)."""
+        w = w.nan_to_num(0.0)
+        p = self.settings.particles
+        # in float32: 3x faster, and the rounding below is far coarser than its error
+        ideal = (torch.cdist(options.float(), self.theta[users].float())
+                 @ w[:, :p].float().unsqueeze(-1))[..., 0].to(w.dtype)
+        risk = ideal + self.costs.expected(users, options, w[:, p:])
+        # rounded, so that particles a BPS bisection apart (a batch bisects as long as its
+        # longest segment needs) rank the same and a user's choices never depend on the batch
+        return torch.round(risk * _RISK_GRAIN) / _RISK_GRAIN
+
     def _estimate(self, users: torch.Tensor) -> torch.Tensor:
-        """(M, d): the particle with the least posterior expected distance to θ (weighted
-        medoid) — a valid, calibrated recourse, the Bayes choice for GTP-like loss."""
+        """(M, d): the particle with the least posterior expected cost to the person over every
+        kind of person — a valid, calibrated recourse, the Bayes choice for their own cost."""
         theta, w = self.theta[users], self._weights(users)
-        risk = (torch.cdist(theta, theta) * w.unsqueeze(1)).sum(-1)  # (M, P)
-        risk = torch.where(self.alive[users], risk, torch.inf)
+        risk = torch.where(self.alive[users], self._risk(users, theta, w), torch.inf)
         best = risk.argmin(dim=-1)
         chosen = theta[torch.arange(len(users)), best]
         # no valid particle at all (nothing actionable reaches the positive class): keep the
-        # base recourse, as HARE keeps its incumbent
-        return torch.where(self.alive[users].any(-1, keepdim=True), chosen, self.r0[users])
+        # best option so far, as HARE keeps its incumbent
+        return torch.where(self.alive[users].any(-1, keepdim=True), chosen, self.champion[users])
 
-    def _shown_estimate(self, users: torch.Tensor) -> torch.Tensor:
-        """(M, d) the estimate as put to a person: with ``shown`` (the people path), the option
-        they saw in a comparison nearest to the medoid, since "best so far" must be something
-        they were shown (the base recourse before any comparison); the medoid otherwise."""
-        chosen = self._estimate(users)
-        if self.shown is None:
-            return chosen
-        for row, user in enumerate(users.tolist()):
-            t = int(self.compares[user])
-            if t:
-                seen = torch.cat([self.hist_a[user, :t], self.hist_b[user, :t]])
-                chosen[row] = seen[torch.cdist(chosen[row][None], seen)[0].argmin()]
-        return chosen
-
-    def _history_loglik(self, users: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
-        """(M, C) log-likelihood of each user's answers so far at the points theta (M, C, d)."""
+    def _history_loglik(self, users: torch.Tensor, theta: torch.Tensor):
+        """((M, C, L) log-likelihood of each user's answers so far at the ideal points theta
+        (M, C, d), per lapse value; (M, C) answers each point cannot explain)."""
         t = int(self.compares[users].max()) if len(users) else 0
+        lapses = len(self.settings.lapses.values)
         if t == 0:
-            return torch.zeros(theta.shape[:2], dtype=theta.dtype)
-        ll = _log_likelihood(self.hist_ans[users, :t], self.hist_a[users, :t],
-                             self.hist_b[users, :t], theta, self.settings.beta, self.settings.lapse)
-        return (ll * self.hist_used[users, :t].unsqueeze(1)).sum(-1)
+            return (torch.zeros(*theta.shape[:2], lapses, dtype=theta.dtype),
+                    torch.zeros(theta.shape[:2], dtype=torch.long))
+        gap = _ideal_gap(self.hist_ans[users, :t], self.hist_a[users, :t],
+                         self.hist_b[users, :t], theta)  # (M, C, T)
+        used = self.hist_used[users, :t].unsqueeze(1)
+        ll = self.settings.lapses.log_likelihood(gap, self.settings.beta)
+        return (ll * used.unsqueeze(-1)).sum(2), ((gap < 0) & used).sum(-1)
 
     def _refresh(self, users: torch.Tensor) -> None:
         """Replace the least likely particles by jittered copies of likely ones (and a few fresh
@@ -349,7 +433,7 @@ class ActiveHareSession:
         n_explore = int(c * s.explore_fraction)
         n_local = c - n_explore
         x, keys, theta = self.x[users], self.keys[users], self.theta[users]
-        w = self._weights(users)
+        w = self._ideal_weights(users)
         cols = self.space.sample_mask
         mean = (w.unsqueeze(-1) * theta).sum(1, keepdim=True)
         spread = ((w.unsqueeze(-1) * (theta - mean) ** 2).sum(1)[:, cols].mean(-1)).sqrt()
@@ -372,23 +456,31 @@ class ActiveHareSession:
         raw = torch.cat([local, self._prior_rays(users, n_explore, _stream(_EXPLORE),
                                                  _counted(keys, counter))], dim=1)
         new, valid = self._calibrate(x, raw)
-        new_ll = torch.where(valid, self._history_loglik(users, new), -torch.inf)
+        new_ll, new_misses = self._history_loglik(users, new)  # (M, c, L), (M, c)
         # replace the c least likely slots (dead ones first) where the new point is valid
-        old_ll = torch.where(self.alive[users], self.loglik[users], -torch.inf)[:, kept:]
-        slots = kept + (-old_ll).topk(c, dim=1).indices  # (M, c)
+        old = torch.where(self.alive[users], s.lapses.marginal(self.loglik[users]),
+                          -torch.inf)[:, kept:]
+        # (rounded and in a stable order: answers that most particles explain alike leave
+        # near-ties that floating point would otherwise break differently per batch)
+        old = torch.round(old * _RISK_GRAIN) / _RISK_GRAIN
+        slots = kept + old.sort(dim=1, stable=True).indices[:, :c]  # (M, c)
         take = valid
         rows = torch.arange(m).unsqueeze(-1)
         theta[rows, slots] = torch.where(take.unsqueeze(-1), new, theta[rows, slots])
         self.theta[users] = theta
         loglik, alive = self.loglik[users], self.alive[users]
-        loglik[rows, slots] = torch.where(take, new_ll, loglik[rows, slots])
+        loglik[rows, slots] = torch.where(take.unsqueeze(-1), new_ll, loglik[rows, slots])
+        misses = self.misses[users]
+        misses[rows, slots] = torch.where(take, new_misses, misses[rows, slots])
+        self.misses[users] = misses
         alive[rows, slots] = alive[rows, slots] | take
         self.loglik[users], self.alive[users] = loglik, alive
 
     def posterior(self) -> tuple[torch.Tensor, torch.Tensor]:
-        """(particles (N, P, d), weights (N, P)): each user's posterior over the ideal recourse
-        (weights are zero for dead particles and NaN rows for users whose base recourse failed)."""
-        weights = self._weights(torch.arange(self.x.shape[0]))
+        """(particles (N, P, d), weights (N, P)): each user's posterior over the ideal recourse,
+        given that the person is of the ideal-point kind (weights are zero for dead particles
+        and NaN rows for users whose base recourse failed)."""
+        weights = self._ideal_weights(torch.arange(self.x.shape[0]))
         return self.theta.clone(), weights
 
     # -- questions -----------------------------------------------------------------------------
@@ -419,19 +511,28 @@ class ActiveHareSession:
         """(pairs (M, 2) particle indices, has_pair (M,)): the distinguishable, not yet asked
         pair among K candidate particles with the largest expected information gain."""
         s = self.settings
-        theta, w = self.theta[users], self._weights(users)
+        theta, logpost = self.theta[users], self._log_posterior(users)
+        w = torch.softmax(logpost, dim=-1)
         m = len(users)
-        # K candidates: a posterior sample without replacement (Gumbel top-K), dead ones last
+        # K candidates, dead ones last: half a posterior sample of ideal points without
+        # replacement (Gumbel top-K), half the particles of least posterior expected cost
+        # (with the same Gumbel noise), so every kind of person is offered its likely best
         keys = _counted(self.keys[users], self.compares[users])
         g = -torch.log(-torch.log(keyed_uniform(keys, _stream(_PICK), (s.particles,)).double()))
-        score = torch.where(self.alive[users], self.loglik[users] + g, -torch.inf)
-        cand = score.topk(s.candidates, dim=1).indices  # (M, K)
+        alive = self.alive[users]
+        score = torch.where(alive, logpost[:, :s.particles] + g, -torch.inf)
+        half = s.candidates // 2
+        sampled = score.topk(half, dim=1).indices
+        cheap = torch.where(alive, -s.beta * self._risk(users, theta, w) + g, -torch.inf)
+        cheap.scatter_(1, sampled, -torch.inf)
+        cand = torch.cat([sampled, cheap.topk(s.candidates - half, dim=1).indices], dim=1)
         rows = torch.arange(m).unsqueeze(-1)
         options = theta[rows, cand]  # (M, K, d)
-        # the expectation over θ runs over the R most likely particles (renormalised)
-        wt, top = w.topk(min(s.ig_particles, s.particles), dim=1)  # (M, R)
+        # the expectation runs over the R most likely hypotheses of any kind (renormalised)
+        wt, top = w.topk(min(s.ig_particles, w.shape[-1]), dim=1)  # (M, R)
         wt = (wt / wt.sum(-1, keepdim=True)).float().unsqueeze(1)
-        dist = torch.cdist(options, theta[rows, top]).float()  # (M, K, R)
+        dist = self._option_costs(users, options).gather(
+            2, top.unsqueeze(1).expand(-1, options.shape[1], -1)).float()  # (M, K, R)
         iu, ju = torch.triu_indices(s.candidates, s.candidates, 1)  # the K·(K − 1)/2 pairs
         # A few users at a time: each block's (users, pairs, R) temporaries stay in the CPU's
         # cache (about 0.5 MB), 3.5x faster than all users at once (150 users: 44 vs 155 ms a
@@ -474,12 +575,24 @@ class ActiveHareSession:
                 self.step = 0
                 self.rounds_run[self.active] += 1
                 self.new_options[self.active] = 0
-            users = torch.nonzero(self.active).squeeze(-1)
-            if self.step == self.settings.round_size(self.round) - 1:
-                self.estimate[users] = self._shown_estimate(users)
-                self._pending = Question("accept", users, self.round, self.step + 1,
-                                         self.estimate[users].clone(), None)
-                return self._pending
+            size = self.settings.round_size(self.round)
+            if self._slot_users is None:  # a new slot
+                users = torch.nonzero(self.active).squeeze(-1)
+                if self.step == size - 1:
+                    self.estimate[users] = self.champion[users]
+                    self._pending = Question("accept", users, self.round, self.step + 1,
+                                             self.estimate[users].clone(), None)
+                    return self._pending
+                self.step += 1  # a slot: skipped users are not charged for it
+                self._slot_users = users
+                if self.step == size - 1:
+                    # the round's last comparison: the posterior's choice against the champion,
+                    # for the users where that is a new question; the others go on below
+                    if (question := self._champion_question_for(users)) is not None:
+                        return question
+            users, self._slot_users = self._slot_users, None
+            if not len(users):
+                continue
             due = users[self.since_refresh[users] >= self.settings.refresh_every]
             if len(due):
                 self._refresh(due)
@@ -487,21 +600,84 @@ class ActiveHareSession:
             pair, has = self._pick_pair(users)
             self.skipped[users[~has]] += 1
             self.new_options[users[has]] += 1
-            self.step += 1  # a slot: skipped users are not charged for it
             if not bool(has.any()):
                 continue
             users, pair = users[has], pair[has]
             # "current" is the more likely of the two options
-            w = self.loglik[users]
+            w = self._log_posterior(users)
             rows = torch.arange(len(users))
             swap = w[rows, pair[:, 1]] > w[rows, pair[:, 0]]
             pair = torch.where(swap.unsqueeze(-1), pair.flip(-1), pair)
-            self._pair = pair
             theta = self.theta[users]
             self._pending = Question("compare", users, self.round, self.step,
                                      theta[rows, pair[:, 0]], theta[rows, pair[:, 1]])
             return self._pending
         return None
+
+    def _distinct(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        """(...) bool: options a and b (..., d) are told apart (and look different once shown)."""
+        apart = (a - b).norm(dim=-1) > self.settings.min_separation
+        if self.shown is not None:
+            apart &= (self.shown(a) != self.shown(b)).any(-1)
+        return apart
+
+    def _known_answer(self, users: torch.Tensor, champion: torch.Tensor, estimate: torch.Tensor):
+        """((M,) asked before, (M,) preferred the estimate then): the pair (champion, estimate)
+        in the user's history, in either order, so it is never put twice."""
+        t = int(self.compares[users].max()) if len(users) else 0
+        m = len(users)
+        if t == 0:
+            return torch.zeros(m, dtype=torch.bool), torch.zeros(m, dtype=torch.bool)
+        a, b = self.hist_a[users, :t], self.hist_b[users, :t]
+        said, used = self.hist_ans[users, :t], self.hist_used[users, :t]
+        # the very same options (a near pair can differ in what a person weighs: a feature
+        # changed or not), so a known answer is the person's own
+        same = lambda p, q: (p.unsqueeze(1) - q).abs().amax(-1) < 1e-9  # noqa: E731
+        forward = same(champion, a) & same(estimate, b) & used  # answer True: the estimate
+        backward = same(estimate, a) & same(champion, b) & used  # answer True: the champion
+        known = (forward | backward).any(-1)
+        return known, ((forward & said) | (backward & ~said)).any(-1)
+
+    def _champion_question_for(self, users: torch.Tensor) -> Question | None:
+        """The posterior's choice against the best option chosen so far, for the users where
+        they differ and the pair is new; a known answer updates the champion for free."""
+        estimate, champion = self._estimate(users), self.champion[users]
+        differ = self._distinct(estimate, champion)
+        known, prefers = self._known_answer(users, champion, estimate)
+        won = differ & known & prefers
+        self.champion[users[won]] = estimate[won]
+        ask = differ & ~known
+        self._slot_users = users[~ask]  # asked something else in this slot instead
+        if not bool(ask.any()):
+            return None
+        self.new_options[users[ask]] += 1
+        self._champion_question = True
+        self._pending = Question("compare", users[ask], self.round, self.step,
+                                 champion[ask], estimate[ask])
+        return self._pending
+
+    def _settle_champion(self, users: torch.Tensor, prefers: torch.Tensor,
+                         champion: torch.Tensor, estimate: torch.Tensor) -> None:
+        """The champion after "champion or estimate?": the person's pick, except where they
+        kept the champion, their answers so far are unlikely from a careful person (no
+        hypothesis explains all but two of them, and the smallest lapse has under half the
+        posterior) and the posterior, this answer included,
+        still puts the estimate ahead with probability above ``overrule``: a careless answer
+        does not throw a well-supported estimate away, and a careful person's pick stands."""
+        s = self.settings
+        logpost = self._log_posterior_by_lapse(users)  # (M, P + H, L)
+        by_lapse = torch.softmax(torch.logsumexp(logpost, dim=1), dim=-1)  # (M, L)
+        # careful: some hypothesis explains all but at most two answers, or the smallest lapse
+        # keeps half the posterior
+        alive = torch.cat([self.alive[users], torch.ones(len(users), self.costs.count,
+                                                         dtype=torch.bool)], dim=1)
+        fewest = torch.where(alive, self.misses[users], torch.iinfo(torch.long).max).amin(-1)
+        careful = (fewest <= 2) | (by_lapse[:, 0] >= 0.5)
+        w = torch.softmax(torch.logsumexp(logpost, dim=-1), dim=-1)  # (M, P + H)
+        costs = self._option_costs(users, torch.stack([champion, estimate], dim=1))
+        ahead = ((costs[:, 1] < costs[:, 0]).to(w.dtype) * w).sum(-1)
+        take = prefers | (~careful & (ahead > s.overrule))
+        self.champion[users] = torch.where(take.unsqueeze(-1), estimate, champion)
 
     def answer(self, answers: torch.Tensor | bool) -> None:
         """Record the answers to the pending question (True = challenger / satisfied)."""
@@ -517,24 +693,35 @@ class ActiveHareSession:
             self.hist_used[users, t] = True
             self.compares[users] += 1
             self.since_refresh[users] += 1
-            ll = _log_likelihood(answers.unsqueeze(-1), question.current.unsqueeze(1),
-                                 question.challenger.unsqueeze(1), self.theta[users],
-                                 self.settings.beta, self.settings.lapse)[..., 0]
-            self.loglik[users] += ll
+            s = self.settings
+            gap = _ideal_gap(answers.unsqueeze(-1), question.current.unsqueeze(1),
+                             question.challenger.unsqueeze(1), self.theta[users])[..., 0]
+            self.loglik[users] += s.lapses.log_likelihood(gap, s.beta)
+            self.misses[users, :s.particles] += gap < 0
+            cost_a = self.costs.costs(users, question.current.unsqueeze(1))[:, 0]
+            cost_b = self.costs.costs(users, question.challenger.unsqueeze(1))[:, 0]
+            sign = torch.where(answers, 1.0, -1.0).to(cost_a.dtype).unsqueeze(-1)
+            cost_gap = sign * (cost_a - cost_b)
+            self.cost_ll[users] += s.lapses.log_likelihood(cost_gap, s.beta)
+            self.misses[users, s.particles:] += cost_gap < 0
+            if self._champion_question:
+                self._settle_champion(users, answers, question.current, question.challenger)
         else:
-            self.step += 1
+            # what a person accepted is theirs (the champion, or a round's estimate)
+            self.champion[users[answers]] = question.current[answers]
             self.accepted[users] |= answers
             self.active[users[answers]] = False
             if self.round >= self.settings.rounds:
                 self.active[users] = False
+            self.step += 1
         self._pending = None
-        self._pair = None
+        self._champion_question = False
 
     def result(self) -> SessionResult:
-        """Per user: the estimate last shown (NaN where the base generator failed); skipped
-        comparisons (no distinguishable pair) in ``skipped``. ``invalid_candidates`` is 0: every
-        option shown is a valid particle (see SessionResult)."""
-        recourse = torch.where(self.failed.unsqueeze(-1), torch.nan, self.estimate)
+        """Per user: the best option they chose (NaN where the base generator failed); skipped
+        comparisons (no distinguishable or new pair) in ``skipped``. ``invalid_candidates`` is
+        0: every option shown is a valid particle or the base recourse (see SessionResult)."""
+        recourse = torch.where(self.failed.unsqueeze(-1), torch.nan, self.champion)
         return SessionResult(recourse, self.queries.clone(), self.accepted.clone(),
                              torch.zeros_like(self.queries), self.rounds_run.clone(),
                              self.skipped.clone())

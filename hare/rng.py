@@ -30,6 +30,7 @@ STREAMS: dict[str, tuple[int, int]] = {
     "noise": (9_000_000, 10_000_000),  # noisy answers: 1000·iteration + query number
     "preference_weights": (11_000_000, 11_000_001),  # weighted-cost users' feature weights
     "active": (13_000_000, 13_060_000),  # active_hare: 10,000 streams for each of 6 purposes
+    "active_kinds": (13_060_000, 13_070_000),  # active_hare's cost hypotheses
     "user_kinds": (15_000_000, 15_001_000),  # simulated people's parameters (hare.user_models)
 }
 

@@ -1,6 +1,8 @@
 """Active HARE against HARE and Multi-HARE, computed from a store's cells:
-per (dataset, model, generator) at B 30, with fewer questions (B 10, 20), with noisy and
-weighted-cost users, and at the nearer ground-truth scales. Every number is a mean over the
+per (dataset, model, generator) at B 30, with fewer questions (B 10), against Multi-HARE under
+the paper's counting and under people's (no charge for a comparison between identical options),
+with noisy users whose parameters differ from the method's own, and for every kind of
+simulated person (hare.user_models) by that person's own cost. Every number is a mean over the
 cells the store holds; a comparison the store cannot make is left out.
 """
 
@@ -12,11 +14,13 @@ from dataclasses import dataclass
 import pandas as pd
 
 from hare.bench.cells import preset_rows
+from hare.bench.names import VALUE_NAMES
 from hare.bench.summary import markdown_block
+from hare.user_models import KINDS
 
 CELL = ["dataset", "model", "generator"]
 # The setting of Table 1 (far scale, noiseless users who hold a hidden recourse).
-PLAIN = dict(scale="far", noise="none", user_model="ground_truth")
+PLAIN = dict(scale="far", noise="none", user_model="ground_truth", counting="paper")
 
 
 @dataclass(frozen=True)
@@ -32,9 +36,12 @@ class Arm:
 # The settings the preset runs active HARE in, as a person would name them.
 SETTINGS = {
     "Table 1's setting (far, noiseless)": {},
+    "30 % flipped answers": {"noise": "bernoulli", "noise_param": 0.3},
+    "logistic users (β 5)": {"noise": "logistic", "noise_param": 5.0},
     "10 % flipped answers": {"noise": "bernoulli", "noise_param": 0.1},
     "logistic users (β 10)": {"noise": "logistic", "noise_param": 10.0},
-    "weighted-cost users": {"user_model": "weighted_cost"},
+    **{f"{VALUE_NAMES['user_model'].get(kind, kind)} users": {"user_model": kind}
+       for kind in KINDS if kind != "ground_truth"},
     "near ground truth": {"scale": "near"},
     "intermediate ground truth": {"scale": "intermediate"},
 }
@@ -48,6 +55,10 @@ def in_setting(rows: pd.DataFrame, setting: dict) -> pd.DataFrame:
 
 
 MULTI = Arm("Multi-HARE B 30", "multi_hare", 30, {})
+# people's counting: a comparison between identical options is not charged (as the live page)
+MULTI_PEOPLE = Arm("Multi-HARE B 30, people counting", "multi_hare", 30, {"counting": "people"})
+MULTI_PEOPLE_10 = Arm("Multi-HARE B 10, people counting", "multi_hare", 10,
+                      {"counting": "people"})
 HARE = Arm("HARE B 30", "hare", 30, {})
 ACTIVE = Arm("active HARE B 30", "active_hare", 30, {})
 
@@ -129,7 +140,25 @@ def comparisons(rows: pd.DataFrame) -> list[tuple[str, Ratio]]:
          {"user_model": "weighted_cost"}),
         ("Near ground truth", ACTIVE, MULTI, "gtp", {"scale": "near"}),
         ("Intermediate ground truth", ACTIVE, MULTI, "gtp", {"scale": "intermediate"}),
+        ("Table 1 cells, B 30: active HARE vs Multi-HARE under people counting", ACTIVE,
+         MULTI_PEOPLE, "gtp", {}),
+        ("Table 1 cells, B 10: active HARE vs Multi-HARE under people counting", active10,
+         MULTI_PEOPLE_10, "gtp", {}),
     ]
+    # noisy answers with parameters other than the method's own, and every kind of person by
+    # their own cost, against Multi-HARE under people counting
+    for noise, param, words in (("bernoulli", 0.3, "30 % flipped answers"),
+                                ("logistic", 5.0, "logistic users (β 5)")):
+        for kind in ("ground_truth", "weighted_cost", "fewest_changes"):
+            asks.append((f"{words}, {VALUE_NAMES['user_model'].get(kind, kind)} users, B 30, "
+                         "own cost", ACTIVE, MULTI_PEOPLE, "user_cost",
+                         {"noise": noise, "noise_param": param, "user_model": kind}))
+    for kind in KINDS:
+        name = VALUE_NAMES["user_model"].get(kind, kind)
+        for ours, reference, budget in ((ACTIVE, MULTI_PEOPLE, 30),
+                                        (active10, MULTI_PEOPLE_10, 10)):
+            asks.append((f"{name} users, B {budget}, own cost, vs Multi-HARE (people counting)",
+                         ours, reference, "user_cost", {"user_model": kind}))
     found = []
     for text, ours, reference, metric, setting in asks:
         r = ratio(rows, ours, reference, metric, setting)
@@ -147,8 +176,11 @@ def section(frame: pd.DataFrame) -> list[str]:
              "Active HARE (`hare/active.py`) keeps a particle posterior over each user's "
              "preferred recourse and asks the comparison with the largest expected information "
              "gain (active ranking, Jamieson & Nowak 2011; Bayesian ideal-point search, Canal et "
-             "al. 2019; PEAR's elicitation, De Toni et al. 2024). Means over the cells the store "
-             "holds; ratio = active's mean ÷ the reference's mean over the same cells.", ""]
+             "al. 2019; PEAR's elicitation, De Toni et al. 2024). Its posterior ranges over kinds "
+             "of person (an ideal point, a weighted cost, fewest changes) and their lapse rate, "
+             "and each round ends with its choice against the best option the person chose. "
+             "Means over the cells the store holds; ratio = active's mean ÷ the reference's "
+             "mean over the same cells; 'own cost' is each simulated person's own measure.", ""]
     lines += [f"- {text}: {r}" for text, r in comparisons(rows)] + [""]
     table = per_cell(rows)
     if len(table):

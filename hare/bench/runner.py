@@ -136,7 +136,8 @@ def _session_result(cfg: RunConfig, context: RunContext, model, x, r0, space, ke
         return context.active_rounds[(family, rounds)]
     first_key = (cfg.stage_key("base"), settings.first_particles_key())
     session = ActiveHareSession(model, x, r0, space, settings, keys,
-                                first=context.first_particles.get(first_key))
+                                first=context.first_particles.get(first_key),
+                                cost_prior=search_weights(load_dataset(cfg.dataset), {}))
     context.first_particles.setdefault(first_key, session.first)
     while (question := session.next_question()) is not None:
         session.answer(oracle.answer(question))

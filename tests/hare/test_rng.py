@@ -40,6 +40,7 @@ def test_every_purpose_keeps_the_streams_stored_results_were_drawn_with():
         "redraw": (1_000_000, 1_010_000), "ground_truth": (7_000_000, 7_000_001),
         "ground_truth_gs": (7_001_000, 7_002_000), "noise": (9_000_000, 10_000_000),
         "preference_weights": (11_000_000, 11_000_001), "active": (13_000_000, 13_060_000),
+        "active_kinds": (13_060_000, 13_070_000),
         "user_kinds": (15_000_000, 15_001_000)}
 
 

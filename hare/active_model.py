@@ -1,0 +1,106 @@
+"""Active HARE's preference model beside the ideal point: kinds of people with a cost.
+
+Active HARE's posterior ranges over the kind of person as well as their parameters (hare.active
+keeps the ideal-point particles). This module holds the other kinds, per user:
+
+- ``W`` weighted-cost hypotheses: per-feature weights w (a weighted L1 change from the
+  factual), half drawn log-normal around the people cost model (``cost_prior``, where the
+  dataset has one) and half around equal weights;
+- one fewest-changes hypothesis: the number of changed features first, then the L2 change.
+
+Their costs are put on the ideal point's scale: a hypothesis's cost of r is its cost relative
+to the base recourse's, times the base recourse's L2 change, so that "as costly as the base"
+means the same to every kind and one β serves them all. An answer's likelihood under each
+hypothesis keeps a lapse (the answer was random) that is marginalised per person over a few
+values (``LapseMixture``), not fixed: a careful person's answers weigh more than a careless one's.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+
+from hare.rng import keyed_normal, keyed_uniform
+from hare.user_models import CHANGE_TOL
+
+WEIGHT_SIGMA = 1.0  # spread of the prior log weights around their centre
+
+
+@dataclass(frozen=True)
+class LapseMixture:
+    """Lapse values with their prior: P(answer | Δ, ℓ) = ℓ + (1 − 2ℓ)·σ(β·Δ)."""
+
+    values: tuple[float, ...] = (0.02, 0.1, 0.25)
+    prior: tuple[float, ...] = (0.3, 0.4, 0.3)
+
+    def log_likelihood(self, gap: torch.Tensor, beta: float) -> torch.Tensor:
+        """(..., L) log P(the answer given) for ``gap`` (...) = β-free cost of the rejected
+        option minus the chosen one's (positive: the answer agrees with the hypothesis)."""
+        lapse = torch.tensor(self.values, dtype=gap.dtype)
+        return torch.log(lapse + (1 - 2 * lapse) * torch.sigmoid(beta * gap.unsqueeze(-1)))
+
+    def marginal(self, loglik: torch.Tensor) -> torch.Tensor:
+        """(...) log Σ_ℓ π(ℓ)·P(answers | ℓ) from per-lapse log-likelihoods (..., L)."""
+        log_prior = torch.log(torch.tensor(self.prior, dtype=loglik.dtype))
+        return torch.logsumexp(loglik + log_prior, dim=-1)
+
+
+@dataclass
+class CostHypotheses:
+    """Per user, the weighted-cost and fewest-changes hypotheses of the posterior."""
+
+    x: torch.Tensor  # (N, d) factuals
+    weights: torch.Tensor  # (N, W, d) per-feature weights of the weighted-cost hypotheses
+    base_cost: torch.Tensor  # (N, W + 1) each hypothesis's raw cost of the base recourse
+    scale: torch.Tensor  # (N, 1) the base recourse's L2 change
+
+    @classmethod
+    def draw(cls, x: torch.Tensor, r0: torch.Tensor, mutable: torch.Tensor, count: int,
+             keys: torch.Tensor, stream: int, cost_prior: torch.Tensor | None) -> "CostHypotheses":
+        d = x.shape[-1]
+        z = keyed_normal(keys, stream, (count, d)).to(x.dtype)
+        centre = torch.ones(count, d, dtype=x.dtype)
+        if cost_prior is not None:  # half around the people cost model, half around equal
+            centre[: count // 2] = cost_prior.to(x.dtype)
+        weights = torch.where(mutable, centre * torch.exp(WEIGHT_SIGMA * z), 0.0)
+        # a few hypotheses that a single feature is all that matters to the person
+        one = keyed_uniform(keys, stream + 1, (count,)) < 0.15
+        pick = (keyed_uniform(keys, stream + 2, (count, d)) * mutable).argmax(-1)
+        spike = torch.nn.functional.one_hot(pick, d).to(x.dtype) * 50.0 + 0.1
+        weights = torch.where(one.unsqueeze(-1), torch.where(mutable, spike, 0.0), weights)
+        empty = cls(x, weights, torch.ones(x.shape[0], count + 1, dtype=x.dtype),
+                    (r0 - x).norm(dim=-1, keepdim=True).clamp_min(1e-6))
+        base = empty.raw(torch.arange(x.shape[0]), r0.unsqueeze(1))[:, 0]
+        empty.base_cost = base.clamp_min(1e-9)
+        return empty
+
+    @property
+    def count(self) -> int:
+        return self.weights.shape[1] + 1
+
+    def raw(self, users: torch.Tensor, options: torch.Tensor) -> torch.Tensor:
+        """(M, K, W + 1) each hypothesis's own cost of options (M, K, d)."""
+        moved = (options - self.x[users].unsqueeze(1)).abs()
+        weighted = moved @ self.weights[users].transpose(1, 2)  # (M, K, W)
+        changed = (moved > CHANGE_TOL).sum(-1).to(moved.dtype)
+        norm = moved.norm(dim=-1)
+        return torch.cat([weighted, (changed + norm / (1 + norm)).unsqueeze(-1)], dim=-1)
+
+    def costs(self, users: torch.Tensor, options: torch.Tensor) -> torch.Tensor:
+        """(M, K, W + 1) the costs on the ideal point's scale (see module docstring)."""
+        return self.raw(users, options) / self.base_cost[users].unsqueeze(1) \
+            * self.scale[users].unsqueeze(1)
+
+    def expected(self, users: torch.Tensor, options: torch.Tensor,
+                 w: torch.Tensor) -> torch.Tensor:
+        """(M, K) Σ_h w_h·costs_h(options) for weights w (M, W + 1) without the (M, K, W + 1)
+        costs: the weighted costs are linear in the change, so their mixture is one weighted
+        cost with the mixed weights."""
+        scale = self.scale[users]  # (M, 1)
+        share = w / self.base_cost[users] * scale  # (M, W + 1)
+        mixed = (share[:, :-1].unsqueeze(-1) * self.weights[users]).sum(1)  # (M, d)
+        moved = (options - self.x[users].unsqueeze(1)).abs()
+        changed = (moved > CHANGE_TOL).sum(-1).to(moved.dtype)
+        norm = moved.norm(dim=-1)
+        return (moved @ mixed.unsqueeze(-1))[..., 0] + share[:, -1:] * (changed + norm / (1 + norm))

@@ -1,0 +1,92 @@
+"""Active HARE with every kind of simulated person (hare.user_models): at most B questions,
+never a repeated pair, and never costlier than the base recourse or what the person picked."""
+
+import pytest
+import torch
+from torch import nn
+
+from hare.actions import ActionSpace
+from hare.active import ActiveHareSession, ActiveSettings
+from hare.models import Classifier
+from hare.rng import user_keys
+from hare.session import run_to_end
+from hare.user_models import KINDS, Population, draw_parameters
+from hare.users import SimulatedUser
+
+
+class Plane(Classifier):
+    """g(x) = σ(20·(x₁ + x₂ + x₃ + x₄ − 1.4)): positive beyond a plane."""
+
+    kind = "lr"
+
+    def __init__(self):
+        super().__init__()
+        self.net = nn.Linear(4, 1).double()
+        with torch.no_grad():
+            self.net.weight.fill_(20.0)
+            self.net.bias.fill_(-28.0)
+
+
+class Recorder:
+    """Wraps an oracle and keeps every question and answer."""
+
+    def __init__(self, oracle):
+        self.oracle, self.log = oracle, []
+
+    def answer(self, question):
+        said = self.oracle.answer(question)
+        self.log.append((question, said))
+        return said
+
+
+def _toy(n=24):
+    model, d = Plane(), 4
+    space = ActionSpace(mutable=torch.ones(d, dtype=torch.bool),
+                        binary=torch.zeros(d, dtype=torch.bool),
+                        lower=torch.zeros(d, dtype=torch.float64),
+                        upper=torch.ones(d, dtype=torch.float64),
+                        direction=torch.zeros(d, dtype=torch.int8))
+    keys = user_keys(3, torch.arange(n))
+    x = 0.3 * torch.rand(n, d, generator=torch.Generator().manual_seed(0), dtype=torch.float64)
+    # a base recourse off the boundary (0.45 per feature: the sum 1.8 is past 1.4), an ideal
+    # point on it in a per-user direction
+    r0 = torch.full((n, d), 0.45, dtype=torch.float64)
+    u = torch.rand(n, d, generator=torch.Generator().manual_seed(1), dtype=torch.float64) + 0.1
+    ideal = x + u * ((1.45 - x.sum(-1, keepdim=True)) / u.sum(-1, keepdim=True))
+    return model, space, x, r0, ideal.clamp(0, 1), keys
+
+
+@pytest.mark.parametrize("kind", list(KINDS))
+@pytest.mark.parametrize("budget,rounds", [(10, 1), (12, 2)])
+def test_never_costlier_than_the_base_or_a_champion_it_picked(kind, budget, rounds):
+    model, space, x, r0, ideal, keys = _toy()
+    params = draw_parameters(kind, Population(model, x, space, ideal, keys,
+                                              torch.ones(x.shape[-1], dtype=x.dtype)))
+    user = Recorder(SimulatedUser(ideal, keys, factual=x, kind=kind, params=params))
+    settings = ActiveSettings(budget=budget, rounds=rounds, particles=64, candidates=12)
+    result = run_to_end(ActiveHareSession(model, x, r0, space, settings, keys), user)
+    everyone = torch.arange(len(x))
+    cost = user.oracle.score(result.recourse, everyone)
+    assert bool((cost <= user.oracle.score(r0, everyone) + 1e-12).all())
+    # at most B questions, and never the same pair twice to one person
+    assert bool((result.queries <= budget).all())
+    asked = [set() for _ in range(len(x))]
+    for question, said in user.log:
+        if question.kind != "compare":
+            continue
+        for row, person in enumerate(question.users.tolist()):
+            pair = frozenset((tuple(question.current[row].tolist()),
+                              tuple(question.challenger[row].tolist())))
+            assert pair not in asked[person]
+            asked[person].add(pair)
+    # what is returned is the base or an option the person picked in a comparison
+    picked = [[r0[i]] for i in range(len(x))]
+    for question, said in user.log:
+        if question.kind == "compare":
+            chosen = torch.where(said.unsqueeze(-1), question.challenger, question.current)
+            for row, person in enumerate(question.users.tolist()):
+                picked[person].append(chosen[row])
+    for person in range(len(x)):
+        gap = (torch.stack(picked[person]) - result.recourse[person]).norm(dim=-1).min()
+        assert float(gap) < 1e-9
+    assert bool((model(result.recourse) >= 0.5).all())
