@@ -12,7 +12,7 @@ The interface for scoring recorded answers (and fitting a kind to them):
   are (N, T, d) options in the encoded space. With ``noise="none"`` a choice is certain (log 1
   or −inf); to fit, use "logistic" (β) or "bernoulli" (flip probability).
 - :func:`fittable_parameters` ``(kind)`` → the kind's :class:`Parameter` list (name, shape,
-  bounds); the noise parameter's range is ``hare.users.NOISE[noise]``.
+  bounds); the noise parameter's range is ``hare.noise.NOISE[noise]``.
 - ``KINDS[kind].cost(r, x, params)`` → (N, ...) the cost itself.
 
 Ties go to b, as the simulated users give a tie to the challenger (hare.users). The simulator
@@ -30,6 +30,7 @@ from hare import rng
 from hare.actions import ActionSpace
 from hare.candidates import boundary_point_search
 from hare.errors import ConfigError
+from hare.noise import NOISE
 from hare.generators.growing_spheres import growing_spheres_search
 from hare.models import Classifier
 from hare.rng import keyed_normal, keyed_uniform
@@ -142,7 +143,6 @@ def choice_log_prob(kind: str, x: torch.Tensor, a: torch.Tensor, b: torch.Tensor
     options a, b (N, T, d). ``noise``: "none" (the cheaper, ties to b), "bernoulli" (the
     cheaper, flipped with probability noise_param) or "logistic" (P = σ(β·(c(b) − c(a))),
     β = noise_param). ``noise_param`` may be a tensor (N,) per person."""
-    from hare.users import NOISE  # the noise models' one declaration
     if noise not in NOISE:
         raise ConfigError(f"unknown noise model {noise!r} (valid: {', '.join(NOISE)})")
     cost = _kind(kind).cost

@@ -15,46 +15,15 @@ import torch
 from hare.actions import ActionSpace
 from hare.candidates import boundary_point_search
 from hare.errors import ConfigError
+from hare.noise import NOISE, NOISE_MODELS
 from hare.generators.growing_spheres import growing_spheres_search
 from hare.models import Classifier
 from hare import rng
 from hare.questions import Question
 from hare.rng import keyed_normal, keyed_uniform
+from hare.user_models import KINDS
 
 SCALES = {"near": 0.2, "intermediate": 0.8, "far": 1.5}
-
-
-@dataclass(frozen=True)
-class NoiseModel:
-    """How a simulated user errs, and the one range its parameter may take (checked by the
-    run schema at the edge and by :class:`SimulatedUser` alike)."""
-
-    parameter: str  # what noise_param means, for people ("" when it takes none)
-    minimum: float = 0.0
-    maximum: float = 0.0
-    above_minimum: bool = False  # the minimum itself is excluded (β > 0)
-
-    def check(self, name: str, value: float) -> None:
-        if not self.parameter:
-            return  # unused: normalised away
-        low_ok = value > self.minimum if self.above_minimum else value >= self.minimum
-        if not (low_ok and value <= self.maximum):
-            raise ConfigError(f"noise_param for {name} is {self.describe()} (got {value:g})")
-
-    def describe(self) -> str:
-        if self.above_minimum:
-            return f"{self.parameter} > {self.minimum:g}"
-        return f"{self.parameter} from {self.minimum:g} to {self.maximum:g}"
-
-
-# A flip probability above 0.5 would make answers more wrong than right: the user would be an
-# adversary, not a noisy person.
-NOISE: dict[str, NoiseModel] = {
-    "none": NoiseModel(""),
-    "bernoulli": NoiseModel("a flip probability", 0.0, 0.5),
-    "logistic": NoiseModel("β", 0.0, 1e6, above_minimum=True),
-}
-NOISE_MODELS = tuple(NOISE)
 
 
 @dataclass(frozen=True)
@@ -142,7 +111,6 @@ class SimulatedUser:
         """Lower is better: distance to r_gt, weighted L1 cost for preference-weight users, or
         the cost of the user's kind."""
         if self.kind is not None:
-            from hare.user_models import KINDS
             params = {name: value[users] for name, value in (self.params or {}).items()}
             return KINDS[self.kind].cost(r, self.factual[users], params)
         if self.weights is not None:

@@ -28,7 +28,8 @@ from hare.protocol import DEFAULT as DEFAULT_PROTOCOL, get_protocol, protocol_na
 from hare.session import BPS_MODES, COUNTING, HareSettings
 from hare.schema import Axis, Schema, setting
 from hare.user_models import KINDS, USER_KINDS
-from hare.users import NOISE, NOISE_MODELS, SCALES
+from hare.noise import NOISE, NOISE_MODELS
+from hare.users import SCALES
 from hare.fitted_users import registered
 
 VARIANTS = ("base", "hare", "multi_hare", "active_hare")
