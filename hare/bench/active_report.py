@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import pandas as pd
 
+from hare import ENGINE_REVISION
+
 from hare.bench.cells import preset_rows
 from hare.bench.names import VALUE_NAMES
 from hare.bench.summary import markdown_block
@@ -167,8 +169,9 @@ def comparisons(rows: pd.DataFrame) -> list[tuple[str, Ratio]]:
     return found
 
 
-def section(frame: pd.DataFrame) -> list[str]:
-    """The report's markdown section (empty when the store has no active HARE runs)."""
+def section(frame: pd.DataFrame, runs: pd.DataFrame | None = None) -> list[str]:
+    """The report's markdown section (empty when the store has no active HARE runs); ``runs``
+    (the store's run rows) says which engine revision computed them."""
     rows = preset_rows(frame, "active", with_paper_only=False)
     if rows.empty or not (rows["variant"] == "active_hare").any():
         return []
@@ -181,6 +184,7 @@ def section(frame: pd.DataFrame) -> list[str]:
              "and each round ends with its choice against the best option the person chose. "
              "Means over the cells the store holds; ratio = active's mean ÷ the reference's "
              "mean over the same cells; 'own cost' is each simulated person's own measure.", ""]
+    lines += _revision_note(runs) if runs is not None else []
     lines += [f"- {text}: {r}" for text, r in comparisons(rows)] + [""]
     table = per_cell(rows)
     if len(table):
@@ -189,3 +193,18 @@ def section(frame: pd.DataFrame) -> list[str]:
                 for key, row in zip(table.index, table.itertuples(index=False))]
         lines += markdown_block(headers, body)
     return lines
+
+
+def _revision_note(runs: pd.DataFrame) -> list[str]:
+    """Say so when the stored active HARE runs were computed by an engine revision other than
+    the one whose method the section describes: their numbers are that revision's."""
+    if "engine_revision" not in runs.columns:
+        return []
+    stored = sorted(set(runs.loc[runs["variant"] == "active_hare", "engine_revision"].dropna()))
+    older = [revision for revision in stored if revision != ENGINE_REVISION]
+    if not older:
+        return []
+    return [f"The store's active HARE runs were computed by engine revision "
+            f"{', '.join(older)}, before the method described above (revision "
+            f"{ENGINE_REVISION}); their numbers are that revision's. `hare sweep active` with "
+            f"another `--db` computes the current method's.", ""]

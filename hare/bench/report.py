@@ -208,7 +208,8 @@ def render(store: ResultStore, source: str | None = None, cells: bool = True) ->
     if found is not None:
         lines += ["## Verdict", "", *found.markdown()]
     lines += _summary(frame)
-    lines += protocol_section(frame, store.runs())
+    stored_runs = store.runs()
+    lines += protocol_section(frame, stored_runs)
     lines += _fewer_users(frame)
     sections = []
     for preset in PRESETS:
@@ -216,7 +217,7 @@ def render(store: ResultStore, source: str | None = None, cells: bool = True) ->
         if ours(rows).empty:
             continue
         if preset == "active":  # its own comparison: active HARE against the paper's HARE
-            sections += active_section(frame)
+            sections += active_section(frame, stored_runs)
         elif not cells:
             continue
         elif preset in PAPER_TABLES:

@@ -3,6 +3,7 @@ have, counts of cells where active HARE is lower, and no claim the runs do not s
 
 from __future__ import annotations
 
+import pandas as pd
 import pytest
 
 from hare.bench.active_report import comparisons, per_cell, ratio, section, ACTIVE, MULTI
@@ -42,3 +43,13 @@ def test_only_supported_comparisons_are_made():
     table = per_cell(frame)
     assert list(table.index) == [("adult", "ann", "gs")]  # wachter has no active run
     assert section(_frame({})) == []  # no active HARE at all: nothing said
+
+
+def test_the_report_names_an_older_engine_revision_of_the_stored_active_runs():
+    from hare import ENGINE_REVISION
+    from hare.bench.active_report import _revision_note
+    older = pd.DataFrame({"variant": ["active_hare", "hare"], "engine_revision": ["2000.1.1", "1999.1.1"]})
+    note = " ".join(_revision_note(older))
+    assert "2000.1.1" in note and ENGINE_REVISION in note and "1999.1.1" not in note
+    current = pd.DataFrame({"variant": ["active_hare"], "engine_revision": [ENGINE_REVISION]})
+    assert _revision_note(current) == []
