@@ -14,7 +14,6 @@ import pytest
 
 from hare.bench.config import RunConfig
 from hare.cli import main
-from hare.data import load_dataset
 from hare.live.answers import SCHEMA_VERSION, AnswerStore, change_in_units
 from hare.live.answers_export import build, read, write
 from hare.live.answers_simulate import assign, parse_mixture
