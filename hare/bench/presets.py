@@ -63,9 +63,9 @@ PRESETS["prefs"] = dict(dataset=ALL_DATASETS, model=["ann"], generator=ABLATION_
 # one seed (the seeds' spread is reported by the Table 1 part).
 _ACTIVE_CELLS = dict(dataset=ALL_DATASETS, model=["ann", "lr"], generator=ALL_GENERATORS)
 _KIND_CELLS = dict(dataset=ALL_DATASETS, model=["ann", "lr"], generator=["gs", "wachter"],
-                   user_model=list(USER_MODELS), seed=[0])
+                   user_model=list(USER_MODELS), first_seeds=1)
 _NOISY = dict(dataset=ALL_DATASETS, model=["ann"], generator=["gs", "wachter"],
-              user_model=["ground_truth", "weighted_cost", "fewest_changes"], seed=[0])
+              user_model=["ground_truth", "weighted_cost", "fewest_changes"], first_seeds=1)
 _PEOPLE_MULTI = [dict(variant=["multi_hare"], budget=[30], iterations=[5], counting=["people"]),
                  dict(variant=["multi_hare"], budget=[10], iterations=[2], counting=["people"])]
 _ACTIVE_ARMS = [dict(variant=["active_hare"], budget=[30], iterations=[3]),
@@ -93,8 +93,9 @@ def preset_grid(name: str, seeds: list[int] | None = None, users: int | None = N
     parts = PRESETS[name] if isinstance(PRESETS[name], list) else [PRESETS[name]]
     grid, seen = [], set()
     for part in parts:
-        # a part may run fewer seeds than the preset (its own ``seed``) unless seeds are given
-        default_seeds = part.get("seed", list(chosen.seeds))
+        # a part may run only the protocol's first ``first_seeds`` seeds unless seeds are given
+        part = dict(part)
+        default_seeds = list(chosen.seeds)[:part.pop("first_seeds", None)]
         options = dict(part, seed=seeds if seeds is not None else default_seeds,
                        users=[users if users is not None else chosen.users],
                        protocol=[protocol or DEFAULT_PROTOCOL])

@@ -117,7 +117,9 @@ def _declared(table: str) -> tuple[str, ...]:
     """The table's columns in their declared order (a migrated file may hold them in another)."""
     with duckdb.connect(":memory:") as con:
         con.execute(SESSIONS_SCHEMA if table == "human_sessions" else ANSWERS_SCHEMA)
-        return tuple(c[0] for c in con.execute(f"SELECT * FROM {table} LIMIT 0").description)
+        return tuple(row[0] for row in con.execute(
+            "SELECT column_name FROM information_schema.columns WHERE table_name = ? "
+            "ORDER BY ordinal_position", [table]).fetchall())
 
 
 def _insert(table: str, n: int) -> str:
@@ -283,15 +285,14 @@ class AnswerStore:
         if not session_ids or not self.path.is_file():
             return 0
         ids = list(session_ids)
-        marks = ", ".join(["?"] * len(ids))
         try:
             with _WRITER, duckdb.connect(str(self.path)) as con:
                 migrate(con)
-                found = con.execute(f"SELECT count(*) FROM human_sessions WHERE session_id IN "
-                                    f"({marks})", ids).fetchone()[0]
+                found = con.execute("SELECT count(*) FROM human_sessions "
+                                    "WHERE list_contains(?, session_id)", [ids]).fetchone()[0]
                 con.execute("BEGIN TRANSACTION")
-                con.execute(f"DELETE FROM human_answers WHERE session_id IN ({marks})", ids)
-                con.execute(f"DELETE FROM human_sessions WHERE session_id IN ({marks})", ids)
+                con.execute("DELETE FROM human_answers WHERE list_contains(?, session_id)", [ids])
+                con.execute("DELETE FROM human_sessions WHERE list_contains(?, session_id)", [ids])
                 con.execute("COMMIT")
         except duckdb.Error as exc:
             raise StoreError(f"cannot delete from the answers store {self.path}: "
@@ -351,9 +352,8 @@ def migrate(con: duckdb.DuckDBPyConnection) -> None:
     for table, added in (("human_sessions", ADDED_SESSION_COLUMNS),
                          ("human_answers", ADDED_ANSWER_COLUMNS)):
         for name, kind, fill in added:
-            con.execute(f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {name} {kind}")
-            if fill is not None:
-                con.execute(f"UPDATE {table} SET {name} = {fill} WHERE {name} IS NULL")
+            for statement in _added_column(table, name, kind, fill):
+                con.execute(statement)
     con.execute("INSERT OR REPLACE INTO answers_meta VALUES ('schema_version', ?)",
                 [str(SCHEMA_VERSION)])
 
@@ -365,3 +365,16 @@ def _current(con: duckdb.DuckDBPyConnection) -> bool:
     except duckdb.CatalogException:  # no answers_meta: a new file, or one from before versions
         return False
     return row is not None and int(row[0]) >= SCHEMA_VERSION
+
+
+
+def _added_column(table: str, name: str, kind: str, fill: str | None) -> list[str]:
+    """The statements that add one declared column (and fill it in older rows). Identifiers
+    and fills come from this module's declarations, never from a person's input."""
+    for word in (table, name):
+        if not word.isidentifier():
+            raise ValueError(f"not a column or table name: {word!r}")
+    statements = [f"ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {name} {kind}"]
+    if fill is not None:
+        statements.append(f"UPDATE {table} SET {name} = {fill} WHERE {name} IS NULL")
+    return statements

@@ -276,9 +276,7 @@ def write(export: Export, out: Path, fmt: str) -> list[Path]:
         if fmt == "csv":
             frame.to_csv(path, index=False)
         else:  # DuckDB writes Parquet itself: no pyarrow needed
-            with duckdb.connect() as con:
-                con.register("frame", frame)
-                con.execute(f"COPY frame TO '{path.as_posix()}' (FORMAT parquet)")
+            duckdb.from_df(frame).write_parquet(str(path))
         paths.append(path)
     sheet = out / "datasheet.md"
     sheet.write_text(datasheet(export), encoding="utf-8")
@@ -292,5 +290,5 @@ def read(folder: Path) -> Export:
         raise ConfigError(f"{folder} holds no answers.csv or answers.parquet: export first "
                           "(hare answers export --out DIR)")
     load = pd.read_csv if fmt == "csv" else (
-        lambda p: duckdb.sql(f"SELECT * FROM '{Path(p).as_posix()}'").df())
+        lambda p: duckdb.read_parquet(str(p)).df())
     return Export(*(load(folder / f"{n}.{fmt}") for n in ("answers", "sessions", "codebook")))

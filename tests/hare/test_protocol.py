@@ -135,9 +135,11 @@ def test_authors_rounds(compas, compas_ann, iterations, rounds, per_round):
 
 
 def _old_run_id(cfg: RunConfig) -> str:
-    """The run id as computed before the protocol field existed."""
+    """The run id as computed before the protocol field existed (the fields declared after it,
+    at their defaults, are not hashed either)."""
     values = asdict(cfg.normalised())
-    del values["protocol"]
+    for later in ("protocol", "counting", "fitted_users"):
+        del values[later]
     return hashlib.sha256(json.dumps(values, sort_keys=True).encode()).hexdigest()[:16]
 
 
