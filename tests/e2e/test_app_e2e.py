@@ -97,6 +97,19 @@ def question_number(page) -> str:
     return page.locator("[data-testid='stProgress']").inner_text()
 
 
+def answer_with_first(page, names) -> bool:
+    """Click the first of the answer buttons ``names`` that the question shows and wait for the
+    next question; False when it shows none of them."""
+    before = question_number(page)
+    for name in names:
+        button = page.get_by_role("button", name=name, exact=True)
+        if button.count():
+            button.click()
+            wait_answered(page, before)
+            return True
+    return False
+
+
 def options_text(page) -> list[str]:
     """The changes listed under Option A and Option B, as the person reads them."""
     out = []
@@ -162,13 +175,7 @@ def test_a_refused_person_gets_a_card_they_can_trust(page, app_url, dataset, met
             wait_idle(page)
             assert question_number(page) == before
             reloaded = True
-        for name in ANSWERS:
-            button = page.get_by_role("button", name=name, exact=True)
-            if button.count():
-                before = question_number(page)
-                button.click()
-                wait_answered(page, before)
-                break
+        answer_with_first(page, ANSWERS)
     page.get_by_role("heading", name="Your recourse").wait_for()
     wait_idle(page)
     if dataset in ("adult", "compas"):

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.e2e.test_app_e2e import question_number, shoot, wait_answered, wait_idle
+from tests.e2e.test_app_e2e import answer_with_first, shoot, wait_idle
 from tests.own_data_files import write_files, write_skops
 
 pytestmark = pytest.mark.e2e
@@ -48,13 +48,7 @@ def test_uploaded_data_spec_and_skops_model_reach_a_card(page, app_url, tmp_path
         page.wait_for_selector("[data-stale='true']", state="detached")
         if not page.locator("[data-testid='stProgress']").count():
             break
-        for name in ("I prefer B", "Yes, I can do this"):
-            button = page.get_by_role("button", name=name, exact=True)
-            if button.count():
-                before = question_number(page)
-                button.click()
-                wait_answered(page, before)
-                break
+        answer_with_first(page, ("I prefer B", "Yes, I can do this"))
     page.get_by_role("heading", name="Your recourse").wait_for()
     assert page.get_by_text("With these changes the model's decision would be").count()
     shoot(page, "live_recourse_own_data_card")

@@ -12,7 +12,7 @@ import pytest
 
 from hare.live.sessions import MAX_PER_VISITOR
 from tests.e2e.conftest import start_server, stop_server
-from tests.e2e.test_app_e2e import IDLE, question_number, unlock, wait_answered
+from tests.e2e.test_app_e2e import IDLE, answer_with_first, question_number, unlock
 
 pytestmark = pytest.mark.e2e
 
@@ -52,14 +52,9 @@ def _answer_one(page, n: int) -> bool:
     session is over."""
     if not page.locator(PROGRESS).count():
         return False
-    before = question_number(page)
-    for name in (("I prefer A", "I prefer B")[n % 2], "No, keep looking"):
-        button = page.get_by_role("button", name=name, exact=True)
-        if button.count():
-            button.click()
-            wait_answered(page, before)
-            return True
-    raise AssertionError(f"no answer button at {before}")
+    if answer_with_first(page, (("I prefer A", "I prefer B")[n % 2], "No, keep looking")):
+        return True
+    raise AssertionError(f"no answer button at {question_number(page)}")
 
 
 def _card(page) -> dict:
