@@ -225,11 +225,14 @@ def participant_id(token: str) -> str:
 
 
 def _busy(exc: duckdb.Error) -> bool:
-    """Another writer holds the file (another process) or the catalog (another connection)."""
+    """Another writer holds the file (another process) or the catalog (another connection), or
+    this process opened the file while another was still extending it (a short read of a block
+    that the other process had not finished writing; seen with three processes saving at once)."""
     text = str(exc)
     return (isinstance(exc, duckdb.TransactionException) and "conflict" in text.lower()) or (
         isinstance(exc, (duckdb.IOException, duckdb.ResourceInUseException))
-        and ("lock" in text.lower() or "already attached" in text))
+        and ("lock" in text.lower() or "already attached" in text
+             or "attempted to read" in text))
 
 
 class AnswerStore:
