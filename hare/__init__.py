@@ -12,5 +12,7 @@ __version__ = "0.1.0"
 # different engines apart.
 # 2026.12.1: COMPAS CCHVAE VAE stops early; .2: active HARE bisects valid particles only;
 # .3: active HARE's invalid_candidates is 0, its skipped comparisons no longer stored there;
-# .4: active HARE's posterior over kinds of person, its champion comparison, sparse rays
-ENGINE_REVISION = "2026.12.4"
+# .4: active HARE's posterior over kinds of person, its champion comparison, sparse rays;
+# .5: active HARE starts from the base recourse itself, keeps the person's every pick against
+# the champion (no overrule), asks pairs with the champion, and has limit hypotheses
+ENGINE_REVISION = "2026.12.5"

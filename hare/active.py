@@ -10,16 +10,18 @@ with a lapse rate, so a wrong answer lowers a particle's weight but never kills 
 also ranges over other kinds of person (a weighted cost, fewest changes: hare.active_model), and
 the lapse is marginalised per person over a few values. Each question is the pair of options with
 the largest expected information gain (Canal et al., ICML 2019, "Active embedding search via
-noisy paired comparisons", the pairsearch idea), and the estimate is the posterior's Bayes choice
-for the person's own cost (De Toni et al., TMLR 2024, PEAR, for asking recourse questions by
-expected utility).
+noisy paired comparisons", the pairsearch idea) among candidate particles and the champion (the
+best option the person has chosen), so a question can teach and improve what is returned at
+once; the estimate is the posterior's Bayes choice for the person's own cost (De Toni et al.,
+TMLR 2024, PEAR, for asking recourse questions by expected utility).
 
 The particles start as the base recourse r0, ActionableSampling around r0 and random rays from
 the factual, all through BoundaryPointSearch; after each answer the least likely half (outside a
 reservoir of prior particles kept for recovery from wrong answers) is replaced by jittered copies
 of likely ones, calibrated again and weighted by the whole answer history. Everything shown or
 returned is a particle (valid, g ≥ τ, 0.5 by default, actionable and on the boundary) or the base
-recourse itself.
+recourse itself. The champion starts as the base recourse itself and changes only to an option
+the person picked over it, so a consistent person never ends with more than the base costs them.
 
 Budget accounting, as HARE: at most B questions in all, "is this good enough?" included. The B
 questions form ``rounds`` rounds (B split as evenly as possible, e.g. B 10 in 3 rounds: 4, 3, 3);
@@ -94,11 +96,10 @@ class ActiveSettings:
     target: float = 0.5  # τ: every particle clears g ≥ τ (people: above 0.5, a safety margin)
     sampling: SamplingSettings = field(default_factory=SamplingSettings)
     weight_particles: int = 64  # weighted-cost hypotheses per user (hare.active_model)
-    # prior mass of the kinds of person: ideal point, weighted cost, fewest changes
-    kind_prior: tuple[float, float, float] = (0.5, 0.3, 0.2)
+    # prior mass of the kinds of person: ideal point, weighted cost, limits, fewest changes
+    kind_prior: tuple[float, float, float, float] = (0.4, 0.2, 0.2, 0.2)
     lapses: LapseMixture = field(default_factory=LapseMixture)
     sparse_share: float = 0.5  # share of prior rays over one or two features only
-    overrule: float = 0.8  # posterior odds that overrule a careless person's last pick
 
     def __post_init__(self):
         if self.budget < 2:
@@ -237,8 +238,6 @@ class ActiveHareSession:
         self.costs = CostHypotheses.draw(x, self.r0, space.mutable, settings.weight_particles,
                                          keys, _kinds_stream(_WEIGHTS), cost_prior)
         self.cost_ll = torch.zeros(n, self.costs.count, lapses, dtype=x.dtype)
-        # answers each hypothesis (ideal particles, then the cost ones) cannot explain
-        self.misses = torch.zeros(n, settings.particles + self.costs.count, dtype=torch.long)
         if first is None:
             self.theta, alive = self._initial_particles()
             estimate = torch.where(self.failed.unsqueeze(-1), torch.nan, self.r0)
@@ -250,18 +249,19 @@ class ActiveHareSession:
         # The best option the person has chosen so far (the base recourse to start with):
         # each round ends by putting the posterior's choice against it, and what is returned
         # is the winner, so a consistent person never ends with more than they already chose.
-        # (its calibrated particle where that is indistinguishable from it, as every option
-        # shown is a particle; the base recourse itself where it is valid and actionable here
-        # but calibration moves it visibly; else the prior's choice; r0 where nothing is valid)
+        # (the base recourse itself where it is valid and actionable here, even where its
+        # calibrated particle is indistinguishable from it, which can cost the person a little
+        # more; else that particle; else the prior's choice; r0 where nothing is valid)
         self.champion = self.r0.clone()
         some = torch.nonzero(self.alive.any(-1)).squeeze(-1)
         self.champion[some] = self._estimate(some)
         with torch.no_grad():
             usable = (model(self.r0) >= settings.target) & space.is_actionable(x, self.r0)
-        calibrated = self.alive[:, 0] & ~(usable & self._distinct(self.theta[:, 0], self.r0))
-        self.champion = torch.where(calibrated.unsqueeze(-1), self.theta[:, 0],
-                                    torch.where(usable.unsqueeze(-1), self.r0, self.champion))
+        self.champion = torch.where(usable.unsqueeze(-1), self.r0,
+                                    torch.where(self.alive[:, :1], self.theta[:, 0],
+                                                self.champion))
         self._champion_question = False
+        self._against_champion: torch.Tensor | None = None  # (M,) a pair with the champion
         self._slot_users: torch.Tensor | None = None  # users yet to be asked in this slot
         t = settings.budget
         self.hist_a = torch.zeros(n, t, d, dtype=x.dtype)
@@ -347,25 +347,10 @@ class ActiveHareSession:
         (dead ones −inf), then the weighted-cost ones, then fewest changes. A kind's prior mass
         is spread evenly over its hypotheses; each hypothesis's lapse is marginalised."""
         s = self.settings
-        prior = torch.tensor(s.kind_prior, dtype=self.x.dtype).log()
-        ideal = s.lapses.marginal(self.loglik[users]) + prior[0] - math.log(s.particles)
+        ideal = s.lapses.marginal(self.loglik[users]) + math.log(s.kind_prior[0] / s.particles)
         ideal = torch.where(self.alive[users], ideal, -torch.inf)
-        cost_prior = torch.full((self.costs.count,), float(prior[1]) - math.log(
-            s.weight_particles), dtype=self.x.dtype)
-        cost_prior[-1] = prior[2]
+        cost_prior = self.costs.log_prior(*s.kind_prior[1:])
         return torch.cat([ideal, s.lapses.marginal(self.cost_ll[users]) + cost_prior], dim=-1)
-
-    def _log_posterior_by_lapse(self, users: torch.Tensor) -> torch.Tensor:
-        """(M, P + H, L) unnormalised log posterior of each hypothesis and lapse value."""
-        s = self.settings
-        prior = torch.tensor(s.kind_prior, dtype=self.x.dtype).log()
-        lapse = torch.tensor(s.lapses.prior, dtype=self.x.dtype).log()
-        ideal = self.loglik[users] + (prior[0] - math.log(s.particles))
-        ideal = torch.where(self.alive[users].unsqueeze(-1), ideal, -torch.inf)
-        cost_prior = torch.full((self.costs.count, 1), float(prior[1]) - math.log(
-            s.weight_particles), dtype=self.x.dtype)
-        cost_prior[-1] = prior[2]
-        return torch.cat([ideal, self.cost_ll[users] + cost_prior], dim=1) + lapse
 
     def _weights(self, users: torch.Tensor) -> torch.Tensor:
         """(M, P + H) posterior weights of every hypothesis (see _log_posterior)."""
@@ -406,19 +391,18 @@ class ActiveHareSession:
         # best option so far, as HARE keeps its incumbent
         return torch.where(self.alive[users].any(-1, keepdim=True), chosen, self.champion[users])
 
-    def _history_loglik(self, users: torch.Tensor, theta: torch.Tensor):
-        """((M, C, L) log-likelihood of each user's answers so far at the ideal points theta
-        (M, C, d), per lapse value; (M, C) answers each point cannot explain)."""
+    def _history_loglik(self, users: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
+        """(M, C, L) log-likelihood of each user's answers so far at the ideal points theta
+        (M, C, d), per lapse value."""
         t = int(self.compares[users].max()) if len(users) else 0
         lapses = len(self.settings.lapses.values)
         if t == 0:
-            return (torch.zeros(*theta.shape[:2], lapses, dtype=theta.dtype),
-                    torch.zeros(theta.shape[:2], dtype=torch.long))
+            return torch.zeros(*theta.shape[:2], lapses, dtype=theta.dtype)
         gap = _ideal_gap(self.hist_ans[users, :t], self.hist_a[users, :t],
                          self.hist_b[users, :t], theta)  # (M, C, T)
         used = self.hist_used[users, :t].unsqueeze(1)
         ll = self.settings.lapses.log_likelihood(gap, self.settings.beta)
-        return (ll * used.unsqueeze(-1)).sum(2), ((gap < 0) & used).sum(-1)
+        return (ll * used.unsqueeze(-1)).sum(2)
 
     def _refresh(self, users: torch.Tensor) -> None:
         """Replace the least likely particles by jittered copies of likely ones (and a few fresh
@@ -456,7 +440,7 @@ class ActiveHareSession:
         raw = torch.cat([local, self._prior_rays(users, n_explore, _stream(_EXPLORE),
                                                  _counted(keys, counter))], dim=1)
         new, valid = self._calibrate(x, raw)
-        new_ll, new_misses = self._history_loglik(users, new)  # (M, c, L), (M, c)
+        new_ll = self._history_loglik(users, new)  # (M, c, L)
         # replace the c least likely slots (dead ones first) where the new point is valid
         old = torch.where(self.alive[users], s.lapses.marginal(self.loglik[users]),
                           -torch.inf)[:, kept:]
@@ -470,9 +454,6 @@ class ActiveHareSession:
         self.theta[users] = theta
         loglik, alive = self.loglik[users], self.alive[users]
         loglik[rows, slots] = torch.where(take.unsqueeze(-1), new_ll, loglik[rows, slots])
-        misses = self.misses[users]
-        misses[rows, slots] = torch.where(take, new_misses, misses[rows, slots])
-        self.misses[users] = misses
         alive[rows, slots] = alive[rows, slots] | take
         self.loglik[users], self.alive[users] = loglik, alive
 
@@ -508,8 +489,10 @@ class ActiveHareSession:
         return (both + both.transpose(1, 2)) > 0
 
     def _pick_pair(self, users: torch.Tensor):
-        """(pairs (M, 2) particle indices, has_pair (M,)): the distinguishable, not yet asked
-        pair among K candidate particles with the largest expected information gain."""
+        """((M, 2, d) the pair to put, (M,) has a pair, (M,) the pair's first option is the
+        champion): the distinguishable, not yet asked pair with the largest expected
+        information gain among K candidate particles and the champion, so that a question that
+        teaches the posterior most can also be one whose answer improves what is returned."""
         s = self.settings
         theta, logpost = self.theta[users], self._log_posterior(users)
         w = torch.softmax(logpost, dim=-1)
@@ -527,13 +510,15 @@ class ActiveHareSession:
         cheap.scatter_(1, sampled, -torch.inf)
         cand = torch.cat([sampled, cheap.topk(s.candidates - half, dim=1).indices], dim=1)
         rows = torch.arange(m).unsqueeze(-1)
-        options = theta[rows, cand]  # (M, K, d)
+        # the champion is option 0, the K particles follow
+        options = torch.cat([self.champion[users].unsqueeze(1), theta[rows, cand]], dim=1)
+        k = options.shape[1]
         # the expectation runs over the R most likely hypotheses of any kind (renormalised)
         wt, top = w.topk(min(s.ig_particles, w.shape[-1]), dim=1)  # (M, R)
         wt = (wt / wt.sum(-1, keepdim=True)).float().unsqueeze(1)
         dist = self._option_costs(users, options).gather(
-            2, top.unsqueeze(1).expand(-1, options.shape[1], -1)).float()  # (M, K, R)
-        iu, ju = torch.triu_indices(s.candidates, s.candidates, 1)  # the K·(K − 1)/2 pairs
+            2, top.unsqueeze(1).expand(-1, k, -1)).float()  # (M, K + 1, R)
+        iu, ju = torch.triu_indices(k, k, 1)  # the (K + 1)·K/2 pairs
         # A few users at a time: each block's (users, pairs, R) temporaries stay in the CPU's
         # cache (about 0.5 MB), 3.5x faster than all users at once (150 users: 44 vs 155 ms a
         # question), and the same numbers, since every step is per (user, pair).
@@ -547,15 +532,22 @@ class ActiveHareSession:
         if self.shown is not None:  # and different once shown (whole units, display rounding)
             seen = self.shown(options)
             apart &= (seen[:, iu] != seen[:, ju]).any(-1)
-        alive = self.alive[users][rows, cand]
+        alive = torch.cat([torch.ones(m, 1, dtype=torch.bool), alive[rows, cand]], dim=1)
         fresh = ~self._asked_before(users, options)[:, iu, ju]
         allowed = apart & fresh & alive[:, iu] & alive[:, ju]
         gain = torch.where(allowed, gain, -torch.inf)
         best = gain.argmax(dim=-1)
-        has = torch.isfinite(gain[torch.arange(m), best])
+        every = torch.arange(m)
+        has = torch.isfinite(gain[every, best])
         i, j = iu[best], ju[best]
-        pair = torch.stack([cand[torch.arange(m), i], cand[torch.arange(m), j]], dim=-1)
-        return pair, has
+        pair = torch.stack([options[every, i], options[every, j]], dim=1)
+        # "current" is the champion, or else the more likely of the two particles
+        index = torch.cat([torch.zeros(m, 1, dtype=torch.long), cand], dim=1)
+        post = logpost[rows, index]  # (M, K + 1); the champion's entry is never read
+        champion = i == 0
+        swap = ~champion & (post[every, j] > post[every, i])
+        pair = torch.where(swap[:, None, None], pair.flip(1), pair)
+        return pair, has, champion
 
     def prefetch(self) -> None:
         """HareSession's hook for work ahead of a "no" (the live page calls it while "good
@@ -597,20 +589,15 @@ class ActiveHareSession:
             if len(due):
                 self._refresh(due)
                 self.since_refresh[due] = 0
-            pair, has = self._pick_pair(users)
+            pair, has, champion = self._pick_pair(users)
             self.skipped[users[~has]] += 1
             self.new_options[users[has]] += 1
             if not bool(has.any()):
                 continue
             users, pair = users[has], pair[has]
-            # "current" is the more likely of the two options
-            w = self._log_posterior(users)
-            rows = torch.arange(len(users))
-            swap = w[rows, pair[:, 1]] > w[rows, pair[:, 0]]
-            pair = torch.where(swap.unsqueeze(-1), pair.flip(-1), pair)
-            theta = self.theta[users]
+            self._against_champion = champion[has]
             self._pending = Question("compare", users, self.round, self.step,
-                                     theta[rows, pair[:, 0]], theta[rows, pair[:, 1]])
+                                     pair[:, 0].clone(), pair[:, 1].clone())
             return self._pending
         return None
 
@@ -656,29 +643,6 @@ class ActiveHareSession:
                                  champion[ask], estimate[ask])
         return self._pending
 
-    def _settle_champion(self, users: torch.Tensor, prefers: torch.Tensor,
-                         champion: torch.Tensor, estimate: torch.Tensor) -> None:
-        """The champion after "champion or estimate?": the person's pick, except where they
-        kept the champion, their answers so far are unlikely from a careful person (no
-        hypothesis explains all but two of them, and the smallest lapse has under half the
-        posterior) and the posterior, this answer included,
-        still puts the estimate ahead with probability above ``overrule``: a careless answer
-        does not throw a well-supported estimate away, and a careful person's pick stands."""
-        s = self.settings
-        logpost = self._log_posterior_by_lapse(users)  # (M, P + H, L)
-        by_lapse = torch.softmax(torch.logsumexp(logpost, dim=1), dim=-1)  # (M, L)
-        # careful: some hypothesis explains all but at most two answers, or the smallest lapse
-        # keeps half the posterior
-        alive = torch.cat([self.alive[users], torch.ones(len(users), self.costs.count,
-                                                         dtype=torch.bool)], dim=1)
-        fewest = torch.where(alive, self.misses[users], torch.iinfo(torch.long).max).amin(-1)
-        careful = (fewest <= 2) | (by_lapse[:, 0] >= 0.5)
-        w = torch.softmax(torch.logsumexp(logpost, dim=-1), dim=-1)  # (M, P + H)
-        costs = self._option_costs(users, torch.stack([champion, estimate], dim=1))
-        ahead = ((costs[:, 1] < costs[:, 0]).to(w.dtype) * w).sum(-1)
-        take = prefers | (~careful & (ahead > s.overrule))
-        self.champion[users] = torch.where(take.unsqueeze(-1), estimate, champion)
-
     def answer(self, answers: torch.Tensor | bool) -> None:
         """Record the answers to the pending question (True = challenger / satisfied)."""
         question = self._pending
@@ -697,15 +661,18 @@ class ActiveHareSession:
             gap = _ideal_gap(answers.unsqueeze(-1), question.current.unsqueeze(1),
                              question.challenger.unsqueeze(1), self.theta[users])[..., 0]
             self.loglik[users] += s.lapses.log_likelihood(gap, s.beta)
-            self.misses[users, :s.particles] += gap < 0
             cost_a = self.costs.costs(users, question.current.unsqueeze(1))[:, 0]
             cost_b = self.costs.costs(users, question.challenger.unsqueeze(1))[:, 0]
             sign = torch.where(answers, 1.0, -1.0).to(cost_a.dtype).unsqueeze(-1)
             cost_gap = sign * (cost_a - cost_b)
             self.cost_ll[users] += s.lapses.log_likelihood(cost_gap, s.beta)
-            self.misses[users, s.particles:] += cost_gap < 0
-            if self._champion_question:
-                self._settle_champion(users, answers, question.current, question.challenger)
+            # The champion against the estimate, or against a particle in a pair chosen for
+            # what it teaches: the person's pick is the best option so far. (Never the
+            # posterior's over the person's: a consistent person must not end with more than
+            # they chose, and with 30 % of answers flipped overruling gained little.)
+            pit = torch.ones_like(answers) if self._champion_question else self._against_champion
+            won = pit & answers
+            self.champion[users[won]] = question.challenger[won]
         else:
             # what a person accepted is theirs (the champion, or a round's estimate)
             self.champion[users[answers]] = question.current[answers]
@@ -716,6 +683,7 @@ class ActiveHareSession:
             self.step += 1
         self._pending = None
         self._champion_question = False
+        self._against_champion = None
 
     def result(self) -> SessionResult:
         """Per user: the best option they chose (NaN where the base generator failed); skipped

@@ -6,6 +6,9 @@ keeps the ideal-point particles). This module holds the other kinds, per user:
 - ``W`` weighted-cost hypotheses: per-feature weights w (a weighted L1 change from the
   factual), half drawn log-normal around the people cost model (``cost_prior``, where the
   dataset has one) and half around equal weights;
+- ``W`` limit hypotheses: each change acceptable up to a personal per-feature limit (drawn
+  uniform in ``LIMIT_RANGE``), the number of changes beyond their limits first, then the cost
+  under the twin weighted hypothesis's weights;
 - one fewest-changes hypothesis: the number of changed features first, then the L2 change.
 
 Their costs are put on the ideal point's scale: a hypothesis's cost of r is its cost relative
@@ -25,6 +28,8 @@ from hare.rng import keyed_normal, keyed_uniform
 from hare.user_models import CHANGE_TOL
 
 WEIGHT_SIGMA = 1.0  # spread of the prior log weights around their centre
+LIMIT_RANGE = (0.02, 0.7)  # a limit hypothesis's per-feature limits (encoded units)
+LIMIT_TOP = 8  # limit hypotheses, the likeliest, that a posterior expected cost sums over
 
 
 @dataclass(frozen=True)
@@ -48,11 +53,14 @@ class LapseMixture:
 
 @dataclass
 class CostHypotheses:
-    """Per user, the weighted-cost and fewest-changes hypotheses of the posterior."""
+    """Per user, the weighted-cost, limit and fewest-changes hypotheses of the posterior, in
+    that order (H = 2W + 1)."""
 
     x: torch.Tensor  # (N, d) factuals
     weights: torch.Tensor  # (N, W, d) per-feature weights of the weighted-cost hypotheses
-    base_cost: torch.Tensor  # (N, W + 1) each hypothesis's raw cost of the base recourse
+    limits: torch.Tensor  # (N, W, d) per-feature limits of the limit hypotheses
+    columns: torch.Tensor  # (d,) bool: the mutable features
+    base_cost: torch.Tensor  # (N, H) each hypothesis's raw cost of the base recourse
     scale: torch.Tensor  # (N, 1) the base recourse's L2 change
 
     @classmethod
@@ -69,7 +77,9 @@ class CostHypotheses:
         pick = (keyed_uniform(keys, stream + 2, (count, d)) * mutable).argmax(-1)
         spike = torch.nn.functional.one_hot(pick, d).to(x.dtype) * 50.0 + 0.1
         weights = torch.where(one.unsqueeze(-1), torch.where(mutable, spike, 0.0), weights)
-        empty = cls(x, weights, torch.ones(x.shape[0], count + 1, dtype=x.dtype),
+        low, high = LIMIT_RANGE
+        limits = low + (high - low) * keyed_uniform(keys, stream + 3, (count, d)).to(x.dtype)
+        empty = cls(x, weights, limits, mutable, torch.ones(x.shape[0], 2 * count + 1, dtype=x.dtype),
                     (r0 - x).norm(dim=-1, keepdim=True).clamp_min(1e-6))
         base = empty.raw(torch.arange(x.shape[0]), r0.unsqueeze(1))[:, 0]
         empty.base_cost = base.clamp_min(1e-9)
@@ -77,30 +87,55 @@ class CostHypotheses:
 
     @property
     def count(self) -> int:
-        return self.weights.shape[1] + 1
+        return 2 * self.weights.shape[1] + 1
+
+    def log_prior(self, weighted: float, limit: float, fewest: float) -> torch.Tensor:
+        """(H,) log prior of each hypothesis: each kind's mass spread evenly over its own."""
+        w = self.weights.shape[1]
+        return torch.tensor([weighted / w] * w + [limit / w] * w + [fewest],
+                            dtype=self.x.dtype).log()
+
+    def _beyond(self, moved: torch.Tensor, limits: torch.Tensor,
+                weights: torch.Tensor) -> torch.Tensor:
+        """(M, K, L) limit hypotheses' raw costs of changes moved (M, K, d), for limits and
+        weights (M, L, d): changes beyond their limits, then the squashed weighted cost."""
+        cols = self.columns  # only a mutable feature can go beyond its limit
+        over = (moved[..., cols].float().unsqueeze(2)
+                > (limits[..., cols] + CHANGE_TOL).float().unsqueeze(1)).sum(-1)
+        weighted = moved @ weights.transpose(1, 2)
+        return over.to(moved.dtype) + weighted / (1 + weighted)
 
     def raw(self, users: torch.Tensor, options: torch.Tensor) -> torch.Tensor:
-        """(M, K, W + 1) each hypothesis's own cost of options (M, K, d)."""
+        """(M, K, H) each hypothesis's own cost of options (M, K, d)."""
         moved = (options - self.x[users].unsqueeze(1)).abs()
-        weighted = moved @ self.weights[users].transpose(1, 2)  # (M, K, W)
+        weights = self.weights[users]
+        weighted = moved @ weights.transpose(1, 2)  # (M, K, W)
         changed = (moved > CHANGE_TOL).sum(-1).to(moved.dtype)
         norm = moved.norm(dim=-1)
-        return torch.cat([weighted, (changed + norm / (1 + norm)).unsqueeze(-1)], dim=-1)
+        return torch.cat([weighted, self._beyond(moved, self.limits[users], weights),
+                          (changed + norm / (1 + norm)).unsqueeze(-1)], dim=-1)
 
     def costs(self, users: torch.Tensor, options: torch.Tensor) -> torch.Tensor:
-        """(M, K, W + 1) the costs on the ideal point's scale (see module docstring)."""
+        """(M, K, H) the costs on the ideal point's scale (see module docstring)."""
         return self.raw(users, options) / self.base_cost[users].unsqueeze(1) \
             * self.scale[users].unsqueeze(1)
 
     def expected(self, users: torch.Tensor, options: torch.Tensor,
                  w: torch.Tensor) -> torch.Tensor:
-        """(M, K) Σ_h w_h·costs_h(options) for weights w (M, W + 1) without the (M, K, W + 1)
-        costs: the weighted costs are linear in the change, so their mixture is one weighted
-        cost with the mixed weights."""
+        """(M, K) Σ_h w_h·costs_h(options) for weights w (M, H) without the (M, K, H) costs:
+        the weighted costs are linear in the change, so their mixture is one weighted cost with
+        the mixed weights; of the limit hypotheses, the LIMIT_TOP likeliest count."""
+        n_w = self.weights.shape[1]
         scale = self.scale[users]  # (M, 1)
-        share = w / self.base_cost[users] * scale  # (M, W + 1)
-        mixed = (share[:, :-1].unsqueeze(-1) * self.weights[users]).sum(1)  # (M, d)
+        share = w / self.base_cost[users] * scale  # (M, H)
+        weights = self.weights[users]
+        mixed = (share[:, :n_w].unsqueeze(-1) * weights).sum(1)  # (M, d)
         moved = (options - self.x[users].unsqueeze(1)).abs()
         changed = (moved > CHANGE_TOL).sum(-1).to(moved.dtype)
         norm = moved.norm(dim=-1)
-        return (moved @ mixed.unsqueeze(-1))[..., 0] + share[:, -1:] * (changed + norm / (1 + norm))
+        top = w[:, n_w:-1].topk(min(LIMIT_TOP, n_w), dim=1).indices  # (M, L)
+        pick = lambda t: t.gather(1, top.unsqueeze(-1).expand(-1, -1, t.shape[-1]))  # noqa: E731
+        beyond = self._beyond(moved, pick(self.limits[users]), pick(weights))  # (M, K, L)
+        limit = (beyond @ share[:, n_w:-1].gather(1, top).unsqueeze(-1))[..., 0]
+        return (moved @ mixed.unsqueeze(-1))[..., 0] + limit \
+            + share[:, -1:] * (changed + norm / (1 + norm))

@@ -63,7 +63,7 @@ PRESETS["prefs"] = dict(dataset=ALL_DATASETS, model=["ann"], generator=ABLATION_
 # one seed (the seeds' spread is reported by the Table 1 part).
 _ACTIVE_CELLS = dict(dataset=ALL_DATASETS, model=["ann", "lr"], generator=ALL_GENERATORS)
 _KIND_CELLS = dict(dataset=ALL_DATASETS, model=["ann", "lr"], generator=["gs", "wachter"],
-                   user_model=list(USER_MODELS), first_seeds=1)
+                   user_model=list(USER_MODELS))
 _NOISY = dict(dataset=ALL_DATASETS, model=["ann"], generator=["gs", "wachter"],
               user_model=["ground_truth", "weighted_cost", "fewest_changes"], first_seeds=1)
 _PEOPLE_MULTI = [dict(variant=["multi_hare"], budget=[30], iterations=[5], counting=["people"]),

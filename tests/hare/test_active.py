@@ -111,15 +111,19 @@ def test_recourses_are_valid_and_actionable(compas_setup, compas, compas_ann):
             assert bool(space.is_actionable(x[q.users], option).all())
 
 
-def test_recourse_is_calibrated_to_the_boundary(compas_setup, compas_ann):
-    """BPS-calibrated: a step of 1e-4 back toward the factual leaves the positive region."""
+def test_recourse_is_the_base_or_calibrated_to_the_boundary(compas_setup, compas_ann):
+    """What is returned is the base recourse itself (the person kept it) or a BPS-calibrated
+    particle: a step of 1e-4 back toward the factual leaves the positive region."""
     x, keys, space, r0, truth = compas_setup
     result = run_to_end(ActiveHareSession(compas_ann, x, r0, space,
                                           ActiveSettings(budget=10, **SMALL), keys),
                         SimulatedUser(truth.recourse, keys))
     r = result.recourse
-    back = r + 1e-4 * (x - r) / (x - r).norm(dim=-1, keepdim=True)
     assert bool((compas_ann(r) >= 0.5).all())
+    moved = ~(r == r0).all(-1)
+    assert int(moved.sum()) >= len(r) // 2  # most people chose something else
+    r, x = r[moved], x[moved]
+    back = r + 1e-4 * (x - r) / (x - r).norm(dim=-1, keepdim=True)
     assert float((compas_ann(back) < 0.5).float().mean()) > 0.9
 
 
@@ -166,7 +170,7 @@ def test_posterior_concentrates_near_a_known_ideal_point():
     assert bool((model(result.recourse) >= 0.5).all())
 
 
-@pytest.mark.parametrize("flip,near,share,most", [(0.1, 0.1, 0.75, 0.08), (0.2, 0.2, 0.55, 0.25)])
+@pytest.mark.parametrize("flip,near,share,most", [(0.1, 0.1, 0.75, 0.1), (0.2, 0.2, 0.55, 0.25)])
 def test_wrong_answers_are_not_fatal(flip, near, share, most):
     """Flipped answers: most users still end near their ideal point (a tournament that loses
     its best candidate to one wrong answer cannot get it back). Which users an early run of
