@@ -339,6 +339,16 @@ def cmd_compact(args) -> int:
     return 0
 
 
+def cmd_merge(args) -> int:
+    from hare.bench.merge import merge_stores
+    result = merge_stores(args.source, args.into, replace=args.replace,
+                          replace_variant=args.replace_variant, with_users=not args.runs_only)
+    print(f"{args.into}: {result.added} runs added, {result.kept} already held and kept, "
+          f"{result.removed} removed first; {result.share_groups} per-person comparison rows",
+          file=sys.stderr)
+    return 0
+
+
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
@@ -389,6 +399,20 @@ def main(argv: list[str] | None = None) -> int:
     compact.add_argument("--runs-only", action="store_true",
                          help="keep the per-run summaries, drop the per-user rows")
     compact.set_defaults(func=cmd_compact)
+    merge = sub.add_parser("merge", help="add one store's runs to another (a sweep run "
+                           "elsewhere joins the store a report is made from)")
+    merge.add_argument("source", help="the store whose runs to add")
+    merge.add_argument("--into", required=True, help="the store to add them to (created if "
+                       "missing; the shipped results/hare.duckdb only when named here)")
+    merge.add_argument("--replace", action="store_true",
+                       help="a run the target already holds is replaced by the source's")
+    from hare.bench.config import VARIANTS
+    merge.add_argument("--replace-variant", default=None, choices=VARIANTS,
+                       help="first remove every target run of this variant (e.g. active_hare "
+                            "after its engine changed), so all of them come from the source")
+    merge.add_argument("--runs-only", action="store_true",
+                       help="write the per-run summaries only, not the per-user rows")
+    merge.set_defaults(func=cmd_merge)
     from hare.live.terminal import add_recourse_command
     add_recourse_command(sub)
     from hare.data.command import add_data_command

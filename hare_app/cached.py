@@ -115,6 +115,14 @@ def store_verdict(db: str, stamp: tuple[float, int]) -> Verdict | None:
     return verdict(result_cells(db, stamp))
 
 
+@st.cache_data(max_entries=8, show_spinner=False)
+def person_shares(db: str, stamp: tuple[float, int]) -> pd.DataFrame:
+    """The store's per-person comparison of active HARE (hare.bench.person_shares)."""
+    if not _has_runs(db):
+        return pd.DataFrame()
+    return ResultStore(db).person_shares()
+
+
 @st.cache_data(max_entries=8, show_spinner="Writing the report…")
 def report_text(db: str, stamp: tuple[float, int]) -> str:
     """``python -m hare report`` for this store, as markdown, naming the store by its file

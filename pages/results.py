@@ -16,6 +16,7 @@ from hare.protocol import protocol_names
 from hare_app import cached
 from hare_app.charts import view_chart
 from hare_app.answers_view import show_answers_fit
+from hare_app.person_view import show_person_shares
 from hare_app.paths import answers_db_path, results_db_path, shipped_db_path
 from hare_app.results import (VIEWS, Filters, chart_frame, filter_options, settings_note,
                               view_rows)
@@ -168,6 +169,7 @@ if view.x == "arm":  # active HARE: one setting of users at a time, and what it 
         st.markdown("**Measured in this store, with the filters on the left** (active "
                     "HARE's mean ÷ the other's, over the same cells):\n"
                     + "\n".join(f"- {text}: {r}" for text, r in found_here))
+    show_person_shares(cached.person_shares(str(db), cached.stamp(str(db))), filters)
 frame = chart_frame(view, rows)
 chart = view_chart(view, frame, metric)
 if chart is None:

@@ -15,6 +15,7 @@ import pandas as pd
 
 from hare import ENGINE_REVISION
 
+from hare.bench import person_shares
 from hare.bench.cells import preset_rows
 from hare.bench.names import VALUE_NAMES
 from hare.bench.summary import markdown_block
@@ -169,9 +170,11 @@ def comparisons(rows: pd.DataFrame) -> list[tuple[str, Ratio]]:
     return found
 
 
-def section(frame: pd.DataFrame, runs: pd.DataFrame | None = None) -> list[str]:
+def section(frame: pd.DataFrame, runs: pd.DataFrame | None = None,
+            shares: pd.DataFrame | None = None) -> list[str]:
     """The report's markdown section (empty when the store has no active HARE runs); ``runs``
-    (the store's run rows) says which engine revision computed them."""
+    (the store's run rows) says which engine revision computed them; ``shares`` are the
+    per-person comparisons (hare.bench.person_shares)."""
     rows = preset_rows(frame, "active", with_paper_only=False)
     if rows.empty or not (rows["variant"] == "active_hare").any():
         return []
@@ -180,8 +183,10 @@ def section(frame: pd.DataFrame, runs: pd.DataFrame | None = None) -> list[str]:
              "preferred recourse and asks the comparison with the largest expected information "
              "gain (active ranking, Jamieson & Nowak 2011; Bayesian ideal-point search, Canal et "
              "al. 2019; PEAR's elicitation, De Toni et al. 2024). Its posterior ranges over kinds "
-             "of person (an ideal point, a weighted cost, fewest changes) and their lapse rate, "
-             "and each round ends with its choice against the best option the person chose. "
+             "of person (an ideal point, a weighted cost, per-feature limits, fewest changes) "
+             "and their lapse rate; each round ends with its choice against the best option the "
+             "person chose, which starts as the base recourse and changes only to what the "
+             "person picks over it. "
              "Means over the cells the store holds; ratio = active's mean ÷ the reference's "
              "mean over the same cells; 'own cost' is each simulated person's own measure.", ""]
     lines += _revision_note(runs) if runs is not None else []
@@ -192,7 +197,32 @@ def section(frame: pd.DataFrame, runs: pd.DataFrame | None = None) -> list[str]:
         body = [[*key, *("—" if pd.isna(v) else f"{v:.3f}" for v in row)]
                 for key, row in zip(table.index, table.itertuples(index=False))]
         lines += markdown_block(headers, body)
+    lines += people_lines(shares if shares is not None else pd.DataFrame())
     return lines
+
+
+def people_lines(shares: pd.DataFrame) -> list[str]:
+    """Per kind of person, noise and budget: the shares of people for whom active HARE ends
+    worse or better than Multi-HARE (people counting, the same budget), and costlier than
+    their base recourse (empty without per-person comparisons)."""
+    table = person_shares.by_kind(shares)
+    if table.empty:
+        return []
+    lines = ["Per person, by their own cost: the share of simulated people for whom active HARE "
+             "ends worse / better than Multi-HARE (people counting, the same budget; the rest "
+             "tie), and who end costlier than their base recourse, over every cell and seed the "
+             "store compared.", ""]
+    headers = ["people", "answers", "B", "compared", "worse than Multi-HARE",
+               "better than Multi-HARE", "costlier than base", "Multi-HARE costlier than base"]
+    body = []
+    for row in table.sort_values(["noise", "user_model", "budget"]).itertuples(index=False):
+        answers = "consistent" if row.noise == "none" else (
+            f"{row.noise_param:.0%} flipped" if row.noise == "bernoulli"
+            else f"logistic β {row.noise_param:g}")
+        body.append([VALUE_NAMES["user_model"].get(row.user_model, row.user_model), answers,
+                     str(int(row.budget)), str(int(row.people)),
+                     *(f"{getattr(row, s):.1%}" for s in person_shares.SHARES)])
+    return lines + markdown_block(headers, body)
 
 
 def _revision_note(runs: pd.DataFrame) -> list[str]:

@@ -217,7 +217,7 @@ def render(store: ResultStore, source: str | None = None, cells: bool = True) ->
         if ours(rows).empty:
             continue
         if preset == "active":  # its own comparison: active HARE against the paper's HARE
-            sections += active_section(frame, stored_runs)
+            sections += active_section(frame, stored_runs, store.person_shares())
         elif not cells:
             continue
         elif preset in PAPER_TABLES:

@@ -19,6 +19,7 @@ import pandas as pd
 
 from hare.errors import (ConfigError, StoreBusy, StoreError, StoreNotCheckpointed,
                          make_folder_for)
+from hare.bench import person_shares
 from hare.bench.config import RunConfig
 from hare.bench.measures import MEASURES, PER_USER
 
@@ -291,6 +292,13 @@ class ResultStore:
             folder.rmdir()
         return written
 
+    def person_shares(self) -> pd.DataFrame:
+        """The store's per-person comparison of active HARE (hare.bench.person_shares): its
+        ``active_people`` table, else computed from its per-user rows."""
+        with self._connect(read_only=True) as con:
+            table = person_shares.read(con)
+            return table if len(table) else person_shares.from_store(con)
+
     def query(self, sql: str, params: list | None = None) -> pd.DataFrame:
         """Run a read-only query; an empty frame if the database does not exist yet."""
         if not self.exists():
@@ -366,7 +374,9 @@ def _has_table(con: duckdb.DuckDBPyConnection, name: str) -> bool:
 
 def export_compact(source: str | Path, target: str | Path, with_users: bool = False) -> Path:
     """Copy a store into a fresh file: every ``runs`` row, and the ``user_results`` rows only if
-    ``with_users`` (the table is kept, empty, otherwise). A rewritten file holds no freed pages,
+    ``with_users`` (the table is kept, empty, otherwise), and the per-person comparison of
+    active HARE (hare.bench.person_shares, computed from the user rows before they go). A
+    rewritten file holds no freed pages,
     so it is the smallest form to ship. ``target`` may be ``source``: it is replaced at the end.
     """
     source, target = Path(source), Path(target)
@@ -380,6 +390,8 @@ def export_compact(source: str | Path, target: str | Path, with_users: bool = Fa
                        "WHERE table_name = 'user_results'")["n"].iloc[0] == 0:
             raise StoreError(f"{source} has no 'user_results' table; compact it with --runs-only")
         source_users = store.query("SELECT * FROM user_results")  # noqa: F841
+    with store._connect(read_only=True) as con:
+        shares = person_shares.merged(person_shares.read(con), person_shares.from_store(con))
     scratch = target.with_name(target.name + ".tmp")
     make_folder_for(target, str(target))
     try:
@@ -390,6 +402,8 @@ def export_compact(source: str | Path, target: str | Path, with_users: bool = Fa
             con.execute("INSERT INTO runs BY NAME SELECT * FROM source_runs")
             if with_users:
                 con.execute("INSERT INTO user_results BY NAME SELECT * FROM source_users")
+            if len(shares):  # the per-person comparisons outlive the per-user rows
+                person_shares.write(con, shares)
             con.execute("CHECKPOINT")
         scratch.replace(target)
     except (OSError, duckdb.Error) as exc:
