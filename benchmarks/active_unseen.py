@@ -102,11 +102,13 @@ def _cell(args: tuple) -> list[dict]:
     space = ActionSpace.for_dataset(dataset)
     r0 = ctx.base_recourse(base_cfg, dataset, model, space, x, keys).value
     truth = ctx.ground_truth(base_cfg, model, space, x, keys).value
-    multi = {b: base_cfg._with(variant="multi_hare", budget=b, iterations=t,
-                               counting="people").normalised().hare_settings()
+    run = dict(dataset=dataset_name, model=model_name, generator=generator, users=users,
+               seed=seed)
+    multi = {b: RunConfig(**run, variant="multi_hare", budget=b, iterations=t,
+                          counting="people").normalised().hare_settings()
              for b, t in ((10, 2), (30, 5))}
-    active = base_cfg._with(variant="active_hare", budget=30,
-                            iterations=3).normalised().hare_settings()
+    active = RunConfig(**run, variant="active_hare", budget=30,
+                       iterations=3).normalised().hare_settings()
     out = []
     for kind in UNSEEN:
         user = SimulatedUser(truth.recourse, keys, factual=x, kind=kind,

@@ -39,17 +39,15 @@ drive it unchanged, and a person is a batch of one.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import math
 
 import torch
 
 from hare.actions import ActionSpace
-from hare.active_model import CostHypotheses, LapseMixture
-from hare.candidates import (SamplingSettings, actionable_sampling, boundary_point_search,
-                             reach_target)
-from hare.errors import ConfigError
+from hare.active_gain import BLOCK_FLOATS, ideal_gap, information_gain
+from hare.active_model import CostHypotheses
+from hare.active_settings import ActiveSettings, FirstParticles
+from hare.candidates import actionable_sampling, boundary_point_search, reach_target
 from hare.models import Classifier
 from hare.questions import Question, SessionResult, checked_answers
 from hare.rng import STREAMS, keyed_normal, keyed_uniform, stream, user_keys
@@ -58,6 +56,9 @@ from hare.rng import STREAMS, keyed_normal, keyed_uniform, stream, user_keys
 _STREAM = STREAMS["active"][0]
 _INIT, _RAYS, _PICK, _PARENT, _JITTER, _EXPLORE = range(6)
 _WEIGHTS, _SPARSE = 0, 1  # purposes of the "active_kinds" streams
+_RISK_GRAIN = 1e4  # expected costs are compared to 1e-4
+
+__all__ = ["ActiveHareSession", "ActiveSettings", "FirstParticles"]
 
 
 def _stream(purpose: int, counter: int = 0) -> int:
@@ -72,137 +73,6 @@ def _counted(keys: torch.Tensor, counter: torch.Tensor) -> torch.Tensor:
     """(M,) keys for each user's ``counter``-th draw of a purpose: per-user counters, so a
     user's draws never depend on which other users share the batch (hare.rng)."""
     return user_keys(_STREAM, (keys + counter * 0x9E3779B1) & 0xFFFFFFFF)
-
-
-@dataclass(frozen=True)
-class ActiveSettings:
-    """Budget B, rounds (one "good enough?" each), and the particle posterior's settings."""
-
-    budget: int = 30
-    rounds: int | None = None  # None: one "good enough?" per 10 questions, max(1, B // 10)
-    particles: int = 256  # P, per user
-    candidates: int = 24  # K particles scored as options per question (K·(K−1)/2 pairs)
-    ig_particles: int = 128  # R most likely particles over which information gain is expected
-    beta: float = 10.0  # likelihood sharpness, per unit of L2 distance difference
-    lapse: float = 0.1  # probability that an answer is random: a wrong answer is not fatal
-    refresh_every: int = 1  # comparisons between particle refreshes
-    refresh_fraction: float = 0.5  # share of particles replaced at a refresh
-    explore_fraction: float = 0.1  # share of the replacements drawn from the prior, not locally
-    reservoir: float = 0.25  # share of the prior particles never replaced: lets the posterior
-    # come back to a region that early wrong answers pushed it away from
-    min_separation: float = 0.01  # two options closer than this (L2) count as indistinguishable
-    max_ray: float = 2.0  # longest step from the factual for prior particles
-    eps: float = 1e-6  # BPS precision
-    target: float = 0.5  # τ: every particle clears g ≥ τ (people: above 0.5, a safety margin)
-    sampling: SamplingSettings = field(default_factory=SamplingSettings)
-    weight_particles: int = 64  # weighted-cost hypotheses per user (hare.active_model)
-    # prior mass of the kinds of person: ideal point, weighted cost, limits, fewest changes
-    kind_prior: tuple[float, float, float, float] = (0.4, 0.2, 0.2, 0.2)
-    lapses: LapseMixture = field(default_factory=LapseMixture)
-    sparse_share: float = 0.5  # share of prior rays over one or two features only
-
-    def __post_init__(self):
-        if self.budget < 2:
-            raise ConfigError(f"budget must be at least 2 (got {self.budget})")
-        if self.rounds is None:
-            object.__setattr__(self, "rounds", max(1, self.budget // 10))
-        if self.rounds < 1:
-            raise ConfigError(f"rounds must be at least 1 (got {self.rounds})")
-        if self.budget < 2 * self.rounds:
-            raise ConfigError(f"budget must be at least 2 × rounds (got {self.budget} for "
-                              f"{self.rounds} rounds): a round needs one comparison and the "
-                              "'good enough?' question")
-        if self.particles < 8:
-            raise ConfigError(f"particles must be at least 8 (got {self.particles})")
-        if not 2 <= self.candidates <= self.particles:
-            raise ConfigError(f"candidates must be between 2 and particles ({self.particles}), "
-                              f"got {self.candidates}")
-        if self.ig_particles < 2:
-            raise ConfigError(f"ig_particles must be at least 2 (got {self.ig_particles})")
-        if self.beta <= 0:
-            raise ConfigError(f"beta must be positive (got {self.beta})")
-        if not 0 <= self.lapse < 0.5:
-            raise ConfigError(f"lapse must be in [0, 0.5) (got {self.lapse})")
-        if self.refresh_every < 1:
-            raise ConfigError(f"refresh_every must be at least 1 (got {self.refresh_every})")
-        if not 0 < self.refresh_fraction < 1 or not 0 <= self.explore_fraction <= 1:
-            raise ConfigError("refresh_fraction must be in (0, 1) and explore_fraction in [0, 1]")
-        if not 0 <= self.reservoir < 1 - self.refresh_fraction / 2:
-            raise ConfigError("reservoir must be in [0, 1 − refresh_fraction/2)")
-        if self.min_separation <= 0 or self.max_ray <= 0 or self.eps <= 0:
-            raise ConfigError("min_separation, max_ray and eps must be positive")
-        if not 0.5 <= self.target < 1.0:
-            raise ConfigError(f"target probability must be in [0.5, 1) (got {self.target})")
-
-    def first_particles_key(self) -> tuple:
-        """The settings a session's first particles depend on (not the budget or rounds): two
-        sessions of the same users, base recourses and key share them (``FirstParticles``)."""
-        return (self.particles, self.sampling, self.max_ray, self.eps, self.target,
-                self.sparse_share)
-
-    def round_size(self, r: int) -> int:
-        """Questions in round r (1-based): B split as evenly as possible, earlier rounds taking
-        the remainder; each ends with "good enough?"."""
-        return self.budget // self.rounds + (1 if r <= self.budget % self.rounds else 0)
-
-
-@dataclass(frozen=True)
-class FirstParticles:
-    """A session's particles before any answer: r0, ActionableSampling and prior rays, through
-    BPS. They depend only on the users, their base recourses and keys, and
-    ``ActiveSettings.first_particles_key()``, so sessions that differ in budget, rounds, noise
-    or ground truth can start from one copy (the sweep runner shares them in a group); a
-    session never changes them in place. The estimate before any answer comes with them (every
-    particle weighs the same then)."""
-
-    theta: torch.Tensor  # (N, P, d)
-    alive: torch.Tensor  # (N, P) bool: valid particles
-    estimate: torch.Tensor  # (N, d) the recourse shown before any answer (NaN: failed users)
-
-
-def _ideal_gap(prefers_b: torch.Tensor, a: torch.Tensor, b: torch.Tensor,
-                theta: torch.Tensor) -> torch.Tensor:
-    """(M, P, T) how much nearer (L2) each ideal point theta (M, P, d) lies to the option the
-    person chose than to the one they did not, for answers prefers_b (M, T) to a, b (M, T, d):
-    positive where the answer agrees with the particle."""
-    da = torch.cdist(theta, a)  # (M, P, T)
-    db = torch.cdist(theta, b)
-    sign = torch.where(prefers_b, 1.0, -1.0).to(theta.dtype).unsqueeze(1)
-    return sign * (da - db)
-
-
-def _entropy(p: torch.Tensor) -> torch.Tensor:
-    """Binary entropy (nats) of probabilities p in (0, 1)."""
-    p = p.clamp(1e-7, 1 - 1e-7)
-    q = 1 - p
-    return -(p * torch.log(p) + q * torch.log(q))
-
-
-_RISK_GRAIN = 1e4  # expected costs are compared to 1e-4
-_BLOCK_FLOATS = 1 << 17  # float32 elements of one block of _pick_pair's likelihoods
-
-
-def _information_gain(dist: torch.Tensor, wt: torch.Tensor, iu: torch.Tensor, ju: torch.Tensor,
-                      s: "ActiveSettings") -> torch.Tensor:
-    """Expected information gain of asking each pair (iu, ju) of options, (M, pairs).
-
-    dist: (M, K, R) distances from the K options to R particles of weight wt (M, 1, R).
-    The hottest lines of a question (users × pairs × R elements), so each pass counts: β is
-    applied to the K options' distances before pairing, the pairs are gathered with
-    index_select (6× faster than indexing here), the affine map is in place, and a lapse keeps
-    every likelihood in [lapse, 1 − lapse], so its entropy needs no clamp (only without one)."""
-    scaled = s.beta * dist
-    # P(prefer option i over option j | θ) = lapse + (1 − 2·lapse)·σ(β(d_j − d_i)),
-    # (M, pairs, R)
-    lik = torch.sigmoid(scaled.index_select(1, ju) - scaled.index_select(1, iu))
-    lik.mul_(1 - 2 * s.lapse).add_(s.lapse)
-    if s.lapse < 1e-7:  # σ reaches 0 and 1 in float32, and 0 · log 0 would be NaN
-        lik.clamp_(1e-7, 1 - 1e-7)
-    unlik = 1 - lik
-    # −Σ_R w·H(lik), built in place in unlik's buffer: Σ_R w·(p log p + q log q)
-    plogp = torch.log(lik).mul_(lik)
-    expected = unlik.log().mul_(unlik).add_(plogp).mul_(wt).sum(-1)
-    return _entropy((lik * wt).sum(-1)) + expected
 
 
 class ActiveHareSession:
@@ -398,7 +268,7 @@ class ActiveHareSession:
         lapses = len(self.settings.lapses.values)
         if t == 0:
             return torch.zeros(*theta.shape[:2], lapses, dtype=theta.dtype)
-        gap = _ideal_gap(self.hist_ans[users, :t], self.hist_a[users, :t],
+        gap = ideal_gap(self.hist_ans[users, :t], self.hist_a[users, :t],
                          self.hist_b[users, :t], theta)  # (M, C, T)
         used = self.hist_used[users, :t].unsqueeze(1)
         ll = self.settings.lapses.log_likelihood(gap, self.settings.beta)
@@ -522,11 +392,11 @@ class ActiveHareSession:
         # A few users at a time: each block's (users, pairs, R) temporaries stay in the CPU's
         # cache (about 0.5 MB), 3.5x faster than all users at once (150 users: 44 vs 155 ms a
         # question), and the same numbers, since every step is per (user, pair).
-        block = max(1, _BLOCK_FLOATS // (len(iu) * dist.shape[-1]))
+        block = max(1, BLOCK_FLOATS // (len(iu) * dist.shape[-1]))
         if m <= block:  # a person, or a few: one block, no copy
-            gain = _information_gain(dist, wt, iu, ju, s)  # (M, pairs)
+            gain = information_gain(dist, wt, iu, ju, s)  # (M, pairs)
         else:
-            gain = torch.cat([_information_gain(dist[b:b + block], wt[b:b + block], iu, ju, s)
+            gain = torch.cat([information_gain(dist[b:b + block], wt[b:b + block], iu, ju, s)
                               for b in range(0, m, block)])
         apart = (torch.cdist(options, options) > s.min_separation)[:, iu, ju]
         if self.shown is not None:  # and different once shown (whole units, display rounding)
@@ -658,7 +528,7 @@ class ActiveHareSession:
             self.compares[users] += 1
             self.since_refresh[users] += 1
             s = self.settings
-            gap = _ideal_gap(answers.unsqueeze(-1), question.current.unsqueeze(1),
+            gap = ideal_gap(answers.unsqueeze(-1), question.current.unsqueeze(1),
                              question.challenger.unsqueeze(1), self.theta[users])[..., 0]
             self.loglik[users] += s.lapses.log_likelihood(gap, s.beta)
             cost_a = self.costs.costs(users, question.current.unsqueeze(1))[:, 0]

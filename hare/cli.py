@@ -342,7 +342,8 @@ def cmd_compact(args) -> int:
 def cmd_merge(args) -> int:
     from hare.bench.merge import merge_stores
     result = merge_stores(args.source, args.into, replace=args.replace,
-                          replace_variant=args.replace_variant, with_users=not args.runs_only)
+                          replace_variant=args.replace_variant, with_users=not args.runs_only,
+                          protocols=args.protocol)
     print(f"{args.into}: {result.added} runs added, {result.kept} already held and kept, "
           f"{result.removed} removed first; {result.share_groups} per-person comparison rows",
           file=sys.stderr)
@@ -412,6 +413,8 @@ def main(argv: list[str] | None = None) -> int:
                             "after its engine changed), so all of them come from the source")
     merge.add_argument("--runs-only", action="store_true",
                        help="write the per-run summaries only, not the per-user rows")
+    merge.add_argument("--protocol", nargs="+", default=None, choices=list(protocol_names()),
+                       help="only the source's runs of these protocols")
     merge.set_defaults(func=cmd_merge)
     from hare.live.terminal import add_recourse_command
     add_recourse_command(sub)

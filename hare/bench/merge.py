@@ -29,14 +29,18 @@ class MergeResult:
 
 
 def merge_stores(source: str | Path, target: str | Path, replace: bool = False,
-                 replace_variant: str | None = None, with_users: bool = True) -> MergeResult:
+                 replace_variant: str | None = None, with_users: bool = True,
+                 protocols: list[str] | None = None) -> MergeResult:
     """Write ``source``'s runs into ``target`` (created if missing); see the module docstring.
-    ``with_users=False`` writes the runs alone (a compact target keeps no per-user rows)."""
+    ``with_users=False`` writes the runs alone (a compact target keeps no per-user rows);
+    ``protocols`` keeps only the source's runs of those protocols."""
     source_store, target_store = ResultStore(source), ResultStore(target)
     source_store.check()
     if Path(source).resolve() == Path(target).resolve():
         raise StoreError(f"{source} is the store to merge into; name two different files")
     runs = source_store.runs()
+    if protocols:
+        runs = runs[runs["protocol"].isin(protocols)]
     with duckdb.connect(str(source), read_only=True) as con:
         users = con.execute("SELECT * FROM user_results").df() if with_users else None
         shares = person_shares.from_store(con)

@@ -34,12 +34,14 @@ def person_shares(rows: pd.DataFrame) -> pd.DataFrame:
     ``user_cost``): active HARE against Multi-HARE under people counting at the same budget,
     and both against the base recourse, over the people all three give a recourse to."""
     person = GROUP + ["user_index"]
-    base = rows[rows["variant"] == "base"][person + ["user_cost"]].rename(
-        columns={"user_cost": "base"})
+    # the base recourse does not hear the answers: one base run serves every noise setting
+    alike = [f for f in person if f not in ("noise", "noise_param")]
+    base = rows[(rows["variant"] == "base") & (rows["noise"] == "none")][
+        alike + ["user_cost"]].rename(columns={"user_cost": "base"})
     active = rows[rows["variant"] == "active_hare"]
     multi = rows[(rows["variant"] == "multi_hare") & (rows["counting"] == "people")]
     both = active.merge(multi, on=person + ["budget"], suffixes=("_a", "_m")).merge(
-        base, on=person).dropna(subset=["user_cost_a", "user_cost_m", "base"])
+        base, on=alike).dropna(subset=["user_cost_a", "user_cost_m", "base"])
     if both.empty:
         return pd.DataFrame(columns=COLUMNS)
     both = both.assign(

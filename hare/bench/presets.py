@@ -60,7 +60,7 @@ PRESETS["prefs"] = dict(dataset=ALL_DATASETS, model=["ann"], generator=ABLATION_
 # B 30's session, so it costs nothing more); Multi-HARE under people counting too; noisy users
 # with parameters other than the method's own (it assumes β 10 and a lapse around 0.1); and
 # every kind of simulated person (hare.user_models) on the Growing Spheres and Wachter cells,
-# one seed (the seeds' spread is reported by the Table 1 part).
+# every seed; the noisy users at the protocol's first seed.
 _ACTIVE_CELLS = dict(dataset=ALL_DATASETS, model=["ann", "lr"], generator=ALL_GENERATORS)
 _KIND_CELLS = dict(dataset=ALL_DATASETS, model=["ann", "lr"], generator=["gs", "wachter"],
                    user_model=list(USER_MODELS))

@@ -139,3 +139,13 @@ def test_merge_refuses_bad_stores_in_one_line_and_writes_nothing(tmp_path, capsy
         err = capsys.readouterr().err.strip()
         assert err.startswith("hare: error: ") and "\n" not in err, err
     assert not (tmp_path / "t.duckdb").exists() and text.read_text() == "not a database"
+
+
+def test_noisy_answers_are_compared_with_the_noise_free_base_run():
+    rows = _rows({("base", None, "paper"): [2.0, 2.0]})
+    noisy = _rows({("multi_hare", 30, "people"): [1.0, 1.0],
+                   ("active_hare", 30, "paper"): [0.5, 3.0]}).assign(noise="bernoulli",
+                                                                     noise_param=0.3)
+    table = person_shares.person_shares(pd.concat([rows, noisy], ignore_index=True))
+    assert len(table) == 1 and table["noise"].iloc[0] == "bernoulli"
+    assert table["costlier_than_base"].iloc[0] == 0.5
