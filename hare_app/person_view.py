@@ -54,7 +54,7 @@ def show_person_shares(shares: pd.DataFrame, filters: Filters) -> None:
     table = person_shares.by_kind(consistent[consistent["budget"] == budget])
     chart = alt.Chart(outcome_frame(table)).mark_bar().encode(
         x=alt.X("share:Q", stack="normalize", axis=alt.Axis(format="%"), title="people"),
-        y=alt.Y("person:N", title=None),
+        y=alt.Y("person:N", title=None, axis=alt.Axis(labelLimit=320)),
         color=alt.Color("outcome:N", sort=list(OUTCOMES.values()),
                         scale=alt.Scale(range=["#d62728", "#bbbbbb", "#2ca02c"]), title=None),
         order=alt.Order("outcome_order:Q"),

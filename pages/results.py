@@ -169,7 +169,6 @@ if view.x == "arm":  # active HARE: one setting of users at a time, and what it 
         st.markdown("**Measured in this store, with the filters on the left** (active "
                     "HARE's mean ÷ the other's, over the same cells):\n"
                     + "\n".join(f"- {text}: {r}" for text, r in found_here))
-    show_person_shares(cached.person_shares(str(db), cached.stamp(str(db))), filters)
 frame = chart_frame(view, rows)
 chart = view_chart(view, frame, metric)
 if chart is None:
@@ -196,6 +195,8 @@ st.download_button(
     key=f"csv{number}",
     help=f"The same rows as `python -m hare cells --db {db.name} --preset {presets} "
          f"--metric {metric}{'' if view.paper else ' --no-paper'}` with these filters.")
+if view.x == "arm":  # and per person, under the cell means
+    show_person_shares(cached.person_shares(str(db), cached.stamp(str(db))), filters)
 
 with st.expander("People's answers"):
     show_answers_fit(answers_db_path())

@@ -55,6 +55,12 @@ def test_the_page_opens_on_the_shipped_store_with_its_verdict_and_every_view(sto
         at.run()
         assert not at.exception, at.exception
         frames = chart_data(at)
+        if view.x == "arm":  # active HARE: the cell means, then the per-person chart
+            assert len(frames) == 2, view.label
+            assert set(frames[1]["outcome"]) == {"worse than Multi-HARE", "the same",
+                                                 "better than Multi-HARE"}
+            assert any(m.value.startswith("**Per person**") for m in at.markdown)
+            frames = frames[:1]
         assert len(frames) == 1, view.label
         sources = set(frames[0]["source"])
         # ours, one series per setting of users (the shipped store also holds 100-user runs)
