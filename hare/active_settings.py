@@ -33,7 +33,8 @@ class ActiveSettings:
     eps: float = 1e-6  # BPS precision
     target: float = 0.5  # τ: every particle clears g ≥ τ (people: above 0.5, a safety margin)
     sampling: SamplingSettings = field(default_factory=SamplingSettings)
-    weight_particles: int = 64  # weighted-cost hypotheses per user (hare.active_model)
+    weight_particles: int = 64  # weighted-cost hypotheses per user, and as many limit ones
+    # (hare.active_model)
     # prior mass of the kinds of person: ideal point, weighted cost, limits, fewest changes
     kind_prior: tuple[float, float, float, float] = (0.4, 0.2, 0.2, 0.2)
     lapses: LapseMixture = field(default_factory=LapseMixture)
