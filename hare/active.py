@@ -130,8 +130,8 @@ class ActiveHareSession:
         self.champion = torch.where(usable.unsqueeze(-1), self.r0,
                                     torch.where(self.alive[:, :1], self.theta[:, 0],
                                                 self.champion))
-        self._champion_question = False
-        self._against_champion: torch.Tensor | None = None  # (M,) a pair with the champion
+        # (M,) per user asked the pending comparison: its first option is the champion
+        self._against_champion: torch.Tensor | None = None
         self._slot_users: torch.Tensor | None = None  # users yet to be asked in this slot
         t = settings.budget
         self.hist_a = torch.zeros(n, t, d, dtype=x.dtype)
@@ -508,7 +508,7 @@ class ActiveHareSession:
         if not bool(ask.any()):
             return None
         self.new_options[users[ask]] += 1
-        self._champion_question = True
+        self._against_champion = torch.ones(int(ask.sum()), dtype=torch.bool)
         self._pending = Question("compare", users[ask], self.round, self.step,
                                  champion[ask], estimate[ask])
         return self._pending
@@ -540,8 +540,7 @@ class ActiveHareSession:
             # what it teaches: the person's pick is the best option so far. (Never the
             # posterior's over the person's: a consistent person must not end with more than
             # they chose, and with 30 % of answers flipped overruling gained little.)
-            pit = torch.ones_like(answers) if self._champion_question else self._against_champion
-            won = pit & answers
+            won = self._against_champion & answers
             self.champion[users[won]] = question.challenger[won]
         else:
             # what a person accepted is theirs (the champion, or a round's estimate)
@@ -552,7 +551,6 @@ class ActiveHareSession:
                 self.active[users] = False
             self.step += 1
         self._pending = None
-        self._champion_question = False
         self._against_champion = None
 
     def result(self) -> SessionResult:

@@ -96,24 +96,29 @@ class CostHypotheses:
                             dtype=self.x.dtype).log()
 
     def _beyond(self, moved: torch.Tensor, limits: torch.Tensor,
-                weights: torch.Tensor) -> torch.Tensor:
-        """(M, K, L) limit hypotheses' raw costs of changes moved (M, K, d), for limits and
-        weights (M, L, d): changes beyond their limits, then the squashed weighted cost."""
+                weighted: torch.Tensor) -> torch.Tensor:
+        """(M, K, L) limit hypotheses' raw costs of changes moved (M, K, d), for limits (M, L,
+        d) and their twins' weighted costs (M, K, L): changes beyond their limits, then the
+        squashed weighted cost."""
         cols = self.columns  # only a mutable feature can go beyond its limit
         over = (moved[..., cols].float().unsqueeze(2)
                 > (limits[..., cols] + CHANGE_TOL).float().unsqueeze(1)).sum(-1)
-        weighted = moved @ weights.transpose(1, 2)
         return over.to(moved.dtype) + weighted / (1 + weighted)
+
+    @staticmethod
+    def _fewest(moved: torch.Tensor) -> torch.Tensor:
+        """(M, K) the fewest-changes hypothesis's raw cost of changes moved (M, K, d): the
+        number of changed features, then the squashed L2 change."""
+        changed = (moved > CHANGE_TOL).sum(-1).to(moved.dtype)
+        norm = moved.norm(dim=-1)
+        return changed + norm / (1 + norm)
 
     def raw(self, users: torch.Tensor, options: torch.Tensor) -> torch.Tensor:
         """(M, K, H) each hypothesis's own cost of options (M, K, d)."""
         moved = (options - self.x[users].unsqueeze(1)).abs()
-        weights = self.weights[users]
-        weighted = moved @ weights.transpose(1, 2)  # (M, K, W)
-        changed = (moved > CHANGE_TOL).sum(-1).to(moved.dtype)
-        norm = moved.norm(dim=-1)
-        return torch.cat([weighted, self._beyond(moved, self.limits[users], weights),
-                          (changed + norm / (1 + norm)).unsqueeze(-1)], dim=-1)
+        weighted = moved @ self.weights[users].transpose(1, 2)  # (M, K, W)
+        return torch.cat([weighted, self._beyond(moved, self.limits[users], weighted),
+                          self._fewest(moved).unsqueeze(-1)], dim=-1)
 
     def costs(self, users: torch.Tensor, options: torch.Tensor) -> torch.Tensor:
         """(M, K, H) the costs on the ideal point's scale (see module docstring)."""
@@ -131,11 +136,9 @@ class CostHypotheses:
         weights = self.weights[users]
         mixed = (share[:, :n_w].unsqueeze(-1) * weights).sum(1)  # (M, d)
         moved = (options - self.x[users].unsqueeze(1)).abs()
-        changed = (moved > CHANGE_TOL).sum(-1).to(moved.dtype)
-        norm = moved.norm(dim=-1)
         top = w[:, n_w:-1].topk(min(LIMIT_TOP, n_w), dim=1).indices  # (M, L)
         pick = lambda t: t.gather(1, top.unsqueeze(-1).expand(-1, -1, t.shape[-1]))  # noqa: E731
-        beyond = self._beyond(moved, pick(self.limits[users]), pick(weights))  # (M, K, L)
+        beyond = self._beyond(moved, pick(self.limits[users]),
+                              moved @ pick(weights).transpose(1, 2))  # (M, K, L)
         limit = (beyond @ share[:, n_w:-1].gather(1, top).unsqueeze(-1))[..., 0]
-        return (moved @ mixed.unsqueeze(-1))[..., 0] + limit \
-            + share[:, -1:] * (changed + norm / (1 + norm))
+        return (moved @ mixed.unsqueeze(-1))[..., 0] + limit + share[:, -1:] * self._fewest(moved)

@@ -50,12 +50,12 @@ def merge_stores(source: str | Path, target: str | Path, replace: bool = False,
         try:
             removed = 0
             if replace_variant is not None:
-                removed += _delete(con, "SELECT run_id FROM runs WHERE variant = ?",
-                                   [replace_variant])
+                removed += _delete(con, [row[0] for row in con.execute(
+                    "SELECT run_id FROM runs WHERE variant = ?", [replace_variant]).fetchall()])
             held = {row[0] for row in con.execute("SELECT run_id FROM runs").fetchall()}
             if replace:
                 again = sorted(held & set(runs["run_id"]))
-                removed += _delete(con, "SELECT unnest(?::VARCHAR[]) AS run_id", [again])
+                removed += _delete(con, again)
                 held -= set(again)
             new = runs[~runs["run_id"].isin(held)]  # noqa: F841  (read by name in SQL)
             con.execute("INSERT INTO runs BY NAME SELECT * FROM new")
@@ -75,9 +75,8 @@ def merge_stores(source: str | Path, target: str | Path, replace: bool = False,
     return MergeResult(len(new), len(runs) - len(new), removed, len(table))
 
 
-def _delete(con: duckdb.DuckDBPyConnection, which: str, params: list) -> int:
-    """Delete the runs (and their user rows) whose ids the query ``which`` selects."""
-    ids = [row[0] for row in con.execute(which, params).fetchall()]
+def _delete(con: duckdb.DuckDBPyConnection, ids: list[str]) -> int:
+    """Delete the runs (and their user rows) with these ids."""
     con.execute("DELETE FROM user_results WHERE run_id IN (SELECT unnest(?::VARCHAR[]))", [ids])
     con.execute("DELETE FROM runs WHERE run_id IN (SELECT unnest(?::VARCHAR[]))", [ids])
     return len(ids)
