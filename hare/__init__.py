@@ -14,5 +14,6 @@ __version__ = "0.1.0"
 # .3: active HARE's invalid_candidates is 0, its skipped comparisons no longer stored there;
 # .4: active HARE's posterior over kinds of person, its champion comparison, sparse rays;
 # .5: active HARE starts from the base recourse itself, keeps the person's every pick against
-# the champion (no overrule), asks pairs with the champion, and has limit hypotheses
-ENGINE_REVISION = "2026.12.5"
+# the champion (no overrule), asks pairs with the champion, and has limit hypotheses;
+# .6: active HARE keeps 192 particles (not 256) and calibrates them by a secant search
+ENGINE_REVISION = "2026.12.6"

@@ -44,10 +44,11 @@ import math
 import torch
 
 from hare.actions import ActionSpace
-from hare.active_gain import BLOCK_FLOATS, ideal_gap, information_gain
+from hare.active_gain import BLOCK_FLOATS, expected_distance, ideal_gap, information_gain
 from hare.active_model import CostHypotheses
 from hare.active_settings import ActiveSettings, FirstParticles
-from hare.candidates import actionable_sampling, boundary_point_search, reach_target
+from hare.candidates import (actionable_sampling, boundary_point_search, reach_target,
+                             secant_search)
 from hare.models import Classifier
 from hare.questions import Question, SessionResult, checked_answers
 from hare.rng import STREAMS, keyed_normal, keyed_uniform, stream, user_keys
@@ -166,7 +167,7 @@ class ActiveHareSession:
         rows, cols = valid.nonzero(as_tuple=True)
         found, ok = boundary_point_search(self.model, x[rows], raw[rows, cols].unsqueeze(1),
                                           self.space, self.settings.eps,
-                                          target=self.settings.target)
+                                          target=self.settings.target, narrow=secant_search)
         points = raw.clone()
         points[rows, cols] = found[:, 0]
         valid[rows, cols] = ok[:, 0]  # the same test, on the valid rows alone
@@ -234,17 +235,16 @@ class ActiveHareSession:
         return torch.softmax(logw, dim=-1)
 
     def _option_costs(self, users: torch.Tensor, options: torch.Tensor) -> torch.Tensor:
-        """(M, K, P + H) each hypothesis's cost of options (M, K, d), on one scale."""
-        return torch.cat([torch.cdist(options, self.theta[users]),
-                          self.costs.costs(users, options)], dim=-1)
+        """(M, K, P + H) each hypothesis's cost of options (M, K, d), on one scale, in float32
+        (what the information gain runs in)."""
+        return torch.cat([torch.cdist(options.float(), self.theta[users].float()),
+                          self.costs.costs(users, options).float()], dim=-1)
 
     def _risk(self, users: torch.Tensor, options: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
         """(M, K) posterior expected cost of options (M, K, d) under weights w (M, P + H)."""
         w = w.nan_to_num(0.0)
         p = self.settings.particles
-        # in float32: 3x faster, and the rounding below is far coarser than its error
-        ideal = (torch.cdist(options.float(), self.theta[users].float())
-                 @ w[:, :p].float().unsqueeze(-1))[..., 0].to(w.dtype)
+        ideal = expected_distance(options, self.theta[users], w[:, :p]).to(w.dtype)
         risk = ideal + self.costs.expected(users, options, w[:, p:])
         # rounded, so that particles a BPS bisection apart (a batch bisects as long as its
         # longest segment needs) rank the same and a user's choices never depend on the batch
@@ -387,7 +387,7 @@ class ActiveHareSession:
         wt, top = w.topk(min(s.ig_particles, w.shape[-1]), dim=1)  # (M, R)
         wt = (wt / wt.sum(-1, keepdim=True)).float().unsqueeze(1)
         dist = self._option_costs(users, options).gather(
-            2, top.unsqueeze(1).expand(-1, k, -1)).float()  # (M, K + 1, R)
+            2, top.unsqueeze(1).expand(-1, k, -1))  # (M, K + 1, R)
         iu, ju = torch.triu_indices(k, k, 1)  # the (K + 1)·K/2 pairs
         # A few users at a time: each block's (users, pairs, R) temporaries stay in the CPU's
         # cache (about 0.5 MB), 3.5x faster than all users at once (150 users: 44 vs 155 ms a

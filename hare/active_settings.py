@@ -18,7 +18,7 @@ class ActiveSettings:
 
     budget: int = 30
     rounds: int | None = None  # None: one "good enough?" per 10 questions, max(1, B // 10)
-    particles: int = 256  # P, per user
+    particles: int = 192  # P, per user
     candidates: int = 24  # K particles scored as options per question (K·(K−1)/2 pairs)
     ig_particles: int = 128  # R most likely particles over which information gain is expected
     beta: float = 10.0  # likelihood sharpness, per unit of L2 distance difference

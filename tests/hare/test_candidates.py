@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from hare.actions import ActionSpace
-from hare.candidates import actionable_sampling, boundary_point_search
+from hare.candidates import actionable_sampling, bisect, boundary_point_search, secant_search
 from hare.generators import make_generator
 
 from conftest import refused
@@ -45,11 +45,12 @@ def test_sampling_spreads_directions(compas, compas_ann):
     assert valid_rate > float((compas_ann(unoptimised) >= 0.5).float().mean())
 
 
-def test_every_bps_result_is_valid_and_within_eps_of_the_boundary(adult, adult_ann):
+@pytest.mark.parametrize("narrow", [bisect, secant_search])
+def test_every_bps_result_is_valid_and_within_eps_of_the_boundary(adult, adult_ann, narrow):
     x, keys, space, r0 = _base(adult, adult_ann, name="wachter")
     c = actionable_sampling(adult_ann, x, r0, space, k=10, keys=keys, stream=1)
     points, valid, inside = boundary_point_search(adult_ann, x, c, space, eps=1e-6,
-                                                  with_bracket=True)
+                                                  with_bracket=True, narrow=narrow)
     assert valid.any()
     assert bool((adult_ann(points[valid]) >= 0.5).all())
     assert bool((adult_ann(inside[valid]) < 0.5).all())
@@ -104,17 +105,42 @@ def test_bps_keeps_a_category_change_the_model_needs():
     assert model(points).item() >= 0.5 > model(inside).item()
 
 
-def test_bisection_leaves_the_segments_it_is_given_as_they_were():
-    """bisect works in its own buffers: the caller's start and end (often views of the
-    factuals or candidates it still uses) come back untouched, and the final segments bracket
-    the boundary of 8·x0 + 4·x1 = 5 within eps."""
-    from hare.candidates import bisect
-
+@pytest.mark.parametrize("narrow", [bisect, secant_search])
+def test_bisection_leaves_the_segments_it_is_given_as_they_were(narrow):
+    """bisect (and the secant search) works in its own buffers: the caller's start and end
+    (often views of the factuals or candidates it still uses) come back untouched, and the
+    final segments bracket the boundary of 8·x0 + 4·x1 = 5 within eps."""
     model = _linear(8.0, 4.0, -5.0)
     start = torch.zeros(3, 1, 2, dtype=torch.float64)
     end = torch.tensor([[[1.0, 0.0]], [[1.0, 1.0]], [[0.0, 2.0]]], dtype=torch.float64)
     kept_start, kept_end = start.clone(), end.clone()
-    low, high = bisect(model, start, end, 1e-9, 0.5)
+    low, high = narrow(model, start, end, 1e-9, 0.5)
     assert torch.equal(start, kept_start) and torch.equal(end, kept_end)
     assert bool(((high - low).norm(dim=-1) < 1e-9).all())
     assert bool((model(high) >= 0.5).all()) and bool((model(low) < 0.5).all())
+
+
+def test_the_secant_search_finds_bisections_boundary_on_a_relu_network(adult, adult_ann):
+    """On the ANN's kinked logit, the secant search's segments bracket the boundary within eps
+    and end within eps of where bisection's end, including the rows it hands to bisection."""
+    x, keys, space, r0 = _base(adult, adult_ann, name="wachter")
+    c = actionable_sampling(adult_ann, x, r0, space, k=10, keys=keys, stream=1)
+    valid = adult_ann(c) >= 0.5
+    start, end = x.unsqueeze(1).expand_as(c)[valid], c[valid]
+    low, high = secant_search(adult_ann, start, end, 1e-6, 0.5)
+    assert bool(((high - low).norm(dim=-1) < 1e-6).all())
+    assert bool((adult_ann(high) >= 0.5).all()) and bool((adult_ann(low) < 0.5).all())
+    _, bisected = bisect(adult_ann, start, end, 1e-6, 0.5)
+    assert float((high - bisected).norm(dim=-1).max()) < 2e-6
+
+
+def test_a_secant_segment_that_starts_positive_shrinks_to_its_start():
+    """As bisection would take it there: the end comes back at the (already accepted) start,
+    and a row that needs no search is left exactly as given."""
+    model = _linear(8.0, 4.0, -5.0)
+    start = torch.tensor([[1.0, 0.0], [0.0, 0.0]], dtype=torch.float64)  # accepted, refused
+    end = torch.tensor([[1.0, 1.0], [1.0, 0.0]], dtype=torch.float64)
+    low, high = secant_search(model, start, end, 1e-9, 0.5)
+    assert torch.equal(high[0], start[0]) and torch.equal(low[0], start[0])
+    assert high[1, 0].item() == pytest.approx(5 / 8, abs=1e-9)
+    assert model(high[1]).item() >= 0.5 > model(low[1]).item()
