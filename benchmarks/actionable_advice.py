@@ -17,12 +17,15 @@ import argparse
 import statistics
 import sys
 import time
+from pathlib import Path
 
-from hare.data import DATASETS, load_dataset
-from hare.live.profile import profile_from_row, refused_people
-from hare.live.setup import SessionConfig
-from hare.live.terminal import run_person
-from hare.models import load_or_train
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
+
+from hare.data import DATASETS, load_dataset  # noqa: E402
+from hare.live.profile import profile_from_row, refused_people  # noqa: E402
+from hare.live.setup import SessionConfig  # noqa: E402
+from hare.live.terminal import run_person  # noqa: E402
+from hare.models import load_or_train  # noqa: E402
 
 
 def broken(card: dict, immutable: set[str]) -> list[str]:

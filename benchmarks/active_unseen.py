@@ -27,21 +27,25 @@ import argparse
 import itertools
 import multiprocessing as mp
 import os
+import sys
+from pathlib import Path
 
 import pandas as pd
 import torch
 
-from hare.active import ActiveHareSession
-from hare.actions import ActionSpace
-from hare.bench.config import RunConfig
-from hare.bench.runner import RunContext
-from hare.data import load_dataset
-from hare.live.costs import search_weights
-from hare.models import negative_factuals
-from hare.rng import keyed_uniform, stream, user_keys
-from hare.session import HareSession, run_to_end
-from hare.user_models import KINDS, UserKind, _per_user, _squash
-from hare.users import SimulatedUser
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
+
+from hare.active import ActiveHareSession  # noqa: E402
+from hare.actions import ActionSpace  # noqa: E402
+from hare.bench.config import RunConfig  # noqa: E402
+from hare.bench.runner import RunContext  # noqa: E402
+from hare.data import load_dataset  # noqa: E402
+from hare.live.costs import search_weights  # noqa: E402
+from hare.models import negative_factuals  # noqa: E402
+from hare.rng import keyed_uniform, stream, user_keys  # noqa: E402
+from hare.session import HareSession, run_to_end  # noqa: E402
+from hare.user_models import KINDS, UserKind, _per_user, _squash  # noqa: E402
+from hare.users import SimulatedUser  # noqa: E402
 
 
 def _quadratic(r, x, p):

@@ -16,8 +16,11 @@ import json
 import subprocess
 import sys
 from dataclasses import dataclass, field
+from pathlib import Path
 
-from hare.data import DATASETS
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run from anywhere
+
+from hare.data import DATASETS  # noqa: E402
 
 CARD_FIELDS = {"approved", "target_probability", "probability_before", "probability_after",
                "profile", "recourse", "no_recourse_reason", "transcript", "settings", "seed",
