@@ -17,6 +17,7 @@ import pandas as pd
 import torch
 
 from hare.errors import ConfigError, HareError, StoreError, make_folder_for
+from hare.schema import GivenAction
 
 DEFAULT_DB = "results/runs.duckdb"  # sweeps never write the shipped reproduction by default
 SHIPPED_DB = "results/hare.duckdb"
@@ -27,19 +28,10 @@ class _Parser(argparse.ArgumentParser):
         self.exit(2, f"hare: error: {message} (see {self.prog} --help)\n")
 
 
-class _Given(argparse.Action):
-    """Stores an option's values and notes that the command line gave it (``given``), so a
-    sweep file's value stands unless the command line names the option."""
-
-    def __call__(self, parser, namespace, values, option_string=None):
-        setattr(namespace, self.dest, values)
-        namespace.given = frozenset(getattr(namespace, "given", frozenset()) | {self.dest})
-
-
 def _add_grid_options(p: argparse.ArgumentParser, config_cls=None) -> None:
     """One option per run field, derived from its declaration (hare.schema)."""
     from hare.bench.config import RunConfig
-    (config_cls or RunConfig).schema().add_options(p, grid=True, action=_Given, free=("model",))
+    (config_cls or RunConfig).schema().add_options(p, grid=True, action=GivenAction, free=("model",))
     p.add_argument("--config", default=None, metavar="FILE",
                    help="a sweep file (TOML: one key per option above, a value or a list "
                         "each); options given on the command line take precedence")
@@ -121,12 +113,9 @@ def cmd_run(args) -> int:
 def _own_grid(args) -> None:
     """Point the grid at a person's own data and models (hare.data.own): checked, loaded and
     registered in this process, which then runs every cell itself."""
-    from hare.data.own import load_own, read_own_files
+    from hare.data.own import check_own_options, load_own, read_own_files
     from hare.own_models import own_classifier
-    if args.data is None or args.spec is None:
-        raise ConfigError("--data and --spec go together (write a spec with hare data init)")
-    if "dataset" in getattr(args, "given", frozenset()):
-        raise ConfigError("--data replaces --dataset; give one of them")
+    check_own_options(args)
     if args.scheduler or getattr(args, "cluster", None):
         raise ConfigError("--data runs in this process: drop --scheduler/--cluster")
     own = read_own_files(args.data, args.spec)

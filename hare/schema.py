@@ -23,6 +23,16 @@ from hare.errors import ConfigError
 STAGES = ("classifier", "users", "base", "truth", "session")
 
 
+class GivenAction(argparse.Action):
+    """Stores an option's values and notes that the command line gave it (``given``), so a
+    command can tell an option given from its default (a sweep file's value stands unless the
+    command line names the option; ``--data`` refuses a ``--dataset`` given beside it)."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        setattr(namespace, self.dest, values)
+        namespace.given = frozenset(getattr(namespace, "given", frozenset()) | {self.dest})
+
+
 @dataclass(frozen=True)
 class Axis:
     """What the faces need to know about one field.

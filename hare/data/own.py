@@ -22,7 +22,7 @@ import torch
 from hare.data.encoder import Encoder
 from hare.data.loader import Dataset, register_dataset
 from hare.data.toml_spec import OwnSpec, draft_spec, parse_spec
-from hare.errors import InputError
+from hare.errors import ConfigError, InputError
 
 # A person's dataset in a session or a run: "own-" and the start of its file and spec's hash.
 OWN_DATASET_NAME = r"own-[0-9a-f]{12}"
@@ -170,6 +170,19 @@ def read_own(data: bytes, spec_text: str, source: str = "the data file") -> OwnD
     check_data(frame, spec, source)
     return OwnData(frame, spec, hashlib.sha256(data).hexdigest(),
                    hashlib.sha256(spec_text.encode()).hexdigest(), source)
+
+
+def check_own_options(args) -> bool:
+    """Whether a command's ``--data``/``--spec`` name a person's own data (both faces'
+    commands): one-line errors for one without the other, and for ``--dataset`` given beside
+    them (which they replace)."""
+    if args.data is None and args.spec is None:
+        return False
+    if args.data is None or args.spec is None:
+        raise ConfigError("--data and --spec go together (write a spec with hare data init)")
+    if "dataset" in getattr(args, "given", frozenset()):
+        raise ConfigError("--data replaces --dataset; give one of them")
+    return True
 
 
 def read_own_files(csv: str | Path, spec: str | Path) -> OwnData:

@@ -14,6 +14,7 @@ import torch
 from hare.errors import ConfigError, InputError
 from hare.live.run import LiveRun, make_live_generator, start_live_run
 from hare.live.setup import SessionConfig
+from hare.schema import GivenAction
 from hare.models import MODEL_KINDS
 
 
@@ -21,7 +22,7 @@ def add_recourse_command(sub) -> None:
     """Add the ``recourse`` subparser to ``python -m hare``'s subparsers: the session's
     options derived from its declaration (hare.live.setup), then who and how to answer."""
     p = sub.add_parser("recourse", help="find a recourse for refused people, as the live page does")
-    SessionConfig.schema().add_options(p, grid=False, free=("model",))
+    SessionConfig.schema().add_options(p, grid=False, action=GivenAction, free=("model",))
     p.add_argument("--data", metavar="FILE.csv",
                    help="your own data (with --spec): refused people are its test rows")
     p.add_argument("--spec", metavar="SPEC.toml", help="the spec of --data (hare data init)")
@@ -115,12 +116,8 @@ def run_person(config: SessionConfig, dataset, model, profile: dict, row: int | 
 
 def _own_data(args):
     """The person's checked data and spec (hare.data.own), or None for a built-in dataset."""
-    if args.data is None and args.spec is None:
-        return None
-    if args.data is None or args.spec is None:
-        raise ConfigError("--data and --spec go together (write a spec with hare data init)")
-    from hare.data.own import read_own_files
-    return read_own_files(args.data, args.spec)
+    from hare.data.own import check_own_options, read_own_files
+    return read_own_files(args.data, args.spec) if check_own_options(args) else None
 
 
 def _check_generator(name: str, model) -> None:

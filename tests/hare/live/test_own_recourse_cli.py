@@ -94,6 +94,28 @@ def test_bad_input_exits_2_with_one_line(files, capsys, tmp_path, case, message)
         assert not out.exists() and len(_lines(capsys)) == 1
 
 
+@pytest.mark.parametrize("command", ["recourse", "run"])
+@pytest.mark.parametrize("extra,message", [
+    (["--dataset", "adult"], "--data replaces --dataset; give one of them"),
+    (["--no-spec"], "--data and --spec go together"),
+])
+def test_own_data_options_that_do_not_go_together_are_refused(files, capsys, tmp_path, command,
+                                                             extra, message):
+    """Both faces' commands: a --dataset beside --data is refused, not silently dropped, and
+    --data needs its spec; one line, exit 2, nothing written."""
+    _, made, _ = files
+    spec = [] if extra == ["--no-spec"] else ["--spec", str(made.spec)]
+    given = [] if extra == ["--no-spec"] else extra
+    db = tmp_path / "never.duckdb"
+    tail = (["--row", "0", "--answers", "simulated"] if command == "recourse"
+            else ["--db", str(db), "--quiet"])
+    capsys.readouterr()
+    assert main([command, "--data", str(made.csv), *spec, *given, *tail]) == 2
+    lines = _lines(capsys)
+    assert len(lines) == 1 and message in lines[0]
+    assert not db.exists()
+
+
 def test_run_stores_the_files_hash_and_hare_beats_the_base(files, tmp_path, capsys):
     _, made, _ = files
     db = tmp_path / "own.duckdb"
