@@ -1,15 +1,18 @@
-"""The live page's drawing pieces that need no page state: an option, the header, the card,
-the "no recourse" panel (its buttons call back into the page) and the rules in force."""
+"""The live page's drawing pieces that need no page state: an option, a question (its buttons
+call back into the page), the header, the card, the "no recourse" panel and the rules in force;
+the own-data page draws its questions and cards with them too."""
 
 from __future__ import annotations
 
 import streamlit as st
 
-from hare.live.costs import plan_sentence
+from hare.live.consent import QUESTIONS
+from hare.live.costs import costs_frame, plan_sentence
 from hare.live.endings import best_plans, what_to_loosen
 from hare.live.formatting import format_value, generator_label, label, profile_table
 from hare.live.run import LiveRun, Option
 from hare.live.unlock import ways_out
+from hare_app.charts import changes_chart
 
 
 def about_models(ds, words) -> str:
@@ -35,6 +38,49 @@ def show_option(title: str, option: Option, words) -> None:
         else:
             st.markdown("- no change")
         st.caption(f"The model's {words.probability}: {option.probability:.0%}")
+
+
+def show_question(run: LiveRun, words, answer, key, none_work=None) -> None:
+    """``run``'s pending question: a pair to choose from, with its changes side by side, or
+    "good enough?" about the best option so far. ``answer(number, choice)`` is the buttons'
+    callback, ``none_work`` the "None of these work for me" button's (not drawn without one);
+    ``key(...)`` names the widgets, each after its question, so a stale button answers nothing."""
+    q = run.question()
+
+    def button(where, text: str, choice: bool, primary: bool = True) -> None:
+        where.button(text, type="primary" if primary else "secondary", on_click=answer,
+                     args=(q.number, choice), key=key("q", str(q.number), text))
+
+    st.progress(min(1.0, run.used / run.budget),
+                text=f"Question {q.number} of at most {run.budget} · round {q.iteration} of "
+                     f"{run.config.rounds}")
+    if q.kind == "compare":
+        st.subheader(QUESTIONS["compare"])
+        st.caption(f"Both would get the model to at least {run.config.target:.0%}. Pick the "
+                   "changes you would find easier to make.")
+        left, right = st.columns(2)
+        with left:
+            show_option("Option A", q.current, words)
+            button(st, "I prefer A", False)
+        with right:
+            show_option("Option B", q.challenger, words)
+            button(st, "I prefer B", True)
+        frame = costs_frame({"A": list(q.current.costs), "B": list(q.challenger.costs)})
+        if not frame.empty:
+            st.altair_chart(changes_chart(frame), width="stretch")
+        return
+    st.subheader(QUESTIONS["accept"])
+    if q.new_options == 0:
+        st.info("The search ran out of new options this round: this is the best one found.")
+    show_option("Your best option so far", q.current, words)
+    if q.last_round:
+        st.caption("This is the last round: a yes ends on this option as your plan; a no ends "
+                   "on it as the closest option, with what you could loosen.")
+    yes, no, none = st.columns(3)
+    button(yes, "Yes, I can do this", True)
+    button(no, "No, keep looking", False, primary=False)
+    if none_work is not None:
+        none.button("None of these work for me", on_click=none_work, key=key("none", str(q.number)))
 
 
 def _value(option: Option, cost) -> str:

@@ -9,6 +9,7 @@ HARE trains on their data (the model cache). The same checks as the command line
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import streamlit as st
 import torch
@@ -24,7 +25,7 @@ from hare.live.run import LiveRun, make_live_generator, start_live_run
 from hare.live.setup import SessionConfig
 from hare.models import Classifier
 from hare.own_models import MAX_MODEL_BYTES, load_own_model_bytes, model_from_bytes, own_classifier
-from hare_app.live_view import header, show_card, show_option
+from hare_app.live_view import header, show_card, show_question
 
 TRAIN, UPLOAD = "Train one on my data (a neural network)", "Upload my model (.skops or .onnx)"
 
@@ -172,7 +173,7 @@ def _person_and_session(prepared: Prepared, key) -> None:
     if run.failed:
         st.warning(run.no_recourse_reason())
     elif not run.done:
-        _question(run, words, key)
+        show_question(run, words, partial(_answer, run), lambda *parts: key("own", *parts))
     else:
         show_card(run, words)
 
@@ -197,28 +198,3 @@ def _start(prepared: Prepared, row: int, generator: str, key) -> None:
 def _answer(run: LiveRun, number: int, choice: bool) -> None:
     if not run.done and run.used + 1 == number:  # a stale button answers nothing
         run.answer(choice)
-
-
-def _question(run: LiveRun, words, key) -> None:
-    q = run.question()
-    st.progress(min(1.0, run.used / run.budget),
-                text=f"Question {q.number} of at most {run.budget}")
-    if q.kind == "compare":
-        st.subheader("Which of these two would you rather do?")
-        left, right = st.columns(2)
-        with left:
-            show_option("Option A", q.current, words)
-            st.button("I prefer A", type="primary", on_click=_answer, args=(run, q.number, False),
-                      key=key("own", "q", str(q.number), "A"))
-        with right:
-            show_option("Option B", q.challenger, words)
-            st.button("I prefer B", type="primary", on_click=_answer, args=(run, q.number, True),
-                      key=key("own", "q", str(q.number), "B"))
-        return
-    st.subheader("Is this good enough?")
-    show_option("Your best option so far", q.current, words)
-    yes, no = st.columns(2)
-    yes.button("Yes, I can do this", type="primary", on_click=_answer, args=(run, q.number, True),
-               key=key("own", "q", str(q.number), "yes"))
-    no.button("No, keep looking", on_click=_answer, args=(run, q.number, False),
-              key=key("own", "q", str(q.number), "no"))

@@ -14,21 +14,18 @@ import streamlit as st
 from hare.data import DATASETS
 from hare.errors import HareError, StoreError
 from hare.live.answers import AnswerRecord, AnswerStore, participant_id
-from hare.live.consent import CONSENT, QUESTIONS
-from hare.live.costs import costs_frame
-from hare.live.form import (DIFFICULTIES, PAGE_FIELDS, RULES, default_range, read_rules,
-                            read_session, rule_options, rule_start, session_start)
-from hare.live.formatting import (format_value, generator_help, generator_label,
-                                  label, people_frame)
-from hare.live.profile import (PEOPLE_MAX_CHANGES, Preferences, check_profile, encode_profile,
-                               field_specs, profile_from_row, typical_profile)
-from hare.live.run import LiveRun, probability, start_live_run
+from hare.live.consent import CONSENT
+from hare.live.form import PAGE_FIELDS, read_session, session_start
+from hare.live.formatting import generator_help, generator_label
+from hare.live.profile import (Preferences, check_profile, encode_profile, field_specs,
+                               typical_profile)
+from hare.live.run import probability, start_live_run
 from hare.live.sessions import Busy, Full, LiveState
 from hare.live.setup import METHODS, SessionConfig
 from hare_app import cached
-from hare_app.charts import changes_chart
 from hare_app.live_view import (about_models, header, rules_in_force, show_card, show_no_recourse,
-                                show_option)
+                                show_question)
+from hare_app.live_who import pick_person, profile_form, rules_entered, rules_section
 from hare_app.own_data_view import own_data_page
 from hare_app.paths import answers_db_path
 from hare_app.shell import enter_page
@@ -128,18 +125,6 @@ def read_sidebar(seed: int | None = None) -> tuple[SessionConfig, dict[str, str]
     return read_session(values | ({} if seed is None else {"seed": seed}))
 
 
-def rules_entered(ds, profile: dict):
-    """The person's rules as entered below (read again in the start callback, so a value typed
-    just before clicking is not missed)."""
-    s, values = st.session_state, {}
-    for spec in field_specs(ds):
-        for kind in ("rule", "lo", "hi", "difficulty"):
-            if key(kind, ds.name, spec.name) in s:
-                values[f"{kind}:{spec.name}"] = s[key(kind, ds.name, spec.name)]
-    values["max_changes"] = s.get(key("max_changes", ds.name), "")
-    return read_rules(ds, profile, values)
-
-
 def use_profile(profile_key: str) -> None:
     st_, ds = state(), cached.dataset(st.session_state[key("dataset")])
     raw = typical_profile(ds)  # fields a person is not asked keep the data's typical value
@@ -162,7 +147,7 @@ def start(test_row: int | None, preferences: Preferences | None = None) -> None:
     ds = cached.dataset(config.dataset)
     s = st.session_state
     if preferences is None:
-        check = rules_entered(ds, st_.profile)
+        check = rules_entered(ds, st_.profile, key)
         if errors or not check.ok:
             return  # the messages are already beside the fields
         preferences = check.preferences
@@ -274,45 +259,6 @@ def start_over() -> None:
 
 # --- drawing -------------------------------------------------------------------------------
 
-def answer_button(where, text: str, number: int, choice: bool, primary: bool = True) -> None:
-    """A button that answers question ``number`` (its key names the question)."""
-    where.button(text, type="primary" if primary else "secondary", on_click=answer,
-                 args=(number, choice), key=key("q", str(number), text))
-
-
-def show_question(run: LiveRun, words) -> None:
-    q = run.question()
-    st.progress(min(1.0, run.used / run.budget),
-                text=f"Question {q.number} of at most {run.budget} · round {q.iteration} of "
-                     f"{run.config.rounds}")
-    if q.kind == "compare":
-        st.subheader(QUESTIONS["compare"])
-        st.caption(f"Both would get the model to at least {run.config.target:.0%}. Pick the "
-                   "changes you would find easier to make.")
-        left, right = st.columns(2)
-        with left:
-            show_option("Option A", q.current, words)
-            answer_button(st, "I prefer A", q.number, False)
-        with right:
-            show_option("Option B", q.challenger, words)
-            answer_button(st, "I prefer B", q.number, True)
-        frame = costs_frame({"A": list(q.current.costs), "B": list(q.challenger.costs)})
-        if not frame.empty:
-            st.altair_chart(changes_chart(frame), width="stretch")
-        return
-    st.subheader(QUESTIONS["accept"])
-    if q.new_options == 0:
-        st.info("The search ran out of new options this round: this is the best one found.")
-    show_option("Your best option so far", q.current, words)
-    if q.last_round:
-        st.caption("This is the last round: a yes ends on this option as your plan; a no ends "
-                   "on it as the closest option, with what you could loosen.")
-    yes, no, none = st.columns(3)
-    answer_button(yes, "Yes, I can do this", q.number, True)
-    answer_button(no, "No, keep looking", q.number, False, primary=False)
-    none.button("None of these work for me", on_click=none_work, key=key("none", str(q.number)))
-
-
 @st.fragment
 def session_part(words, p_now: float) -> None:
     """The header, the rules in force and the question or the card. An answer reruns only this
@@ -329,7 +275,7 @@ def session_part(words, p_now: float) -> None:
     if run.failed:
         show_no_recourse(run, words, take_way_out, key)
     elif not run.done:
-        show_question(run, words)
+        show_question(run, words, answer, key, none_work)
     else:
         show_card(run, words)
     if st_.store_error:
@@ -409,52 +355,11 @@ run = st_.run
 with st.expander("Profile", expanded=run is None):
     source = st.radio("Profile", [PICK, ENTERED], horizontal=True, key=key("source"),
                       on_change=remember_sidebar, label_visibility="collapsed")
-    test_row = None
     if source == PICK:
-        rows = cached.refused_rows(name, config.model)
-        st.caption(f"{len(rows)} people the model refused (search: the magnifier at the table's top right).")
-        picked = st.dataframe(people_frame(ds, rows), hide_index=True, on_select="rerun",
-                              selection_mode="single-row", key=key("picker", name, config.model),
-                              height=210)
-        chosen = picked.selection.rows[0] if picked.selection.rows else 0
-        if run is not None and run.test_row in rows:  # a reload mid-session: keep its person
-            chosen = rows.index(run.test_row)
-        test_row = rows[chosen]
-        profile_key = f"{name}:row:{test_row}"
-        if st_.profile_key != profile_key:
-            st_.profile, st_.profile_key, st_.profile_errors = profile_from_row(ds, test_row), profile_key, {}
-        st.caption(f"Person #{chosen}: " + "; ".join(
-            f"{label(ds, c)} {format_value(ds, c, v)}" for c, v in st_.profile.items()
-            if ds.spec.fact(c).ask))
+        test_row = pick_person(ds, config.model, st_, key)
     else:
-        profile_key = f"{name}:entered"
-        defaults = st_.profile if st_.profile_key == profile_key and st_.profile else typical_profile(ds)
-        errors = st_.profile_errors if st_.profile_key == profile_key else {}
-        with st.form(key("form", profile_key), border=True):
-            st.caption("Numbers in their real units. 🔒 marks what nobody can change.")
-            columns = st.columns(3)
-            asked = [s for s in field_specs(ds) if ds.spec.fact(s.name).ask]
-            for i, spec in enumerate(asked):
-                fact = ds.spec.fact(spec.name)
-                with columns[i % 3]:
-                    text = f"{fact.label}{' (' + fact.unit + ')' if fact.unit else ''}"
-                    text += " 🔒" if spec.immutable else ""
-                    k = key("pf", profile_key, spec.name)
-                    if spec.numeric:
-                        st.session_state.setdefault(k, f"{defaults[spec.name]:g}")
-                        st.text_input(text, key=k, help=f"{fact.description}; from {spec.range_text(ds)}")
-                    else:
-                        st.selectbox(text, spec.options, index=spec.options.index(defaults[spec.name]),
-                                     key=k, help=fact.description)
-                    field_error(errors, spec.name)
-            for spec in field_specs(ds):
-                fact = ds.spec.fact(spec.name)
-                if not fact.ask:
-                    st.caption(f"{fact.label} is not asked ({fact.description.lower()}): "
-                               f"the data's typical value {format_value(ds, spec.name, defaults[spec.name])} is used.")
-            field_error(errors, "_form")
-            st.form_submit_button("Use this profile", on_click=use_profile, args=(profile_key,))
-        if st_.profile_key != profile_key or not st_.profile or errors:
+        test_row = None
+        if not profile_form(ds, st_, key, use_profile):
             st.info("Fill in your profile and press **Use this profile**.")
             st.stop()
 
@@ -470,38 +375,7 @@ if p_now >= config.target:
     st.stop()
 
 # --- no session yet: the rules, then start ---
-st.subheader("2. What you can change")
-st.caption("🔒 Nobody can change: " + ", ".join(label(ds, s.name) for s in field_specs(ds)
-                                                if s.immutable) + ". The rules below are "
-           "our suggestions for people; change any of them.")
-for spec in field_specs(ds):
-    if spec.immutable:
-        continue
-    fact = ds.spec.fact(spec.name)
-    a, b, c = st.columns([3, 1, 1]) if spec.numeric else (*st.columns([3, 2]), None)
-    default = rule_start(ds, spec)
-    k = key("rule", name, spec.name)
-    st.session_state.setdefault(k, default)
-    a.selectbox(f"{fact.label}", rule_options(spec), format_func=RULES.get, key=k,
-                help=fact.description)
-    if fact.reason:
-        a.caption(f"Suggested: {RULES[default]}: {fact.reason}.")
-    if fact.cost is not None and st.session_state[k] != "history":
-        a.selectbox(f"How hard is changing {fact.label.lower()} for you?", DIFFICULTIES,
-                    index=DIFFICULTIES.index("normal"), key=key("difficulty", name, spec.name))
-        a.caption(f"{fact.cost.reason}." + (f" Source: {fact.cost.source}." if fact.cost.source else ""))
-    if spec.numeric and st.session_state[k] != "history":
-        lo, hi = default_range(ds, spec, st_.profile)
-        st.session_state.setdefault(key("lo", name, spec.name), lo)
-        st.session_state.setdefault(key("hi", name, spec.name), hi)
-        b.text_input("lowest", key=key("lo", name, spec.name))
-        c.text_input("highest", key=key("hi", name, spec.name))
-    check = rules_entered(ds, st_.profile)
-    field_error(check.errors, spec.name)
-st.session_state.setdefault(key("max_changes", name), str(PEOPLE_MAX_CHANGES))
-st.text_input("At most this many features changed (blank: no limit)", key=key("max_changes", name))
-check = rules_entered(ds, st_.profile)
-field_error(check.errors, "_max_changes")
+check = rules_section(ds, st_.profile, key)
 optin = st.checkbox(CONSENT.answers, key=key("optin"))
 st.checkbox(CONSENT.profile, key=key("optin_profile"), disabled=not optin)
 offer_delete(st_)
