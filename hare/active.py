@@ -11,8 +11,8 @@ also ranges over other kinds of person (a weighted cost, fewest changes: hare.ac
 the lapse is marginalised per person over a few values. Each question is the pair of options with
 the largest expected information gain (Canal et al., ICML 2019, "Active embedding search via
 noisy paired comparisons", the pairsearch idea) among candidate particles and the champion (the
-best option the person has chosen), so a question can teach and improve what is returned at
-once; the estimate is the posterior's Bayes choice for the person's own cost (De Toni et al.,
+best option the person has chosen), a pair with the champion counting twice, so a question can
+teach and improve what is returned at once; the estimate is the posterior's Bayes choice for the person's own cost (De Toni et al.,
 TMLR 2024, PEAR, for asking recourse questions by expected utility).
 
 The particles start as the base recourse r0, ActionableSampling around r0 and random rays from
@@ -361,8 +361,9 @@ class ActiveHareSession:
     def _pick_pair(self, users: torch.Tensor):
         """((M, 2, d) the pair to put, (M,) has a pair, (M,) the pair's first option is the
         champion): the distinguishable, not yet asked pair with the largest expected
-        information gain among K candidate particles and the champion, so that a question that
-        teaches the posterior most can also be one whose answer improves what is returned."""
+        information gain among K candidate particles and the champion, a pair with the
+        champion's gain counted ``champion_weight`` times, so that a question that teaches the
+        posterior can also be one whose answer improves what is returned."""
         s = self.settings
         theta, logpost = self.theta[users], self._log_posterior(users)
         w = torch.softmax(logpost, dim=-1)
@@ -405,6 +406,9 @@ class ActiveHareSession:
         alive = torch.cat([torch.ones(m, 1, dtype=torch.bool), alive[rows, cand]], dim=1)
         fresh = ~self._asked_before(users, options)[:, iu, ju]
         allowed = apart & fresh & alive[:, iu] & alive[:, ju]
+        # a pair with the champion counts more: the person's pick then also settles what is
+        # returned, where a better option picked in another pair is lost unless asked again
+        gain = torch.where(iu == 0, s.champion_weight * gain, gain)
         gain = torch.where(allowed, gain, -torch.inf)
         best = gain.argmax(dim=-1)
         every = torch.arange(m)

@@ -39,6 +39,9 @@ class ActiveSettings:
     kind_prior: tuple[float, float, float, float] = (0.4, 0.2, 0.2, 0.2)
     lapses: LapseMixture = field(default_factory=LapseMixture)
     sparse_share: float = 0.5  # share of prior rays over one or two features only
+    # how much more a pair with the champion's information gain counts: a better option the
+    # person picks in a pair without it is not returned unless asked against it later
+    champion_weight: float = 2.0
 
     def __post_init__(self):
         if self.budget < 2:
@@ -70,6 +73,8 @@ class ActiveSettings:
             raise ConfigError("reservoir must be in [0, 1 − refresh_fraction/2)")
         if self.min_separation <= 0 or self.max_ray <= 0 or self.eps <= 0:
             raise ConfigError("min_separation, max_ray and eps must be positive")
+        if self.champion_weight <= 0:
+            raise ConfigError(f"champion_weight must be positive (got {self.champion_weight})")
         if not 0.5 <= self.target < 1.0:
             raise ConfigError(f"target probability must be in [0.5, 1) (got {self.target})")
 
