@@ -26,20 +26,29 @@ def entropy(p: torch.Tensor) -> torch.Tensor:
     return -(p * torch.log(p) + q * torch.log(q))
 
 
-BLOCK_FLOATS = 1 << 17  # float32 elements of one block of a question's likelihoods
+BLOCK_FLOATS = 1 << 17  # float32 elements of one block of per-user temporaries
+
+
+def by_user_blocks(compute, per_user: int, *tensors: torch.Tensor) -> torch.Tensor:
+    """``compute(*tensors)`` a few users (rows) at a time, so that each block's temporaries
+    (``per_user`` float32 elements a user) stay in the CPU's cache: 2-3.5x faster than all
+    users at once for 150 users, and the same numbers, since every step is per user. A person,
+    or a few, is one block, with no copy."""
+    block = max(1, BLOCK_FLOATS // per_user)
+    count = len(tensors[0])
+    if count <= block:
+        return compute(*tensors)
+    return torch.cat([compute(*(t[b:b + block] for t in tensors))
+                      for b in range(0, count, block)])
 
 
 def expected_distance(options: torch.Tensor, theta: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
     """(M, K) Σ_p w_p·‖option − θ_p‖ for options (M, K, d), ideal points theta (M, P, d) and
-    their weights w (M, P), in float32 (the callers round far coarser than its error).
-
-    A few users at a time, so each block's (users, K, P) distances stay in the CPU's cache: 2x
-    faster than all users at once for 150 users × 256 × 256 (the same numbers: every distance
-    is per user)."""
-    options, theta, w = options.float(), theta.float(), w.float().unsqueeze(-1)
-    block = max(1, BLOCK_FLOATS // (options.shape[1] * theta.shape[1]))
-    return torch.cat([(torch.cdist(options[b:b + block], theta[b:b + block])
-                       @ w[b:b + block])[..., 0] for b in range(0, len(options), block)])
+    their weights w (M, P), in float32 (the callers round far coarser than its error), in
+    blocks of users (2x faster for 150 users × 256 × 256 distances)."""
+    return by_user_blocks(lambda o, t, p: (torch.cdist(o, t) @ p)[..., 0],
+                          options.shape[1] * theta.shape[1],
+                          options.float(), theta.float(), w.float().unsqueeze(-1))
 
 
 def information_gain(dist: torch.Tensor, wt: torch.Tensor, iu: torch.Tensor, ju: torch.Tensor,

@@ -116,8 +116,9 @@ def secant_search(model: Classifier, start: torch.Tensor, end: torch.Tensor, eps
     along = span / total.clamp_min(1e-300).unsqueeze(-1)  # unit direction from start to end
     level = math.log(target / (1 - target))
 
-    def excess(t, rows):  # (2, M) the logit's excess over the target's at distances t
-        # (2, M) along rows (M,) of the segments, in one model call: ≥ 0 on the positive side
+    def excess(t, rows):
+        """(2, M) the logit's excess over the target's (≥ 0 on the positive side) at distances
+        t (2, M) along rows (M,) of the segments, in one model call."""
         g = model(origin[rows] + t.unsqueeze(-1) * along[rows]).to(origin.dtype)
         return torch.logit(g.clamp(1e-15, 1 - 1e-15)) - level
 
@@ -126,10 +127,9 @@ def secant_search(model: Classifier, start: torch.Tensor, end: torch.Tensor, eps
     high = torch.where(f_low >= 0, low, high)
     guess = high - (high - low) * f_high / (f_high - f_low).clamp_min(1e-300)
     for _ in range(rounds):
-        open_ = torch.nonzero(high - low >= eps).squeeze(-1)
-        if not len(open_):
+        rows = torch.nonzero(high - low >= eps).squeeze(-1)
+        if not len(rows):
             break
-        rows = open_
         lo, hi = low[rows], high[rows]
         t = guess[rows].clamp(lo + eps / 4, hi - eps / 4)
         t1, t2 = (t - eps / 4).clamp_min(lo), (t + eps / 4).clamp_max(hi)
@@ -159,7 +159,9 @@ def boundary_point_search(model: Classifier, x: torch.Tensor, c: torch.Tensor, s
     g(c) ≥ target; invalid candidates are returned unchanged for the caller to drop or replace.
     ``target`` is 0.5 for the paper; for people it is τ > 0.5 (SPEC §4), a safety margin.
     ``with_bracket=True`` also returns the other end of the final segment (negative unless the
-    segment's start was already positive), for checking the ε bound.
+    segment's start was already positive), for checking the ε bound. ``narrow`` narrows the
+    segments: ``bisect`` (the paper's), or ``secant_search`` (the same contract, fewer model
+    calls).
     Bisection keeps the positive end and stops when the segment is shorter than ``eps``, so a
     returned point is positive and within eps of the boundary.
 

@@ -76,11 +76,12 @@ def show_question(run: LiveRun, words, answer, key, none_work=None) -> None:
     if q.last_round:
         st.caption("This is the last round: a yes ends on this option as your plan; a no ends "
                    "on it as the closest option, with what you could loosen.")
-    yes, no, none = st.columns(3)
+    yes, no, *none = st.columns(2 if none_work is None else 3)
     button(yes, "Yes, I can do this", True)
     button(no, "No, keep looking", False, primary=False)
-    if none_work is not None:
-        none.button("None of these work for me", on_click=none_work, key=key("none", str(q.number)))
+    if none:
+        none[0].button("None of these work for me", on_click=none_work,
+                       key=key("none", str(q.number)))
 
 
 def _value(option: Option, cost) -> str:

@@ -14,8 +14,8 @@ import torch
 from hare.errors import ConfigError, InputError
 from hare.live.run import LiveRun, make_live_generator, start_live_run
 from hare.live.setup import SessionConfig
-from hare.schema import GivenAction
 from hare.models import MODEL_KINDS
+from hare.schema import GivenAction
 
 
 def add_recourse_command(sub) -> None:
