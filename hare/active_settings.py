@@ -39,9 +39,11 @@ class ActiveSettings:
     kind_prior: tuple[float, float, float, float] = (0.4, 0.2, 0.2, 0.2)
     lapses: LapseMixture = field(default_factory=LapseMixture)
     sparse_share: float = 0.5  # share of prior rays over one or two features only
-    # how much more a pair with the champion's information gain counts: a better option the
-    # person picks in a pair without it is not returned unless asked against it later
-    champion_weight: float = 2.0
+    # how much more a pair with the champion's information gain counts for a person of a cost
+    # kind: a better option they pick in a pair without it is not returned unless asked
+    # against it later. Per person it is 1 + (champion_weight − 1)·P(a cost kind), so 1 for a
+    # likely ideal-point person (see ActiveHareSession._pick_pair)
+    champion_weight: float = 3.0
 
     def __post_init__(self):
         if self.budget < 2:

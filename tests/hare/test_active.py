@@ -241,6 +241,29 @@ def test_invalid_settings_are_refused(kwargs, message):
         ActiveSettings(**kwargs)
 
 
+def _pairs_asked(champion_weight: float, kind_prior: tuple) -> list[torch.Tensor]:
+    model, space, x, r0, ideal, keys = _toy()
+    settings = ActiveSettings(budget=12, rounds=1, champion_weight=champion_weight,
+                              kind_prior=kind_prior)
+    user = Recorder(SimulatedUser(ideal, keys))
+    run_to_end(ActiveHareSession(model, x, r0, space, settings, keys), user)
+    return [torch.cat([q.current, q.challenger]) for q in user.questions if q.kind == "compare"]
+
+
+def _same_questions(a: list[torch.Tensor], b: list[torch.Tensor]) -> bool:
+    return len(a) == len(b) and all(p.shape == q.shape and torch.equal(p, q) for p, q in zip(a, b))
+
+
+def test_the_champion_weight_acts_only_where_the_person_may_be_of_a_cost_kind():
+    """A pair with the champion counts up to ``champion_weight`` times, by the posterior's odds
+    of a cost kind: with only ideal points in the prior the weight changes no question, with
+    the cost kinds in it, it does."""
+    ideal_only = (1.0, 0.0, 0.0, 0.0)
+    assert _same_questions(_pairs_asked(1.0, ideal_only), _pairs_asked(5.0, ideal_only))
+    mixed = ActiveSettings().kind_prior
+    assert not _same_questions(_pairs_asked(1.0, mixed), _pairs_asked(5.0, mixed))
+
+
 def test_each_user_gets_what_they_would_get_alone(compas_setup, compas_ann):
     """A user's questions and result depend on their own key and answers only, never on who
     else shares the batch: a person alone in the app meets the benchmark's session. Up to
