@@ -11,10 +11,10 @@ also ranges over other kinds of person (a weighted cost, fewest changes: hare.ac
 the lapse is marginalised per person over a few values. Each question is the pair of options with
 the largest expected information gain (Canal et al., ICML 2019, "Active embedding search via
 noisy paired comparisons", the pairsearch idea) among candidate particles and the champion (the
-best option the person has chosen), a pair with the champion counting twice, so a question can
-teach and improve what is returned at once; the estimate is the posterior's Bayes choice for
-the person's own cost (De Toni et al., TMLR 2024, PEAR, for asking recourse questions by
-expected utility).
+best option the person has chosen), a pair with the champion counting up to three times (by
+the odds that the person is of a cost kind), so a question can teach and improve what is
+returned at once; the estimate is the posterior's Bayes choice for the person's own cost (De
+Toni et al., TMLR 2024, PEAR, for asking recourse questions by expected utility).
 
 The particles start as the base recourse r0, ActionableSampling around r0 and random rays from
 the factual, all through BoundaryPointSearch; after each answer the least likely half (outside a

@@ -196,5 +196,5 @@ def _start(prepared: Prepared, row: int, generator: str, key) -> None:
 
 
 def _answer(run: LiveRun, number: int, choice: bool) -> None:
-    if not run.done and run.used + 1 == number:  # a stale button answers nothing
+    if run.is_pending(number):
         run.answer(choice)

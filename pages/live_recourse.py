@@ -194,8 +194,7 @@ def answer(number: int, choice: bool) -> None:
     st.session_state[key("answer_t0")] = time.perf_counter()
     st_ = state()
     run = st_.run
-    # A stale button (double click, a page restored from history) must not answer the next one.
-    if run is None or run.done or run.used + 1 != number:
+    if run is None or not run.is_pending(number):
         return
     run.answer(choice)
     store(st_)

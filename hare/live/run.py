@@ -192,6 +192,12 @@ class LiveRun:
         return Option(tuple(changes(self.dataset, self.x[0].numpy(), r.numpy())),
                       float(probability(self.model, r)), tuple(self.change_costs(r)))
 
+    def is_pending(self, number: int) -> bool:
+        """Whether question ``number`` (QuestionView.number) is the one waiting for an answer:
+        a stale button (a double click, a page restored from history) names an earlier one and
+        must not answer the next."""
+        return not self.done and self.used + 1 == number
+
     def question(self) -> QuestionView | None:
         q = self._question
         if q is None:

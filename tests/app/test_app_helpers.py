@@ -152,6 +152,7 @@ def test_live_run_records_answers_and_a_card_of_numbers(adult, adult_ann):
     while (q := run.question()) is not None:
         kinds.append(q.kind)
         assert q.number == run.used + 1
+        assert run.is_pending(q.number) and not run.is_pending(q.number - 1)  # a stale button
         assert q.current.probability >= run.config.target
         run.answer(q.kind == "compare")  # prefer the challenger, never satisfied
     # each round ends with "good enough?"; a comparison with nothing new is skipped, free
@@ -160,7 +161,7 @@ def test_live_run_records_answers_and_a_card_of_numbers(adult, adult_ann):
     assert [e.seq for e in run.events] == list(range(1, len(kinds) + 1))
     assert all(e.seconds >= 0 for e in run.events)
     run.answer(True)  # a stale click after the end changes nothing
-    assert run.used == len(kinds)
+    assert run.used == len(kinds) and not run.is_pending(run.used + 1)
     card = json.loads(run.card_json())
     assert card["approved"] and card["probability_after"] >= card["target_probability"] == 0.6
     assert card["probability_before"] < 0.5 and card["no_recourse_reason"] is None
