@@ -10,12 +10,15 @@ when the person starts over or leaves it for another (``abandoned``); each write
 the session's ``human_sessions`` row and its ``human_answers`` rows. Files written before these
 columns existed are migrated in place when opened for writing or reading.
 
-Saves never lose a session to a concurrent one: one writer at a time per process, and retries
-with backoff while another process holds the file; what still fails is a ``StoreError``.
+Saves never lose a session to a concurrent one: the store is opened by one process at a time,
+through an exclusive OS lock on a side file (``<store>.lock``), and by one thread at a time within
+a process; a writer waits with backoff while another holds it. What still fails is a
+``StoreError``.
 """
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import datetime as dt
 import functools
@@ -36,6 +39,12 @@ import hare
 from hare.errors import StoreError, make_folder_for
 from hare.live.card import engine_revision, model_hash
 from hare.live.consent import CONSENT
+
+try:
+    import fcntl
+except ImportError:  # Windows
+    fcntl = None
+    import msvcrt
 
 if TYPE_CHECKING:
     from hare.data import Dataset
@@ -104,8 +113,11 @@ STATUSES = ("in_progress", "completed", "abandoned")
 
 
 # DuckDB lets one process write a file at a time, and within a process two connections writing
-# at once conflict (write-write) or refuse a second handle. So a process writes through this
-# lock, and waits for other processes with backoff up to BUSY_SECONDS.
+# at once conflict (write-write) or refuse a second handle. So a process opens the store through
+# this lock, and other processes through the side file's OS lock (_one_process), waiting with
+# backoff up to BUSY_SECONDS. DuckDB's own file lock alone was not enough: in one of several
+# runs of three processes creating and writing the store at once, one committed session was
+# missing afterwards with no error raised.
 _WRITER = threading.Lock()
 BUSY_SECONDS = 60.0
 _FIRST_WAIT, _LONGEST_WAIT = 0.01, 0.2
@@ -235,11 +247,68 @@ def _busy(exc: duckdb.Error) -> bool:
              or "attempted to read" in text))
 
 
+def _try_lock(handle) -> bool:
+    """Take the exclusive OS lock on an open side file without waiting; False if another
+    process holds it."""
+    try:
+        if fcntl is not None:
+            fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
+        else:
+            handle.seek(0)
+            msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+    except (BlockingIOError, PermissionError):  # held elsewhere (EWOULDBLOCK; EACCES on Windows)
+        return False
+    return True
+
+
+def _unlock(handle) -> None:
+    if fcntl is not None:
+        fcntl.flock(handle.fileno(), fcntl.LOCK_UN)
+    else:
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_UNLCK, 1)
+
+
+def _backoff(wait: float, deadline: float, path: Path) -> float:
+    """Sleep ``wait`` with jitter (so processes that collided do not retry in step) and return
+    the next wait; ``StoreError`` once the deadline would pass."""
+    if time.monotonic() + wait > deadline:
+        raise StoreError(f"the answers store {path} stayed in use by another process for "
+                         f"{BUSY_SECONDS:g} s")
+    time.sleep(wait * random.uniform(0.5, 1.5))
+    return min(2 * wait, _LONGEST_WAIT)
+
+
 class AnswerStore:
     """The human answers DuckDB file."""
 
     def __init__(self, path: str | Path):
         self.path = Path(path)
+        self.lock_path = self.path.with_name(self.path.name + ".lock")
+
+    @contextlib.contextmanager
+    def _one_process(self, deadline: float, reading: bool = False):
+        """Hold this process's lock and the side file's exclusive OS lock, waiting with backoff
+        until ``deadline`` (then ``StoreError``). A reader that may not create the side file (a
+        store in a folder it cannot write to, where no writer of its own can work either) reads
+        under this process's lock alone."""
+        with _WRITER:
+            try:
+                handle = open(self.lock_path, "a+b")
+            except OSError as exc:
+                if reading and isinstance(exc, PermissionError):
+                    yield
+                    return
+                raise StoreError(f"cannot open the lock file beside the answers store "
+                                 f"{self.path}: {exc.strerror}") from None
+            with handle:
+                wait = _FIRST_WAIT
+                while not _try_lock(handle):
+                    wait = _backoff(wait, deadline, self.path)
+                try:
+                    yield
+                finally:
+                    _unlock(handle)
 
     def save(self, run: LiveRun, with_profile: bool = False) -> None:
         """Write a finished session and its answers in one transaction (idempotent per session).
@@ -254,19 +323,16 @@ class AnswerStore:
         deadline, wait = time.monotonic() + BUSY_SECONDS, _FIRST_WAIT
         while True:
             try:
-                with _WRITER:
+                with self._one_process(deadline):
                     self._write_once(record)
                 return
             except duckdb.Error as exc:
+                # a process that opens the file without the side lock (a DuckDB shell, an
+                # older HARE) holds DuckDB's own lock: wait for it too
                 if not _busy(exc):
                     raise StoreError(f"cannot write the answers store {self.path}: "
                                      f"{str(exc).splitlines()[0]}") from None
-                if time.monotonic() + wait > deadline:
-                    raise StoreError(f"the answers store {self.path} stayed in use by another "
-                                     f"process for {BUSY_SECONDS:g} s") from None
-            # jitter, so processes that collided do not retry in step
-            time.sleep(wait * random.uniform(0.5, 1.5))
-            wait = min(2 * wait, _LONGEST_WAIT)
+            wait = _backoff(wait, deadline, self.path)
 
     def _write_once(self, record: AnswerRecord) -> None:
         with duckdb.connect(str(self.path)) as con:
@@ -289,7 +355,8 @@ class AnswerStore:
             return 0
         ids = list(session_ids)
         try:
-            with _WRITER, duckdb.connect(str(self.path)) as con:
+            with self._one_process(time.monotonic() + BUSY_SECONDS), \
+                    duckdb.connect(str(self.path)) as con:
                 migrate(con)
                 found = con.execute("SELECT count(*) FROM human_sessions "
                                     "WHERE list_contains(?, session_id)", [ids]).fetchone()[0]
@@ -306,7 +373,8 @@ class AnswerStore:
         """Bring an older file up to this schema in place (a no-op on a current one);
         ``StoreError`` when the file cannot be written."""
         try:
-            with _WRITER, duckdb.connect(str(self.path)) as con:
+            with self._one_process(time.monotonic() + BUSY_SECONDS), \
+                    duckdb.connect(str(self.path)) as con:
                 migrate(con)
         except duckdb.Error as exc:
             raise StoreError(f"cannot bring the answers store {self.path} up to date: "
@@ -323,13 +391,16 @@ class AnswerStore:
             return pd.DataFrame()
         if self.version() < SCHEMA_VERSION:
             self.migrate()
-        # under the writer's lock: DuckDB refuses a read-only handle beside this process's writer
-        with _WRITER, duckdb.connect(str(self.path), read_only=True) as con:
+        # under the writers' locks: DuckDB refuses a read-only handle beside this process's
+        # writer, and a file another process is still creating cannot be read
+        with self._one_process(time.monotonic() + BUSY_SECONDS, reading=True), \
+                duckdb.connect(str(self.path), read_only=True) as con:
             return con.execute(sql).df()
 
     def version(self) -> int:
         """The file's schema version (1: written before versions were recorded)."""
-        with _WRITER, duckdb.connect(str(self.path), read_only=True) as con:
+        with self._one_process(time.monotonic() + BUSY_SECONDS, reading=True), \
+                duckdb.connect(str(self.path), read_only=True) as con:
             tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables"
                                                 ).fetchall()}
             if "answers_meta" not in tables:

@@ -151,3 +151,37 @@ def test_a_store_held_by_another_process_waits_then_says_so(tmp_path, monkeypatc
         holder.wait(30)
     sessions = AnswerStore(db).sessions()
     assert list(sessions["session_id"]) == ["patient"]
+
+
+# Another process holds the side file's OS lock (a HARE writer mid-save) for `seconds`.
+SIDE_HOLDER = """
+import fcntl, sys, time
+with open(sys.argv[1], "a+b") as handle:
+    fcntl.flock(handle.fileno(), fcntl.LOCK_EX)
+    print("holding", flush=True)
+    time.sleep(float(sys.argv[2]))
+"""
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="the holder takes a POSIX lock")
+def test_writers_and_readers_wait_for_another_process_holding_the_side_lock(tmp_path,
+                                                                          monkeypatch):
+    db = tmp_path / "human.duckdb"
+    AnswerStore(db).write(record("before"))
+    holder = subprocess.Popen([sys.executable, "-c", SIDE_HOLDER, str(AnswerStore(db).lock_path),
+                               "3"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "holding"
+        held_since = time.monotonic()  # the holder lets go 3 s after it took the lock
+        monkeypatch.setattr(answers, "BUSY_SECONDS", 0.5)
+        with pytest.raises(StoreError, match=r"^the answers store .* stayed in use by another "
+                                             r"process for 0\.5 s$"):
+            AnswerStore(db).write(record("early"))
+        with pytest.raises(StoreError, match=r"stayed in use by another process"):
+            AnswerStore(db).sessions()
+        monkeypatch.setattr(answers, "BUSY_SECONDS", 60.0)
+        AnswerStore(db).write(record("patient"))  # waits for the holder to let go
+        assert time.monotonic() - held_since > 2.0
+    finally:
+        holder.wait(30)
+    assert list(AnswerStore(db).sessions()["session_id"]) == ["before", "patient"]
