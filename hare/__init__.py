@@ -17,5 +17,6 @@ __version__ = "0.1.0"
 # the champion (no overrule), asks pairs with the champion, and has limit hypotheses;
 # .6: active HARE keeps 192 particles (not 256) and calibrates them by a secant search;
 # .7: active HARE counts a pair with the champion twice when it chooses a question;
-# .8: three times for a person of a cost kind, scaled down to once for an ideal-point person
-ENGINE_REVISION = "2026.12.8"
+# .8: three times for a person of a cost kind, scaled down to once for an ideal-point person;
+# .9: active HARE settles in each round every option the person picked against the champion
+ENGINE_REVISION = "2026.12.9"

@@ -10,11 +10,19 @@ with a lapse rate, so a wrong answer lowers a particle's weight but never kills 
 also ranges over other kinds of person (a weighted cost, fewest changes: hare.active_model), and
 the lapse is marginalised per person over a few values. Each question is the pair of options with
 the largest expected information gain (Canal et al., ICML 2019, "Active embedding search via
-noisy paired comparisons", the pairsearch idea) among candidate particles and the champion (the
-best option the person has chosen), a pair with the champion counting up to three times (by
-the odds that the person is of a cost kind), so a question can teach and improve what is
-returned at once; the estimate is the posterior's Bayes choice for the person's own cost (De
-Toni et al., TMLR 2024, PEAR, for asking recourse questions by expected utility).
+noisy paired comparisons", the pairsearch idea) among candidate particles, the champion (the
+best option the person has chosen) and their rivals (below), a pair with the champion counting
+up to three times (by the odds that the person is of a cost kind), so a question can teach and
+improve what is returned at once; the estimate is the posterior's Bayes choice for the person's
+own cost (De Toni et al., TMLR 2024, PEAR, for asking recourse questions by expected utility).
+
+A *rival* is an option the person picked in a pair without the champion and never turned down
+since. Within each round every rival is settled against the champion or another rival before
+"good enough?": a pair of two options that are neither adds at most one rival, so once the
+rivals are as many as the round's free comparisons left, only pairs among the champion and
+rivals are asked (the one that teaches most), each settling one. A consistent person's best
+option so far never loses, so the champion shown at "good enough?" and returned is never
+costlier than any option they picked (``ActiveSettings.playoff``).
 
 The particles start as the base recourse r0, ActionableSampling around r0 and random rays from
 the factual, all through BoundaryPointSearch; after each answer the least likely half (outside a
@@ -29,7 +37,7 @@ questions form ``rounds`` rounds (B split as evenly as possible, e.g. B 10 in 3 
 each round asks its comparisons, the last of them the estimate against the champion (the base
 recourse to start with, then the winner of each such comparison), and then "good enough?" about
 the champion (one accept question per round, like Multi-HARE's T iterations); the champion is
-returned, so a consistent person never ends with more than the base or what they chose. By
+returned, so a consistent person never ends with more than the base or any option they picked. By
 default a person is asked "good enough?" once per 10 questions: rounds = max(1, B // 10), so B 30
 asks 27 comparisons and 3 accept questions, B 10 asks 9 and 1.
 A comparison a user has no distinguishable pair for is skipped without charging the budget, so
@@ -59,6 +67,10 @@ _STREAM = STREAMS["active"][0]
 _INIT, _RAYS, _PICK, _PARENT, _JITTER, _EXPLORE = range(6)
 _WEIGHTS, _SPARSE = 0, 1  # purposes of the "active_kinds" streams
 _RISK_GRAIN = 1e4  # expected costs are compared to 1e-4
+_RIVAL_OPTIONS = 4  # rivals (ActiveHareSession._playoff) offered beside the particles
+# which pairs a slot may ask a user (ActiveHareSession._playoff): any; only pairs with the
+# champion (no new rival may appear); only pairs of the champion and rivals (one must be settled)
+_ANY, _KEEP, _SETTLE = range(3)
 
 __all__ = ["ActiveHareSession", "ActiveSettings", "FirstParticles"]
 
@@ -134,6 +146,12 @@ class ActiveHareSession:
                                                 self.champion))
         # (M,) per user asked the pending comparison: its first option is the champion
         self._against_champion: torch.Tensor | None = None
+        # per user in this slot (_playoff): the likeliest best rivals (NaN rows: none), and
+        # which pairs may be asked
+        self._rivals = torch.full((n, _RIVAL_OPTIONS, d), torch.nan, dtype=x.dtype)
+        self._pairs = torch.full((n,), _ANY, dtype=torch.long)
+        self._fingerprint = 0.5 + torch.rand(d, generator=torch.Generator().manual_seed(0),
+                                             dtype=x.dtype)
         self._slot_users: torch.Tensor | None = None  # users yet to be asked in this slot
         t = settings.budget
         self.hist_a = torch.zeros(n, t, d, dtype=x.dtype)
@@ -361,10 +379,13 @@ class ActiveHareSession:
 
     def _pick_pair(self, users: torch.Tensor):
         """((M, 2, d) the pair to put, (M,) has a pair, (M,) the pair's first option is the
-        champion): the distinguishable, not yet asked pair with the largest expected
-        information gain among K candidate particles and the champion, a pair with the
-        champion's gain counted up to ``champion_weight`` times, so that a question that teaches
-        the posterior can also be one whose answer improves what is returned."""
+        champion): the distinguishable, not yet asked pair, of those the slot allows
+        (_playoff), with the largest expected information gain among the champion, up to four
+        rivals and K candidate particles. A pair with the champion or a rival first counts up
+        to ``champion_weight`` times, so that a question that teaches the posterior can also be
+        one whose answer improves what is returned; and 1 + ``settle_weight`` times more per
+        option in it that is the champion or a rival, since a pair of two others adds a rival
+        that a later question must settle."""
         s = self.settings
         theta, logpost = self.theta[users], self._log_posterior(users)
         w = torch.softmax(logpost, dim=-1)
@@ -382,8 +403,13 @@ class ActiveHareSession:
         cheap.scatter_(1, sampled, -torch.inf)
         cand = torch.cat([sampled, cheap.topk(s.candidates - half, dim=1).indices], dim=1)
         rows = torch.arange(m).unsqueeze(-1)
-        # the champion is option 0, the K particles follow
-        options = torch.cat([self.champion[users].unsqueeze(1), theta[rows, cand]], dim=1)
+        # the champion is option 0, the rivals (_playoff) and the K particles follow
+        champ = self.champion[users].unsqueeze(1)
+        rivals = self._rivals[users]
+        has_rival = ~torch.isnan(rivals).any(-1)
+        kr = rivals.shape[1]
+        options = torch.cat([champ, torch.where(has_rival.unsqueeze(-1), rivals, champ),
+                             theta[rows, cand]], dim=1)
         k = options.shape[1]
         # the expectation runs over the R most likely hypotheses of any kind (renormalised)
         wt, top = w.topk(min(s.ig_particles, w.shape[-1]), dim=1)  # (M, R)
@@ -399,9 +425,13 @@ class ActiveHareSession:
         if self.shown is not None:  # and different once shown (whole units, display rounding)
             seen = self.shown(options)
             apart &= (seen[:, iu] != seen[:, ju]).any(-1)
-        alive = torch.cat([torch.ones(m, 1, dtype=torch.bool), alive[rows, cand]], dim=1)
+        alive = torch.cat([torch.ones(m, 1, dtype=torch.bool), has_rival, alive[rows, cand]],
+                          dim=1)
         fresh = ~self._asked_before(users, options)[:, iu, ju]
         allowed = apart & fresh & alive[:, iu] & alive[:, ju]
+        mode = self._pairs[users].unsqueeze(-1)
+        allowed &= ((mode == _ANY) | ((mode == _KEEP) & (iu == 0))
+                    | ((mode == _SETTLE) & (ju <= kr)))
         # a pair with the champion counts more for a person likely of a cost kind: their pick
         # then also settles what is returned, where a better option picked in another pair is
         # lost unless asked again. For a person likely of the ideal-point kind the weight goes
@@ -409,7 +439,9 @@ class ActiveHareSession:
         # × 5 seeds: 0.48 → 0.51 of Multi-HARE's at weight 1 → 2)
         ideal = w[:, :s.particles].sum(-1, keepdim=True).float()  # P(ideal-point kind)
         weight = 1 + (s.champion_weight - 1) * (1 - ideal)
-        gain = torch.where(iu == 0, weight * gain, gain)
+        gain = torch.where(iu <= kr, weight * gain, gain)
+        standing = (iu <= kr).to(gain.dtype) + (ju <= kr).to(gain.dtype)
+        gain = gain * (1 + s.settle_weight * standing)
         gain = torch.where(allowed, gain, -torch.inf)
         best = gain.argmax(dim=-1)
         every = torch.arange(m)
@@ -417,10 +449,10 @@ class ActiveHareSession:
         i, j = iu[best], ju[best]
         pair = torch.stack([options[every, i], options[every, j]], dim=1)
         # "current" is the champion, or else the more likely of the two particles
-        index = torch.cat([torch.zeros(m, 1, dtype=torch.long), cand], dim=1)
-        post = logpost[rows, index]  # (M, K + 1); the champion's entry is never read
+        index = torch.cat([torch.zeros(m, 1 + kr, dtype=torch.long), cand], dim=1)
+        post = logpost[rows, index]  # (M, K + 1); the champion's and rivals' never read
         champion = i == 0
-        swap = ~champion & (post[every, j] > post[every, i])
+        swap = (i > kr) & (post[every, j] > post[every, i])
         pair = torch.where(swap[:, None, None], pair.flip(1), pair)
         return pair, has, champion
 
@@ -452,6 +484,7 @@ class ActiveHareSession:
                     return self._pending
                 self.step += 1  # a slot: skipped users are not charged for it
                 self._slot_users = users
+                self._playoff(users)
                 if self.step == size - 1:
                     # the round's last comparison: the posterior's choice against the champion,
                     # for the users where that is a new question; the others go on below
@@ -475,6 +508,76 @@ class ActiveHareSession:
                                      pair[:, 0].clone(), pair[:, 1].clone())
             return self._pending
         return None
+
+    def _free_slots_after(self) -> int:
+        """Comparison slots left in the round after the current one, its last (the estimate
+        against the champion) not counted. Per round, not per session, so that the champion
+        asked "good enough?" at a round's end is already the best the person picked, and a
+        session's first rounds are those of a session with a smaller budget."""
+        return max(0, self.settings.round_size(self.round) - 2 - self.step)
+
+    def _playoff(self, users: torch.Tensor) -> None:
+        """Set, for this slot, each user's rivals offered as options and which pairs they may
+        be asked, so that a consistent person never ends a round (and so the session) above
+        the best option they picked.
+
+        A *rival* is an option the person picked and never turned down that the champion has
+        not met. A consistent person's best option so far never loses, so once no rival is
+        left the champion is it. A pair of two options that are neither the champion nor a
+        rival adds at most one rival, a pair with one of them adds none, and a pair of two of
+        them settles one. So each slot first promotes, for free, a rival that already beat the
+        champion; then, with as many rivals as free comparisons left in the round after this
+        one, it asks a pair of the champion and rivals (the pair that teaches most); with none
+        left and no rival, a pair with the champion; and otherwise any pair. The round's last
+        comparison, the estimate against the champion, adds no rival.
+        """
+        m = len(users)
+        self._rivals[users] = torch.nan
+        self._pairs[users] = _ANY
+        if not self.settings.playoff or not m:
+            return
+        # Options by fingerprint (a fixed projection): a shown option is a copy of a particle
+        # or the champion, so the same option has the same fingerprint. The whole history's
+        # width, whatever the batch, so that a user's questions never depend on the batch.
+        key = lambda p: p @ self._fingerprint  # noqa: E731
+        said, used = self.hist_ans[users], self.hist_used[users]
+        a, b = self.hist_a[users], self.hist_b[users]
+        ka, kb = key(a), key(b)  # (M, B)
+        winner, loser = torch.where(said, kb, ka), torch.where(said, ka, kb)
+        shown, keys = torch.cat([a, b], dim=1), torch.cat([ka, kb], dim=1)  # (M, 2B)
+        seen = torch.cat([used, used], dim=1)
+        lost = ((keys.unsqueeze(2) == loser.unsqueeze(1)) & used.unsqueeze(1)).any(-1)
+        again = ((keys.unsqueeze(2) == keys.unsqueeze(1)) & seen.unsqueeze(1)).tril(-1).any(-1)
+        standing = seen & ~lost & ~again  # (M, 2B), each option once
+        # a standing option that beat the champion in an earlier pair is the champion now
+        champion = self.champion[users]
+        beaten = (key(champion).unsqueeze(-1) == loser) & used  # (M, B)
+        beat = ((keys.unsqueeze(2) == winner.unsqueeze(1)) & beaten.unsqueeze(1)).any(-1) & standing
+        promoted = beat.any(-1)
+        if bool(promoted.any()):
+            rows = torch.nonzero(promoted).squeeze(-1)
+            champion[rows] = shown[rows, beat[rows].float().argmax(-1)]
+            self.champion[users[rows]] = champion[rows]
+        rivals = standing & self._distinct(shown, champion.unsqueeze(1))
+        count = rivals.sum(-1)
+        left = self._free_slots_after()
+        self._pairs[users] = torch.where(
+            count > 0, torch.where(count >= left, _SETTLE, _ANY),
+            torch.where(torch.tensor(left == 0), _KEEP, _ANY))
+        if not bool(rivals.any()):
+            return
+        # offered: every rival, or where there are more, the likeliest best (a stable order,
+        # so ties go to the earlier shown)
+        rank = torch.where(rivals, 0.0, torch.inf).to(self.x.dtype)
+        many = torch.nonzero(count > _RIVAL_OPTIONS).squeeze(-1)
+        if len(many):
+            risk = self._risk(users[many], shown[many], self._weights(users[many]))
+            rank[many] = torch.where(rivals[many], risk, torch.inf)
+        values, order = torch.sort(rank, dim=1, stable=True)
+        values, order = values[:, :_RIVAL_OPTIONS], order[:, :_RIVAL_OPTIONS]
+        rows = torch.arange(m).unsqueeze(-1)
+        self._rivals[users] = torch.where(torch.isfinite(values).unsqueeze(-1),
+                                          shown[rows, order], torch.nan)
 
     def _distinct(self, a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
         """(...) bool: options a and b (..., d) are told apart (and look different once shown)."""

@@ -44,6 +44,13 @@ class ActiveSettings:
     # against it later. Per person it is 1 + (champion_weight − 1)·P(a cost kind), so 1 for a
     # likely ideal-point person (see ActiveHareSession._pick_pair)
     champion_weight: float = 3.0
+    # settle within each round every option the person picked and never turned down, so that
+    # a consistent person never ends a round above the best option they picked
+    # (ActiveHareSession._playoff)
+    playoff: bool = True
+    # how much more a pair counts per option in it that is the champion or such a pick (a
+    # pair of two of them settles one; a pair of two others adds one to settle later)
+    settle_weight: float = 0.2
 
     def __post_init__(self):
         if self.budget < 2:
@@ -77,6 +84,8 @@ class ActiveSettings:
             raise ConfigError("min_separation, max_ray and eps must be positive")
         if self.champion_weight <= 0:
             raise ConfigError(f"champion_weight must be positive (got {self.champion_weight})")
+        if self.settle_weight < 0:
+            raise ConfigError(f"settle_weight must be 0 or more (got {self.settle_weight})")
         if not 0.5 <= self.target < 1.0:
             raise ConfigError(f"target probability must be in [0.5, 1) (got {self.target})")
 
