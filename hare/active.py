@@ -448,9 +448,9 @@ class ActiveHareSession:
         has = torch.isfinite(gain[every, best])
         i, j = iu[best], ju[best]
         pair = torch.stack([options[every, i], options[every, j]], dim=1)
-        # "current" is the champion, or else the more likely of the two particles
+        # "current" is the champion or a rival, or else the more likely of the two particles
         index = torch.cat([torch.zeros(m, 1 + kr, dtype=torch.long), cand], dim=1)
-        post = logpost[rows, index]  # (M, K + 1); the champion's and rivals' never read
+        post = logpost[rows, index]  # (M, 1 + 4 + K); the champion's and rivals' never read
         champion = i == 0
         swap = (i > kr) & (post[every, j] > post[every, i])
         pair = torch.where(swap[:, None, None], pair.flip(1), pair)
