@@ -287,11 +287,13 @@ class AnswerStore:
         self.lock_path = self.path.with_name(self.path.name + ".lock")
 
     @contextlib.contextmanager
-    def _one_process(self, deadline: float, reading: bool = False):
+    def _one_process(self, deadline: float | None = None, reading: bool = False):
         """Hold this process's lock and the side file's exclusive OS lock, waiting with backoff
-        until ``deadline`` (then ``StoreError``). A reader that may not create the side file (a
-        store in a folder it cannot write to, where no writer of its own can work either) reads
-        under this process's lock alone."""
+        until ``deadline`` (by default ``BUSY_SECONDS`` from now; then ``StoreError``). A
+        reader that may not create the side file (a store in a folder it cannot write to, where
+        no writer of its own can work either) reads under this process's lock alone."""
+        if deadline is None:
+            deadline = time.monotonic() + BUSY_SECONDS
         with _WRITER:
             try:
                 handle = open(self.lock_path, "a+b")
@@ -355,7 +357,7 @@ class AnswerStore:
             return 0
         ids = list(session_ids)
         try:
-            with self._one_process(time.monotonic() + BUSY_SECONDS), \
+            with self._one_process(), \
                     duckdb.connect(str(self.path)) as con:
                 migrate(con)
                 found = con.execute("SELECT count(*) FROM human_sessions "
@@ -373,7 +375,7 @@ class AnswerStore:
         """Bring an older file up to this schema in place (a no-op on a current one);
         ``StoreError`` when the file cannot be written."""
         try:
-            with self._one_process(time.monotonic() + BUSY_SECONDS), \
+            with self._one_process(), \
                     duckdb.connect(str(self.path)) as con:
                 migrate(con)
         except duckdb.Error as exc:
@@ -393,13 +395,13 @@ class AnswerStore:
             self.migrate()
         # under the writers' locks: DuckDB refuses a read-only handle beside this process's
         # writer, and a file another process is still creating cannot be read
-        with self._one_process(time.monotonic() + BUSY_SECONDS, reading=True), \
+        with self._one_process(reading=True), \
                 duckdb.connect(str(self.path), read_only=True) as con:
             return con.execute(sql).df()
 
     def version(self) -> int:
         """The file's schema version (1: written before versions were recorded)."""
-        with self._one_process(time.monotonic() + BUSY_SECONDS, reading=True), \
+        with self._one_process(reading=True), \
                 duckdb.connect(str(self.path), read_only=True) as con:
             tables = {r[0] for r in con.execute("SELECT table_name FROM information_schema.tables"
                                                 ).fetchall()}
