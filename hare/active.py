@@ -432,9 +432,10 @@ class ActiveHareSession:
         mode = self._pairs[users].unsqueeze(-1)
         allowed &= ((mode == _ANY) | ((mode == _KEEP) & (iu == 0))
                     | ((mode == _SETTLE) & (ju <= kr)))
-        # a pair with the champion counts more for a person likely of a cost kind: their pick
-        # then also settles what is returned, where a better option picked in another pair is
-        # lost unless asked again. For a person likely of the ideal-point kind the weight goes
+        # a pair with the champion or a rival first counts more for a person likely of a cost
+        # kind: their pick then settles what is returned at once, where a better option picked
+        # in another pair waits to be settled later in the round (_playoff), at the cost of a
+        # question. For a person likely of the ideal-point kind the weight goes
         # to 1: weighting their champion pairs raised their cost (Credit LR, B 30, 150 people
         # × 5 seeds: 0.48 → 0.51 of Multi-HARE's at weight 1 → 2)
         ideal = w[:, :s.particles].sum(-1, keepdim=True).float()  # P(ideal-point kind)
@@ -561,9 +562,8 @@ class ActiveHareSession:
         rivals = standing & self._distinct(shown, champion.unsqueeze(1))
         count = rivals.sum(-1)
         left = self._free_slots_after()
-        self._pairs[users] = torch.where(
-            count > 0, torch.where(count >= left, _SETTLE, _ANY),
-            torch.where(torch.tensor(left == 0), _KEEP, _ANY))
+        self._pairs[users] = torch.where(count > 0, torch.where(count >= left, _SETTLE, _ANY),
+                                         _KEEP if left == 0 else _ANY)
         if not bool(rivals.any()):
             return
         # offered: every rival, or where there are more, the likeliest best (a stable order,
