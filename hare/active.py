@@ -114,7 +114,7 @@ class ActiveHareSession:
             r0 = reach_target(model, x, r0, space, settings.target, settings.eps)
         self.failed = torch.isnan(r0).any(dim=-1)
         self.r0 = torch.where(self.failed.unsqueeze(-1), x, r0)
-        lapses = len(settings.lapses.values)
+        lapses = settings.lapses.size
         # per particle and lapse value, of all answers so far
         self.loglik = torch.zeros(n, settings.particles, lapses, dtype=x.dtype)
         if cost_prior is None and space.cost is not None:
@@ -284,7 +284,7 @@ class ActiveHareSession:
         """(M, C, L) log-likelihood of each user's answers so far at the ideal points theta
         (M, C, d), per lapse value."""
         t = int(self.compares[users].max()) if len(users) else 0
-        lapses = len(self.settings.lapses.values)
+        lapses = self.settings.lapses.size
         if t == 0:
             return torch.zeros(*theta.shape[:2], lapses, dtype=theta.dtype)
         gap = ideal_gap(self.hist_ans[users, :t], self.hist_a[users, :t],
