@@ -7,6 +7,7 @@ from torch import nn
 
 from hare.actions import ActionSpace
 from hare.active import _EXPLORE, ActiveHareSession, ActiveSettings, _stream
+from hare.active_model import LapseMixture
 from hare.errors import ConfigError
 from hare.generators import make_generator
 from hare.models import Classifier
@@ -415,3 +416,29 @@ def test_a_group_of_active_runs_shares_work_and_gets_what_each_gets_alone():
                        "invalid_candidates_mean"):
             assert summary[metric] == alone[metric], (c.budget, c.iterations, metric)
     assert together[1]["queries_mean"] == 10 and together[2]["queries_mean"] == 20
+
+
+def test_answer_noise_is_marginalised_over_every_lapse_and_sharpness():
+    """The noise levels are every (lapse, sharpness) pair: a history's marginal likelihood is
+    Σ π(ℓ)·π(s)·Π_t P(answer_t | ℓ, s), each P = ℓ + (1 − 2ℓ)·σ(s·β·Δ_t)."""
+    noise = LapseMixture(values=(0.05, 0.2), prior=(0.25, 0.75), sharpness=(1.0, 4.0),
+                         sharpness_prior=(0.6, 0.4))
+    gaps, beta = torch.tensor([[0.3, -0.1, 0.05]], dtype=torch.float64), 2.0
+    loglik = noise.log_likelihood(gaps, beta).sum(1)  # (1, L): one history
+    assert noise.size == 4 and loglik.shape == (1, 4)
+    expected = sum(pl * ps * torch.prod(lapse + (1 - 2 * lapse) * torch.sigmoid(s * beta * gaps))
+                   for lapse, pl in zip(noise.values, noise.prior)
+                   for s, ps in zip(noise.sharpness, noise.sharpness_prior))
+    assert torch.allclose(noise.marginal(loglik).exp(), expected.reshape(1))
+
+
+def test_consistent_answers_raise_the_sharper_likelihood():
+    """Answers that agree with a hypothesis by a clear margin move the posterior's mass over
+    the noise levels to the sharper one: P(s = 3 | answers) above its prior of a half."""
+    noise = LapseMixture()
+    gaps = torch.full((1, 10), 0.2, dtype=torch.float64)
+    loglik = noise.log_likelihood(gaps, 10.0).sum(1).reshape(len(noise.values), -1)
+    prior = torch.outer(torch.tensor(noise.prior), torch.tensor(noise.sharpness_prior))
+    posterior = torch.softmax((loglik + prior.double().log()).flatten(), 0).reshape(prior.shape)
+    sharp = noise.sharpness.index(3.0)
+    assert noise.sharpness_prior[sharp] == 0.5 and posterior[:, sharp].sum() > 0.5
