@@ -184,7 +184,7 @@ def section(frame: pd.DataFrame, runs: pd.DataFrame | None = None,
              "gain (active ranking, Jamieson & Nowak 2011; Bayesian ideal-point search, Canal et "
              "al. 2019; PEAR's elicitation, De Toni et al. 2024). Its posterior ranges over kinds "
              "of person (an ideal point, a weighted cost, per-feature limits, fewest changes) "
-             "and their lapse rate; each round ends with its choice against the best option the "
+             "and their answer noise (lapse rate and sharpness); each round ends with its choice against the best option the "
              "person chose, which starts as the base recourse and changes only to what the "
              "person picks over it, and within each round every option the person picked is "
              "settled against that best option before \"good enough?\" (engine 2026.12.9 on). "

@@ -58,9 +58,9 @@ PRESETS["prefs"] = dict(dataset=ALL_DATASETS, model=["ann"], generator=ABLATION_
 # Beyond the paper: active_hare, which learns each user's preferred recourse from the answers,
 # against HARE and Multi-HARE on every Table 1 cell at B 30 and 10 (B 10 is the first round of
 # B 30's session, so it costs nothing more); Multi-HARE under people counting too; noisy users
-# with parameters other than the method's own (it assumes β 10 and a lapse around 0.1); and
-# every kind of simulated person (hare.user_models) on the Growing Spheres and Wachter cells,
-# every seed; the noisy users at the protocol's first seed.
+# with parameters other than the method's own (its likelihood is logistic in β 10 or 30 with
+# a lapse of 0.02 to 0.25); and every kind of simulated person (hare.user_models) on the
+# Growing Spheres and Wachter cells, every seed; the noisy users at the protocol's first seed.
 _ACTIVE_CELLS = dict(dataset=ALL_DATASETS, model=["ann", "lr"], generator=ALL_GENERATORS)
 _KIND_CELLS = dict(dataset=ALL_DATASETS, model=["ann", "lr"], generator=["gs", "wachter"],
                    user_model=list(USER_MODELS))
