@@ -19,4 +19,5 @@ __version__ = "0.1.0"
 # .7: active HARE counts a pair with the champion twice when it chooses a question;
 # .8: three times for a person of a cost kind, scaled down to once for an ideal-point person;
 # .9: active HARE settles in each round every option the person picked against the champion
+# .10: active HARE marginalises each person's answer sharpness (β and 3β) beside their lapse
 ENGINE_REVISION = "2026.12.10"

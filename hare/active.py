@@ -115,7 +115,7 @@ class ActiveHareSession:
         self.failed = torch.isnan(r0).any(dim=-1)
         self.r0 = torch.where(self.failed.unsqueeze(-1), x, r0)
         lapses = settings.lapses.size
-        # per particle and lapse value, of all answers so far
+        # per particle and noise level (LapseMixture), of all answers so far
         self.loglik = torch.zeros(n, settings.particles, lapses, dtype=x.dtype)
         if cost_prior is None and space.cost is not None:
             cost_prior = space.cost  # the people path's cost model
@@ -282,7 +282,7 @@ class ActiveHareSession:
 
     def _history_loglik(self, users: torch.Tensor, theta: torch.Tensor) -> torch.Tensor:
         """(M, C, L) log-likelihood of each user's answers so far at the ideal points theta
-        (M, C, d), per lapse value."""
+        (M, C, d), per noise level (LapseMixture)."""
         t = int(self.compares[users].max()) if len(users) else 0
         lapses = self.settings.lapses.size
         if t == 0:
