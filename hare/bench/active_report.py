@@ -184,10 +184,11 @@ def section(frame: pd.DataFrame, runs: pd.DataFrame | None = None,
              "gain (active ranking, Jamieson & Nowak 2011; Bayesian ideal-point search, Canal et "
              "al. 2019; PEAR's elicitation, De Toni et al. 2024). Its posterior ranges over kinds "
              "of person (an ideal point, a weighted cost, per-feature limits, fewest changes) "
-             "and their answer noise (lapse rate and sharpness); each round ends with its choice against the best option the "
-             "person chose, which starts as the base recourse and changes only to what the "
-             "person picks over it, and within each round every option the person picked is "
-             "settled against that best option before \"good enough?\" (engine 2026.12.9 on). "
+             "and their answer noise (lapse rate and sharpness); each round ends with its "
+             "choice against the best option the person chose, which starts as the base "
+             "recourse and changes only to what the person picks over it, and within each round "
+             "every option the person picked is settled against that best option before "
+             "\"good enough?\" (engine 2026.12.9 on). "
              "Means over the cells the store holds; ratio = active's mean ÷ the reference's "
              "mean over the same cells; 'own cost' is each simulated person's own measure.", ""]
     lines += _revision_note(runs) if runs is not None else []
