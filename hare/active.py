@@ -83,6 +83,16 @@ def _kinds_stream(purpose: int, counter: int = 0) -> int:
     return stream("active_kinds", 1_000 * purpose + counter)
 
 
+def _pairs_asked(same_a: torch.Tensor, same_b: torch.Tensor, used: torch.Tensor) -> torch.Tensor:
+    """(M, K, K) bool: options i and j were put as a pair, in either order, given whether each
+    of K options is each question's first (same_a, (M, K, T)) or second option (same_b) and
+    which questions were asked (used, (M, 1, T))."""
+    is_a = (same_a & used).float()
+    is_b = (same_b & used).float()
+    both = is_a @ is_b.transpose(1, 2)  # (M, K, K): i was a and j was b in some question
+    return (both + both.transpose(1, 2)) > 0
+
+
 def _counted(keys: torch.Tensor, counter: torch.Tensor) -> torch.Tensor:
     """(M,) keys for each user's ``counter``-th draw of a purpose: per-user counters, so a
     user's draws never depend on which other users share the batch (hare.rng)."""
@@ -355,27 +365,43 @@ class ActiveHareSession:
 
     # -- questions -----------------------------------------------------------------------------
 
-    def _asked_before(self, users: torch.Tensor, options: torch.Tensor) -> torch.Tensor:
-        """(M, K, K) bool: options i and j (M, K, d) were already put to the user as a pair
-        (by position, so two particles at the same point count as one)."""
+    def _key(self, points: torch.Tensor) -> torch.Tensor:
+        """(...) the fingerprint of options (..., d), a fixed projection of the point, or of
+        what a person reads where options are shown. The one test of "the same option" that
+        settling (_playoff), known answers (_known_answer) and pairs of the champion and rivals
+        (_asked_before) share, so they never disagree on what a pair settled: where they did,
+        a rival could stand while its pair with the champion counted as asked, and the round
+        ran out of pairs with the rival unsettled."""
+        seen = points if self.shown is None else self.shown(points)
+        return (seen * self._fingerprint).sum(-1)
+
+    def _asked_before(self, users: torch.Tensor, options: torch.Tensor,
+                      exact: int = 0) -> torch.Tensor:
+        """(M, K, K) bool: options i and j (M, K, d) were already put to the user as a pair.
+        Two options count as one where they look the same once shown or, without that, lie
+        within a tenth of ``min_separation`` (two particles at one point are one option); but
+        among the first ``exact`` options (the champion and rivals) only the very same option
+        (``_key``) counts, as in settling: a near copy's answer settles no rival."""
         t = int(self.compares[users].max()) if len(users) else 0
+        k = options.shape[1]
         if t == 0:
-            k = options.shape[1]
             return torch.zeros(len(users), k, k, dtype=torch.bool)
         used = self.hist_used[users, :t].unsqueeze(1)
+        a, b = self.hist_a[users, :t], self.hist_b[users, :t]
         if self.shown is not None:  # the same pair as a person reads it (whole units, rounding)
-            seen, a, b = (self.shown(p) for p in (options, self.hist_a[users, :t],
-                                                  self.hist_b[users, :t]))
-            same_a = (seen.unsqueeze(2) == a.unsqueeze(1)).all(-1)  # (M, K, T)
-            same_b = (seen.unsqueeze(2) == b.unsqueeze(1)).all(-1)
+            seen, a_seen, b_seen = (self.shown(p) for p in (options, a, b))
+            same_a = (seen.unsqueeze(2) == a_seen.unsqueeze(1)).all(-1)  # (M, K, T)
+            same_b = (seen.unsqueeze(2) == b_seen.unsqueeze(1)).all(-1)
         else:
             tol = self.settings.min_separation / 10
-            same_a = torch.cdist(options, self.hist_a[users, :t]) < tol
-            same_b = torch.cdist(options, self.hist_b[users, :t]) < tol
-        is_a = (same_a & used).float()
-        is_b = (same_b & used).float()
-        both = is_a @ is_b.transpose(1, 2)  # (M, K, K): i was a and j was b in some question
-        return (both + both.transpose(1, 2)) > 0
+            same_a = torch.cdist(options, a) < tol
+            same_b = torch.cdist(options, b) < tol
+        asked = _pairs_asked(same_a, same_b, used)
+        if exact:  # a pair of standing options: only the very same pair counts
+            key = self._key(options[:, :exact]).unsqueeze(2)
+            asked[:, :exact, :exact] = _pairs_asked(key == self._key(a).unsqueeze(1),
+                                                    key == self._key(b).unsqueeze(1), used)
+        return asked
 
     def _pick_pair(self, users: torch.Tensor):
         """((M, 2, d) the pair to put, (M,) has a pair, (M,) the pair's first option is the
@@ -427,7 +453,7 @@ class ActiveHareSession:
             apart &= (seen[:, iu] != seen[:, ju]).any(-1)
         alive = torch.cat([torch.ones(m, 1, dtype=torch.bool), has_rival, alive[rows, cand]],
                           dim=1)
-        fresh = ~self._asked_before(users, options)[:, iu, ju]
+        fresh = ~self._asked_before(users, options, exact=1 + kr)[:, iu, ju]
         allowed = apart & fresh & alive[:, iu] & alive[:, ju]
         mode = self._pairs[users].unsqueeze(-1)
         allowed &= ((mode == _ANY) | ((mode == _KEEP) & (iu == 0))
@@ -537,10 +563,10 @@ class ActiveHareSession:
         self._pairs[users] = _ANY
         if not self.settings.playoff or not m:
             return
-        # Options by fingerprint (a fixed projection): a shown option is a copy of a particle
-        # or the champion, so the same option has the same fingerprint. The whole history's
-        # width, whatever the batch, so that a user's questions never depend on the batch.
-        key = lambda p: p @ self._fingerprint  # noqa: E731
+        # Options by fingerprint (_key): a shown option is a copy of a particle or the
+        # champion, so the same option has the same fingerprint. The whole history's width,
+        # whatever the batch, so that a user's questions never depend on the batch.
+        key = self._key
         said, used = self.hist_ans[users], self.hist_used[users]
         a, b = self.hist_a[users], self.hist_b[users]
         ka, kb = key(a), key(b)  # (M, B)
@@ -593,13 +619,13 @@ class ActiveHareSession:
         m = len(users)
         if t == 0:
             return torch.zeros(m, dtype=torch.bool), torch.zeros(m, dtype=torch.bool)
-        a, b = self.hist_a[users, :t], self.hist_b[users, :t]
+        a, b = self._key(self.hist_a[users, :t]), self._key(self.hist_b[users, :t])
         said, used = self.hist_ans[users, :t], self.hist_used[users, :t]
-        # the very same options (a near pair can differ in what a person weighs: a feature
-        # changed or not), so a known answer is the person's own
-        same = lambda p, q: (p.unsqueeze(1) - q).abs().amax(-1) < 1e-9  # noqa: E731
-        forward = same(champion, a) & same(estimate, b) & used  # answer True: the estimate
-        backward = same(estimate, a) & same(champion, b) & used  # answer True: the champion
+        # the very same options (_key: a near pair can differ in what a person weighs, a
+        # feature changed or not), so a known answer is the person's own
+        champion, estimate = self._key(champion).unsqueeze(1), self._key(estimate).unsqueeze(1)
+        forward = (champion == a) & (estimate == b) & used  # answer True: the estimate
+        backward = (estimate == a) & (champion == b) & used  # answer True: the champion
         known = (forward | backward).any(-1)
         return known, ((forward & said) | (backward & ~said)).any(-1)
 

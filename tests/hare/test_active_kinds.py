@@ -101,3 +101,28 @@ def test_never_costlier_than_the_base_or_any_option_the_person_picked(kind, budg
             (len(picked[person]),), person))
         assert float(cost[person]) <= float(mine.min()) + 1e-12
     assert bool((model(result.recourse) >= 0.5).all())
+
+
+def test_a_rival_asked_only_as_a_near_copy_is_still_settled_against_the_champion():
+    # Settling and the filter of pairs already asked share one test of "the same option": a
+    # pair of near copies of the champion and a rival (apart by less than a tenth of
+    # min_separation) settles neither, so the round must still put the rival itself
+    model, space, x, r0, ideal, keys = _toy(n=1)
+    session = ActiveHareSession(model, x, r0, space, ActiveSettings(budget=10, rounds=1,
+                                                                     particles=64), keys)
+    champion, rival, other = session.champion[0], session.theta[0, 5], session.theta[0, 6]
+    nudge = torch.tensor([1e-4, 0.0, 0.0, 0.0], dtype=torch.float64)
+    # first the near copies (the person kept the champion's), then the rival picked over another
+    for t, (a, b, said) in enumerate([(champion + nudge, rival + nudge, False),
+                                      (other, rival, True)]):
+        session.hist_a[0, t], session.hist_b[0, t] = a, b
+        session.hist_ans[0, t], session.hist_used[0, t] = said, True
+    session.compares[0] = 2
+    session.round, session.step = 1, 8  # no free comparison left after this one: settle
+    users = torch.arange(1)
+    session._playoff(users)
+    assert torch.equal(session._rivals[0, 0], rival)
+    pair, has, _ = session._pick_pair(users)
+    assert bool(has[0])
+    asked = {tuple(p.tolist()) for p in pair[0]}
+    assert asked == {tuple(champion.tolist()), tuple(rival.tolist())}
