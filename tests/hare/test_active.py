@@ -367,7 +367,9 @@ def test_invalid_particles_come_back_unchanged_and_valid_ones_on_the_boundary(co
 
 def test_information_gain_is_the_expected_entropy_reduction():
     """The pass-saving formula equals the textbook one, H(E_θ[p]) − E_θ[H(p)], computed the
-    plain way (float32 rounding apart), and a pair of one option with itself gains nothing."""
+    plain way (float32 rounding apart), for the allowed pairs alone (the others −inf, and the
+    allowed ones bit for bit as when every pair is allowed); a pair of one option with itself
+    gains nothing."""
     from hare.active_gain import information_gain as _information_gain
 
     s = ActiveSettings()
@@ -376,19 +378,27 @@ def test_information_gain_is_the_expected_entropy_reduction():
     wt = torch.rand(5, 1, 40, generator=g)
     wt = wt / wt.sum(-1, keepdim=True)
     iu, ju = torch.triu_indices(6, 6, 1)
+    every = torch.ones(5, len(iu), dtype=torch.bool)
 
     def h(p):
         return -(p * p.log() + (1 - p) * (1 - p).log())
 
     lik = s.lapse + (1 - 2 * s.lapse) * torch.sigmoid(s.beta * (dist[:, ju] - dist[:, iu]))
     plain = h((lik * wt).sum(-1)) - (h(lik) * wt).sum(-1)
-    torch.testing.assert_close(_information_gain(dist, wt, iu, ju, s), plain, atol=1e-6, rtol=0)
+    gains = _information_gain(dist, wt, iu, ju, every, s)
+    torch.testing.assert_close(gains, plain, atol=1e-6, rtol=0)
+    some = torch.rand(5, len(iu), generator=g) < 0.4
+    partial = _information_gain(dist, wt, iu, ju, some, s)
+    assert torch.equal(partial[some], gains[some])
+    assert bool((partial[~some] == -torch.inf).all())
     same = torch.zeros(1, dtype=torch.long)
-    assert float(_information_gain(dist, wt, same, same, s).abs().max()) < 1e-6
+    one = torch.ones(5, 1, dtype=torch.bool)
+    assert float(_information_gain(dist, wt, same, same, one, s).abs().max()) < 1e-6
     # without a lapse the likelihoods reach 0 and 1 (σ saturates): the gains stay finite
     far = torch.cat([dist, dist + 50.0], dim=1)
     iu2, ju2 = torch.triu_indices(12, 12, 1)
-    gains = _information_gain(far, wt, iu2, ju2, ActiveSettings(lapse=0.0))
+    gains = _information_gain(far, wt, iu2, ju2, torch.ones(5, len(iu2), dtype=torch.bool),
+                              ActiveSettings(lapse=0.0))
     assert bool(torch.isfinite(gains).all())
 
 
