@@ -20,4 +20,6 @@ __version__ = "0.1.0"
 # .8: three times for a person of a cost kind, scaled down to once for an ideal-point person;
 # .9: active HARE settles in each round every option the person picked against the champion
 # .10: active HARE marginalises each person's answer sharpness (β and 3β) beside their lapse
-ENGINE_REVISION = "2026.12.10"
+# .11: active HARE scores 18 candidate particles a question (not 24), and settles a rival whose
+# pair with the champion was asked only as a near copy
+ENGINE_REVISION = "2026.12.11"
