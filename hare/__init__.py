@@ -22,4 +22,6 @@ __version__ = "0.1.0"
 # .10: active HARE marginalises each person's answer sharpness (β and 3β) beside their lapse
 # .11: active HARE scores 18 candidate particles a question (not 24), and settles a rival whose
 # pair with the champion was asked only as a near copy
-ENGINE_REVISION = "2026.12.11"
+# .12: active HARE ranks a question's candidates over the 64 likeliest ideal points, and
+# computes answer likelihoods in float32
+ENGINE_REVISION = "2026.12.12"

@@ -68,6 +68,7 @@ _INIT, _RAYS, _PICK, _PARENT, _JITTER, _EXPLORE = range(6)
 _WEIGHTS, _SPARSE = 0, 1  # purposes of the "active_kinds" streams
 _RISK_GRAIN = 1e4  # expected costs are compared to 1e-4
 _RIVAL_OPTIONS = 4  # rivals (ActiveHareSession._playoff) offered beside the particles
+_RANKING_PARTICLES = 64  # likeliest ideal points a question's candidates are ranked over
 # which pairs a slot may ask a user (ActiveHareSession._playoff): any; only pairs with the
 # champion (no new rival may appear); only pairs of the champion and rivals (one must be settled)
 _ANY, _KEEP, _SETTLE = range(3)
@@ -269,11 +270,21 @@ class ActiveHareSession:
         return torch.cat([torch.cdist(options.float(), self.theta[users].float()),
                           self.costs.costs(users, options).float()], dim=-1)
 
-    def _risk(self, users: torch.Tensor, options: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-        """(M, K) posterior expected cost of options (M, K, d) under weights w (M, P + H)."""
+    def _risk(self, users: torch.Tensor, options: torch.Tensor, w: torch.Tensor,
+              likeliest: int | None = None) -> torch.Tensor:
+        """(M, K) posterior expected cost of options (M, K, d) under weights w (M, P + H);
+        ``likeliest``: the ideal-point kind's part over that many likeliest particles alone,
+        their weights scaled to the kind's whole mass (a question ranks every particle this
+        way, P × P distances otherwise, a third of its time)."""
         w = w.nan_to_num(0.0)
         p = self.settings.particles
-        ideal = expected_distance(options, self.theta[users], w[:, :p]).to(w.dtype)
+        theta, ideal_w = self.theta[users], w[:, :p]
+        if likeliest is not None and likeliest < p:
+            top_w, top = ideal_w.topk(likeliest, dim=1)
+            theta = theta.gather(1, top.unsqueeze(-1).expand(-1, -1, theta.shape[-1]))
+            mass = ideal_w.sum(-1, keepdim=True)
+            ideal_w = top_w * mass / top_w.sum(-1, keepdim=True).clamp_min(1e-300)
+        ideal = expected_distance(options, theta, ideal_w).to(w.dtype)
         risk = ideal + self.costs.expected(users, options, w[:, p:])
         # rounded, so that particles a BPS bisection apart (a batch bisects as long as its
         # longest segment needs) rank the same and a user's choices never depend on the batch
@@ -301,7 +312,7 @@ class ActiveHareSession:
                         self.hist_b[users, :t], theta)  # (M, C, T)
         used = self.hist_used[users, :t].unsqueeze(1)
         ll = self.settings.lapses.log_likelihood(gap, self.settings.beta)
-        return (ll * used.unsqueeze(-1)).sum(2)
+        return (ll * used.unsqueeze(-1)).sum(2).to(theta.dtype)
 
     def _refresh(self, users: torch.Tensor) -> None:
         """Replace the least likely particles by jittered copies of likely ones (and a few fresh
@@ -425,7 +436,8 @@ class ActiveHareSession:
         score = torch.where(alive, logpost[:, :s.particles] + g, -torch.inf)
         half = s.candidates // 2
         sampled = score.topk(half, dim=1).indices
-        cheap = torch.where(alive, -s.beta * self._risk(users, theta, w) + g, -torch.inf)
+        cheap = torch.where(alive, -s.beta * self._risk(users, theta, w, _RANKING_PARTICLES) + g,
+                            -torch.inf)
         cheap.scatter_(1, sampled, -torch.inf)
         cand = torch.cat([sampled, cheap.topk(s.candidates - half, dim=1).indices], dim=1)
         rows = torch.arange(m).unsqueeze(-1)

@@ -126,3 +126,21 @@ def test_a_rival_asked_only_as_a_near_copy_is_still_settled_against_the_champion
     assert bool(has[0])
     asked = {tuple(p.tolist()) for p in pair[0]}
     assert asked == {tuple(champion.tolist()), tuple(rival.tolist())}
+
+
+def test_ranking_over_the_likeliest_ideal_points_is_exact_where_the_others_weigh_nothing():
+    # a question ranks its candidates by expected cost over the likeliest ideal points alone,
+    # their weights scaled to the ideal-point kind's whole mass: where every other particle
+    # weighs nothing that is the whole posterior's expected cost
+    model, space, x, r0, ideal, keys = _toy(n=3)
+    session = ActiveHareSession(model, x, r0, space, ActiveSettings(particles=64), keys)
+    users = torch.arange(3)
+    w = session._weights(users).clone()
+    w[:, 10:64] = 0.0  # only ten ideal points and the cost hypotheses keep weight
+    w = w / w.sum(-1, keepdim=True)
+    options = session.theta[users]
+    exact = session._risk(users, options, w)
+    # (to the grain risks are rounded to, 1e-4: the sums run in another order)
+    for likeliest in (10, 64):
+        torch.testing.assert_close(session._risk(users, options, w, likeliest=likeliest), exact,
+                                   atol=1.5e-4, rtol=0)
