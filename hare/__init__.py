@@ -24,4 +24,6 @@ __version__ = "0.1.0"
 # pair with the champion was asked only as a near copy
 # .12: active HARE ranks a question's candidates over the 64 likeliest ideal points, and
 # computes answer likelihoods in float32
-ENGINE_REVISION = "2026.12.12"
+# .13: active HARE's champion starts at the base recourse's calibrated particle where that is as
+# near the factual on every feature, the base settled against it in the first round
+ENGINE_REVISION = "2026.12.13"

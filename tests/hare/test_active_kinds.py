@@ -112,12 +112,14 @@ def test_a_rival_asked_only_as_a_near_copy_is_still_settled_against_the_champion
                                                                      particles=64), keys)
     champion, rival, other = session.champion[0], session.theta[0, 5], session.theta[0, 6]
     nudge = torch.tensor([1e-4, 0.0, 0.0, 0.0], dtype=torch.float64)
-    # first the near copies (the person kept the champion's), then the rival picked over another
-    for t, (a, b, said) in enumerate([(champion + nudge, rival + nudge, False),
+    # the base settled (the person kept the champion, its calibrated particle), then the near
+    # copies (the person kept the champion's), then the rival picked over another
+    for t, (a, b, said) in enumerate([(champion, session.r0[0], False),
+                                      (champion + nudge, rival + nudge, False),
                                       (other, rival, True)]):
         session.hist_a[0, t], session.hist_b[0, t] = a, b
         session.hist_ans[0, t], session.hist_used[0, t] = said, True
-    session.compares[0] = 2
+    session.compares[0] = 3
     session.round, session.step = 1, 8  # no free comparison left after this one: settle
     users = torch.arange(1)
     session._playoff(users)
@@ -144,3 +146,45 @@ def test_ranking_over_the_likeliest_ideal_points_is_exact_where_the_others_weigh
     for likeliest in (10, 32):  # both below the 64 particles: the ranking path itself
         torch.testing.assert_close(session._risk(users, options, w, likeliest=likeliest), exact,
                                    atol=1.5e-4, rtol=0)
+
+
+@pytest.mark.parametrize("past", [1.405, 1.6])  # the base just past the plane (a near copy of
+# its calibrated particle), and far past it
+def test_the_calibrated_base_is_returned_only_where_the_person_prefers_it_to_the_base(past):
+    # The champion starts at the base's calibrated particle (as near the factual on every
+    # feature), and the base is settled against it in the first round even where the two are
+    # closer than min_separation: a nearest-point person whose ideal lies beyond the base (so
+    # who prefers the base) never ends above it, and one who changes as little as possible
+    # never ends above the calibrated particle
+    model, space, x, _, _, keys = _toy(n=8)
+    far = torch.full_like(x, 0.45)  # every feature's sum 1.8, past the plane at 1.4
+
+    def along(total):  # the point on the ray from x toward `far` whose features sum to total
+        return x + ((total - x.sum(-1, keepdim=True)) / (far - x).sum(-1, keepdim=True)) \
+            * (far - x)
+
+    r0 = along(torch.tensor(past, dtype=x.dtype))
+    settings = ActiveSettings(budget=10, rounds=1, particles=64, candidates=12)
+    session = ActiveHareSession(model, x, r0, space, settings, keys)
+    calibrated = session.theta[:, 0]
+    assert torch.equal(session.champion, calibrated)
+    near = (calibrated - r0).norm(dim=-1) < settings.min_separation
+    assert bool(near.all()) if past < 1.41 else not bool(near.any())
+    everyone = torch.arange(len(x))
+    wants_more = Recorder(SimulatedUser(along(torch.tensor(past + 0.2, dtype=x.dtype)), keys))
+    result = run_to_end(session, wants_more)
+    cost = wants_more.oracle.score(result.recourse, everyone)
+    base_cost = wants_more.oracle.score(r0, everyone)
+    assert bool((cost <= base_cost + 1e-12).all())
+    assert bool((base_cost < wants_more.oracle.score(calibrated, everyone)).all())
+    # the pair was put to everyone (the base against the champion)
+    for person in range(len(x)):
+        assert any(q.kind == "compare" and person in q.users.tolist()
+                   and bool((q.challenger[q.users.tolist().index(person)] == r0[person]).all())
+                   for q, _ in wants_more.log)
+    params = draw_parameters("weighted_cost", Population(model, x, space, r0, keys,
+                                                        torch.ones(x.shape[-1], dtype=x.dtype)))
+    frugal = SimulatedUser(r0, keys, factual=x, kind="weighted_cost", params=params)
+    found = run_to_end(ActiveHareSession(model, x, r0, space, settings, keys), frugal).recourse
+    assert bool((frugal.score(found, everyone) <= frugal.score(calibrated, everyone)
+                 + 1e-12).all())
