@@ -171,7 +171,9 @@ class ActiveHareSession:
         # costs a question where the person's cost grows with each change.)
         calibrated = self.theta[:, 0]
         nearer = ((calibrated - x).abs() <= (self.r0 - x).abs() + settings.eps).all(-1)
-        start = settings.playoff & usable & self.alive[:, 0] & nearer
+        # (a first round of one comparison has no slot to settle it in: the base itself then)
+        start = (settings.playoff and settings.round_size(1) > 2) & usable & self.alive[:, 0] \
+            & nearer
         self._base_stands = start & (self._key(calibrated) != self._key(self.r0))
         self.champion = torch.where(start.unsqueeze(-1), calibrated, self.champion)
         # (M,) per user asked the pending comparison: its first option is the champion

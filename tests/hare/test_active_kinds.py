@@ -58,7 +58,7 @@ def _toy(n=24):
 
 
 @pytest.mark.parametrize("kind", list(KINDS))
-@pytest.mark.parametrize("budget,rounds", [(10, 1), (12, 2)])
+@pytest.mark.parametrize("budget,rounds", [(10, 1), (12, 2), (2, 1)])
 def test_never_costlier_than_the_base_or_any_option_the_person_picked(kind, budget, rounds):
     model, space, x, r0, ideal, keys = _toy()
     params = draw_parameters(kind, Population(model, x, space, ideal, keys,
