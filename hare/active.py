@@ -619,7 +619,7 @@ class ActiveHareSession:
         seen = torch.cat([self._base_stands[users].unsqueeze(1), used, used], dim=1)
         lost = ((keys.unsqueeze(2) == loser.unsqueeze(1)) & used.unsqueeze(1)).any(-1)
         again = ((keys.unsqueeze(2) == keys.unsqueeze(1)) & seen.unsqueeze(1)).tril(-1).any(-1)
-        standing = seen & ~lost & ~again  # (M, 2B), each option once
+        standing = seen & ~lost & ~again  # (M, 1 + 2B), each option once
         # a standing option that beat the champion in an earlier pair is the champion now
         champion = self.champion[users]
         beaten = (key(champion).unsqueeze(-1) == loser) & used  # (M, B)
