@@ -486,7 +486,8 @@ class ActiveHareSession:
         # prefers another option to it may still prefer the champion, so such a pick settles
         # nothing), and whenever the two differ at all (it is settled even as a near copy)
         base = torch.zeros(m, k, dtype=torch.bool)
-        base[:, 1:1 + kr] = self._key(rivals) == self._key(self.r0[users]).unsqueeze(-1)
+        base[:, 1:1 + kr] = has_rival & (self._key(options[:, 1:1 + kr])
+                                         == self._key(self.r0[users]).unsqueeze(-1))
         apart = torch.where(iu == 0, apart | base[:, ju], apart & ~base[:, iu] & ~base[:, ju])
         if self.shown is not None:  # and different once shown (whole units, display rounding)
             seen = self.shown(options)
