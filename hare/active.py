@@ -174,8 +174,9 @@ class ActiveHareSession:
         # (a first round of one comparison has no slot to settle it in: the base itself then)
         start = (settings.playoff and settings.round_size(1) > 2) & usable & self.alive[:, 0] \
             & nearer
+        # (where the two read the same once shown, they are one option to the person: the base)
         self._base_stands = start & (self._key(calibrated) != self._key(self.r0))
-        self.champion = torch.where(start.unsqueeze(-1), calibrated, self.champion)
+        self.champion = torch.where(self._base_stands.unsqueeze(-1), calibrated, self.champion)
         # (M,) per user asked the pending comparison: its first option is the champion
         self._against_champion: torch.Tensor | None = None
         # per user in this slot (_playoff): the likeliest best rivals (NaN rows: none), and

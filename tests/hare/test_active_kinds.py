@@ -188,3 +188,21 @@ def test_the_calibrated_base_is_returned_only_where_the_person_prefers_it_to_the
     found = run_to_end(ActiveHareSession(model, x, r0, space, settings, keys), frugal).recourse
     assert bool((frugal.score(found, everyone) <= frugal.score(calibrated, everyone)
                  + 1e-12).all())
+
+
+def test_where_the_base_and_its_calibrated_particle_read_the_same_the_base_is_kept():
+    # on the live page options are compared as a person reads them: a base that reads like its
+    # calibrated particle is that option to the person, so the champion stays the base itself
+    model, space, x, _, _, keys = _toy(n=4)
+    far = torch.full_like(x, 0.45)
+    r0 = x + ((1.4001 - x.sum(-1, keepdim=True)) / (far - x).sum(-1, keepdim=True)) * (far - x)
+
+    def shown(points):  # two decimals, as a display would round them
+        return torch.round(points * 100) / 100
+
+    settings = ActiveSettings(budget=10, rounds=1, particles=64, candidates=12)
+    session = ActiveHareSession(model, x, r0, space, settings, keys, shown=shown)
+    calibrated = session.theta[:, 0]
+    assert not torch.equal(calibrated, r0)
+    assert torch.equal(shown(calibrated), shown(r0))
+    assert torch.equal(session.champion, r0)
