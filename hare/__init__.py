@@ -26,4 +26,6 @@ __version__ = "0.1.0"
 # computes answer likelihoods in float32
 # .13: active HARE's champion starts at the base recourse's calibrated particle where that is as
 # near the factual on every feature, the base settled against it in the first round
-ENGINE_REVISION = "2026.12.13"
+# .14: active HARE's candidates include the favourite particles of a few cost hypotheses drawn
+# from the posterior, and refreshes propose particles around the champion for cost kinds
+ENGINE_REVISION = "2026.12.14"

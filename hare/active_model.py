@@ -142,6 +142,22 @@ class CostHypotheses:
         return torch.cat([weighted, self._beyond(moved, self.limits[users], weighted),
                           self._fewest(moved).unsqueeze(-1)], dim=-1)
 
+    def chosen(self, users: torch.Tensor, options: torch.Tensor,
+               index: torch.Tensor) -> torch.Tensor:
+        """(M, K, J) the costs of options (M, K, d) under hypotheses ``index`` (M, J) alone, on
+        the ideal point's scale (``costs`` for a few hypotheses of each user)."""
+        n_w = self.weights.shape[1]
+        moved = (options - self.x[users].unsqueeze(1)).abs()
+        twin = (index % n_w).clamp_max(n_w - 1).unsqueeze(-1)  # a limit's weighted twin
+        pick = lambda t: t.gather(1, twin.expand(-1, -1, t.shape[-1]))  # noqa: E731
+        weighted = moved @ pick(self.weights[users]).transpose(1, 2)  # (M, K, J)
+        beyond = self._beyond(moved, pick(self.limits[users]), weighted)
+        kind = index.unsqueeze(1)
+        raw = torch.where(kind < n_w, weighted,
+                          torch.where(kind < 2 * n_w, beyond, self._fewest(moved).unsqueeze(-1)))
+        return raw / self.base_cost[users].gather(1, index).unsqueeze(1) \
+            * self.scale[users].unsqueeze(1)
+
     def costs(self, users: torch.Tensor, options: torch.Tensor) -> torch.Tensor:
         """(M, K, H) the costs on the ideal point's scale (see module docstring)."""
         return self.raw(users, options) / self.base_cost[users].unsqueeze(1) \

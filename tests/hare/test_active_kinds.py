@@ -206,3 +206,19 @@ def test_where_the_base_and_its_calibrated_particle_read_the_same_the_base_is_ke
     assert not torch.equal(calibrated, r0)
     assert torch.equal(shown(calibrated), shown(r0))
     assert torch.equal(session.champion, r0)
+
+
+def test_a_few_cost_hypotheses_price_options_as_they_do_among_all():
+    """``CostHypotheses.chosen`` (the hypotheses whose favourite particles a question offers)
+    gives each chosen hypothesis's cost, weighted, limit or fewest changes, as ``costs`` does."""
+    model, space, x, r0, ideal, keys = _toy()
+    session = ActiveHareSession(model, x, r0, space, ActiveSettings(particles=64), keys)
+    users = torch.arange(len(x))
+    options = session.theta[:, :10]
+    count = session.costs.count
+    index = torch.stack([torch.tensor([0, count // 2 - 1, count // 2, count - 2, count - 1])]
+                        * len(x))
+    index[1::2, 1] = 7  # per user, not one set for all
+    every = session.costs.costs(users, options)
+    wanted = every.gather(2, index.unsqueeze(1).expand(-1, options.shape[1], -1))
+    assert torch.allclose(session.costs.chosen(users, options, index), wanted, rtol=1e-12)
