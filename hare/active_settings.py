@@ -58,8 +58,8 @@ class ActiveSettings:
     # per question, the particles that this many cost hypotheses drawn from the posterior each
     # find cheapest are among the K candidates (ActiveHareSession._pick_pair); with them and
     # the proposals around the champion below, people who accept each change only up to a
-    # limit ended at 0.843 of Multi-HARE's cost at B 30 instead of 0.882 (12 cells, 150
-    # people × 5 seeds), worst cell 0.988 instead of 1.007
+    # limit ended at 0.84 of Multi-HARE's cost at B 30 instead of 0.88 (the GS and Wachter
+    # cells, 150 people × 5 seeds), worst cell 1.0005 instead of 1.007
     kind_favourites: int = 4
     # a refresh proposes a share P(a cost kind) × near_champion of its local particles a step
     # of near_step from the champion in a random direction, as HARE's sampling steps a unit
