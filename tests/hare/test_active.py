@@ -242,7 +242,7 @@ def test_one_good_enough_question_per_ten_by_default():
     (dict(candidates=1), "candidates"), (dict(beta=0), "beta"), (dict(lapse=0.5), "lapse"),
     (dict(refresh_every=0), "refresh_every"), (dict(min_separation=0), "min_separation"),
     (dict(ig_particles=1), "ig_particles"), (dict(champion_weight=0), "champion_weight"),
-    (dict(settle_weight=-0.1), "settle_weight"), (dict(kind_favourites=10), "kind_favourites"),
+    (dict(settle_weight=-0.1), "settle_weight"), (dict(kind_favourites=-1), "kind_favourites"),
     (dict(near_champion=1.5), "near_champion"), (dict(near_step=0), "near_step")])
 def test_invalid_settings_are_refused(kwargs, message):
     with pytest.raises(ConfigError, match=message):
@@ -270,6 +270,26 @@ def test_the_champion_weight_acts_only_where_the_person_may_be_of_a_cost_kind():
     assert _same_questions(_pairs_asked(1.0, ideal_only), _pairs_asked(5.0, ideal_only))
     mixed = ActiveSettings().kind_prior
     assert not _same_questions(_pairs_asked(1.0, mixed), _pairs_asked(5.0, mixed))
+
+
+def test_cost_hypotheses_the_prior_rules_out_offer_no_option():
+    """The favourites of drawn cost hypotheses are candidates only where the prior gives the
+    cost kinds mass: with ideal points alone, their number changes no question; with a few
+    candidates there is room for fewer of them, and the session still runs."""
+    model, space, x, r0, ideal, keys = _toy()
+
+    def asked(**kwargs):
+        settings = ActiveSettings(budget=12, rounds=1, **kwargs)
+        user = Recorder(SimulatedUser(ideal, keys))
+        run_to_end(ActiveHareSession(model, x, r0, space, settings, keys), user)
+        return [torch.cat([q.current, q.challenger]) for q in user.questions
+                if q.kind == "compare"]
+
+    ideal_only = (1.0, 0.0, 0.0, 0.0)
+    assert _same_questions(asked(kind_prior=ideal_only, kind_favourites=0),
+                           asked(kind_prior=ideal_only, kind_favourites=4))
+    assert not _same_questions(asked(kind_favourites=0), asked(kind_favourites=4))
+    assert len(asked(candidates=4, kind_favourites=4)) > 0
 
 
 def test_each_user_gets_what_they_would_get_alone(compas_setup, compas_ann):
