@@ -489,24 +489,24 @@ class ActiveHareSession:
         cheap = torch.where(alive, -s.beta * self._risk(users, theta, w, _RANKING_PARTICLES) + g,
                             -torch.inf)
         cheap.scatter_(1, sampled, -torch.inf)
-        # (as many as the candidates beside the ideal half allow)
-        count = min(s.kind_favourites, s.candidates - sampled.shape[1])
-        favourites = sampled[:, :0]
+        # (as many as the candidates beside the ideal half and the hypotheses allow)
+        hypotheses = logpost.shape[-1] - s.particles
+        count = min(s.kind_favourites, s.candidates - sampled.shape[1], hypotheses)
+        rest = s.candidates - sampled.shape[1] - count
+        favourites = torch.zeros(m, count, dtype=torch.long)
+        ruled_out = torch.ones(m, count, dtype=torch.bool)
         if count:
-            hypotheses = logpost.shape[-1] - s.particles
             g_cost = -torch.log(-torch.log(keyed_uniform(keys, _stream(_PICK, 1),
                                                          (hypotheses,)).double()))
-            drawn = (logpost[:, s.particles:] + g_cost).topk(min(count, hypotheses), dim=1)
+            drawn = (logpost[:, s.particles:] + g_cost).topk(count, dim=1)
             own = self.costs.chosen(users, theta, drawn.indices)  # (M, P, count)
             favourites = torch.where(alive.unsqueeze(-1), own, torch.inf).argmin(dim=1)
             # (a hypothesis the prior rules out, of a kind of prior mass 0, offers nothing: its
             # slot goes to the next cheapest particle)
             ruled_out = ~torch.isfinite(drawn.values)
             cheap.scatter_(1, torch.where(ruled_out, sampled[:, :1], favourites), -torch.inf)
-        rest = s.candidates - sampled.shape[1] - favourites.shape[1]
-        cheapest = cheap.topk(rest + favourites.shape[1], dim=1).indices
-        if count:
-            favourites = torch.where(ruled_out, cheapest[:, rest:], favourites)
+        cheapest = cheap.topk(rest + count, dim=1).indices
+        favourites = torch.where(ruled_out, cheapest[:, rest:], favourites)
         cand = torch.cat([sampled, favourites, cheapest[:, :rest]], dim=1)
         rows = torch.arange(m).unsqueeze(-1)
         # the champion is option 0, the rivals (_playoff) and the K particles follow

@@ -59,8 +59,8 @@ class ActiveSettings:
     # find cheapest are among the K candidates, at most the K − K // 2 beside the ideal points'
     # half (ActiveHareSession._pick_pair); with them and the proposals around the champion
     # below, people who accept each change only up to a limit ended at 0.84 of Multi-HARE's
-    # cost at B 30 instead of 0.88 (the GS and Wachter
-    # cells, 150 people × 5 seeds), worst cell 1.0005 instead of 1.007
+    # cost at B 30 instead of 0.88 (the GS and Wachter cells, 150 people × 5 seeds), worst
+    # cell 1.0005 instead of 1.007
     kind_favourites: int = 4
     # a refresh proposes a share P(a cost kind) × near_champion of its local particles a step
     # of near_step from the champion in a random direction, as HARE's sampling steps a unit
