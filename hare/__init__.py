@@ -28,4 +28,4 @@ __version__ = "0.1.0"
 # near the factual on every feature, the base settled against it in the first round
 # .14: active HARE's candidates include the favourite particles of a few cost hypotheses drawn
 # from the posterior, and refreshes propose particles around the champion for cost kinds
-ENGINE_REVISION = "2026.12.14"
+ENGINE_REVISION = "2026.12.15"

@@ -67,7 +67,7 @@ from hare.rng import STREAMS, keyed_normal, keyed_uniform, stream, user_keys
 # Keyed random streams of this module: hare.rng's "active" range, 10,000 per purpose.
 _STREAM = STREAMS["active"][0]
 _INIT, _RAYS, _PICK, _PARENT, _JITTER, _EXPLORE = range(6)
-_WEIGHTS, _SPARSE, _NEAR = 0, 1, 2  # purposes of the "active_kinds" streams
+_WEIGHTS, _SPARSE, _NEAR, _CUT = 0, 1, 2, 3  # purposes of the "active_kinds" streams
 _RISK_GRAIN = 1e4  # expected costs are compared to 1e-4
 _RIVAL_OPTIONS = 4  # rivals (ActiveHareSession._playoff) offered beside the particles
 _RANKING_PARTICLES = 64  # likeliest ideal points a question's candidates are ranked over
@@ -480,7 +480,8 @@ class ActiveHareSession:
         # posterior expected cost (with the ideal points' Gumbel noise), so every kind of person
         # is offered its likely best, and a cost hypothesis other than the likeliest can be
         # tested (where the person accepts each change only up to a limit, the option within
-        # their limits is rarely the cheapest on average)
+        # their limits is rarely the cheapest on average); and ``cuts`` particles that each
+        # change one of the champion's features less (_cuts)
         keys = _counted(self.keys[users], self.compares[users])
         g = -torch.log(-torch.log(keyed_uniform(keys, _stream(_PICK), (s.particles,)).double()))
         alive = self.alive[users]
@@ -492,7 +493,8 @@ class ActiveHareSession:
         # (as many as the candidates beside the ideal half and the hypotheses allow)
         hypotheses = logpost.shape[-1] - s.particles
         count = min(s.kind_favourites, s.candidates - sampled.shape[1], hypotheses)
-        rest = s.candidates - sampled.shape[1] - count
+        cuts = min(s.cuts, s.candidates - sampled.shape[1] - count)
+        rest = s.candidates - sampled.shape[1] - count - cuts
         favourites = torch.zeros(m, count, dtype=torch.long)
         ruled_out = torch.ones(m, count, dtype=torch.bool)
         if count:
@@ -505,9 +507,11 @@ class ActiveHareSession:
             # slot goes to the next cheapest particle)
             ruled_out = ~torch.isfinite(drawn.values)
             cheap.scatter_(1, torch.where(ruled_out, sampled[:, :1], favourites), -torch.inf)
-        cheapest = cheap.topk(rest + count, dim=1).indices
-        favourites = torch.where(ruled_out, cheapest[:, rest:], favourites)
-        cand = torch.cat([sampled, favourites, cheapest[:, :rest]], dim=1)
+        cut, has_cut = self._cuts(users, theta, cheap, keys, cuts)
+        cheapest = cheap.topk(rest + count + cuts, dim=1).indices
+        favourites = torch.where(ruled_out, cheapest[:, rest:rest + count], favourites)
+        cut = torch.where(has_cut, cut, cheapest[:, rest + count:])
+        cand = torch.cat([sampled, favourites, cheapest[:, :rest], cut], dim=1)
         rows = torch.arange(m).unsqueeze(-1)
         # the champion is option 0, the rivals (_playoff) and the K particles follow
         champ = self.champion[users].unsqueeze(1)
@@ -566,6 +570,40 @@ class ActiveHareSession:
         swap = (i > kr) & (post[every, j] > post[every, i])
         pair = torch.where(swap[:, None, None], pair.flip(1), pair)
         return pair, has, champion
+
+    def _cuts(self, users: torch.Tensor, theta: torch.Tensor, score: torch.Tensor,
+              keys: torch.Tensor, count: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """((M, count) particles, (M, count) found): for each of ``count`` features drawn per
+        question among those the champion changes, the particle of highest ``score`` (M, P)
+        among those that change it by at most ``cut_to`` of the champion's change; each one
+        found is taken out of ``score`` (in place), so that no other candidate repeats it.
+
+        A person who accepts each change only up to a limit, and whom the champion takes past
+        one, wants such an option whatever their other limits are; the limit hypotheses, a
+        few dozen random limits per person, rarely make it the cheapest where the limit is
+        tight (traced, COMPAS ANN with Growing Spheres: an option within every limit held
+        through a whole session and never shown)."""
+        if not count:
+            return torch.zeros(len(users), 0, dtype=torch.long), \
+                torch.zeros(len(users), 0, dtype=torch.bool)
+        x = self.x[users]
+        champion = (self.champion[users] - x).abs()  # (M, d)
+        changed = self.space.mutable & (champion > self.settings.min_separation)
+        draw = keyed_uniform(keys, _kinds_stream(_CUT), (count, x.shape[-1])).to(x.dtype)
+        feature = (draw * changed.unsqueeze(1)).argmax(-1)  # (M, count)
+        moved = (theta - x.unsqueeze(1)).abs().gather(
+            2, feature.unsqueeze(1).expand(-1, theta.shape[1], -1))  # (M, P, count)
+        below = (moved <= (self.settings.cut_to * champion.gather(1, feature)).unsqueeze(1)) \
+            & changed.gather(1, feature).unsqueeze(1)
+        picks, found = [], []
+        for q in range(count):  # one after another: two cuts never offer the same particle
+            allowed = torch.where(below[..., q], score, -torch.inf)
+            best = allowed.argmax(-1, keepdim=True)
+            ok = torch.isfinite(allowed.gather(1, best))
+            score.scatter_(1, best, torch.where(ok, -torch.inf, score.gather(1, best)))
+            picks.append(best)
+            found.append(ok)
+        return torch.cat(picks, dim=1), torch.cat(found, dim=1)
 
     def prefetch(self) -> None:
         """HareSession's hook for work ahead of a "no" (the live page calls it while "good

@@ -67,6 +67,11 @@ class ActiveSettings:
     # from its incumbent (ActiveHareSession._refresh)
     near_champion: float = 1.0
     near_step: float = 1.0
+    # per question, this many candidates each cut one of the champion's changes, a feature
+    # drawn per question, to at most cut_to of it (ActiveHareSession._cuts): the cheapest such
+    # particle by posterior expected cost
+    cuts: int = 1
+    cut_to: float = 0.7
 
     def __post_init__(self):
         if self.budget < 2:
@@ -104,6 +109,9 @@ class ActiveSettings:
             raise ConfigError(f"settle_weight must be 0 or more (got {self.settle_weight})")
         if self.kind_favourites < 0:
             raise ConfigError(f"kind_favourites must be 0 or more (got {self.kind_favourites})")
+        if self.cuts < 0 or not 0 < self.cut_to < 1:
+            raise ConfigError(f"cuts must be 0 or more and cut_to in (0, 1) (got {self.cuts}, "
+                              f"{self.cut_to})")
         if not 0 <= self.near_champion <= 1 or self.near_step <= 0:
             raise ConfigError("near_champion must be in [0, 1] and near_step positive")
         if not 0.5 <= self.target < 1.0:

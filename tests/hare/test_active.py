@@ -243,7 +243,8 @@ def test_one_good_enough_question_per_ten_by_default():
     (dict(refresh_every=0), "refresh_every"), (dict(min_separation=0), "min_separation"),
     (dict(ig_particles=1), "ig_particles"), (dict(champion_weight=0), "champion_weight"),
     (dict(settle_weight=-0.1), "settle_weight"), (dict(kind_favourites=-1), "kind_favourites"),
-    (dict(near_champion=1.5), "near_champion"), (dict(near_step=0), "near_step")])
+    (dict(near_champion=1.5), "near_champion"), (dict(near_step=0), "near_step"),
+    (dict(cuts=-1), "cuts"), (dict(cut_to=1.0), "cut_to")])
 def test_invalid_settings_are_refused(kwargs, message):
     with pytest.raises(ConfigError, match=message):
         ActiveSettings(**kwargs)

@@ -222,3 +222,32 @@ def test_a_few_cost_hypotheses_price_options_as_they_do_among_all():
     every = session.costs.costs(users, options)
     wanted = every.gather(2, index.unsqueeze(1).expand(-1, options.shape[1], -1))
     assert torch.allclose(session.costs.chosen(users, options, index), wanted, rtol=1e-12)
+
+
+def test_a_cut_offers_a_particle_that_changes_one_of_the_champions_features_less():
+    """``_cuts``: each found cut is a valid particle changing some feature that the champion
+    changes by at most ``cut_to`` of the champion's change, two cuts are never the same, and
+    each is taken out of the scores; where every particle changes every feature more than the
+    champion, nothing is found and the scores stand."""
+    model, space, x, r0, ideal, keys = _toy()
+    settings = ActiveSettings(particles=64, cuts=2, cut_to=0.7)
+    session = ActiveHareSession(model, x, r0, space, settings, keys)
+    users = torch.arange(len(x))
+    theta, alive = session.theta, session.alive
+    score = torch.where(alive, torch.rand(alive.shape, generator=torch.Generator().manual_seed(2),
+                                          dtype=torch.float64), -torch.inf)
+    left = score.clone()
+    picks, found = session._cuts(users, theta, left, keys, 2)
+    assert found.all()  # the toy's particles spread over the whole boundary plane
+    champion = (session.champion - x).abs()
+    moved = (theta.gather(1, picks.unsqueeze(-1).expand(-1, -1, x.shape[-1]))
+             - x.unsqueeze(1)).abs()  # (N, 2, d)
+    cut = (moved <= 0.7 * champion.unsqueeze(1)) & (champion > settings.min_separation).unsqueeze(1)
+    assert cut.any(-1).all()
+    assert alive.gather(1, picks).all() and (picks[:, 0] != picks[:, 1]).all()
+    assert torch.isinf(left.gather(1, picks)).all()
+    assert torch.equal(torch.isinf(left).sum(-1), torch.isinf(score).sum(-1) + 2)
+    far = x.unsqueeze(1) + 2 * (session.champion - x).unsqueeze(1).expand_as(theta)
+    untouched = score.clone()
+    _, none = session._cuts(users, far, untouched, keys, 2)
+    assert not none.any() and torch.equal(untouched, score)
