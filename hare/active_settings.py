@@ -68,8 +68,10 @@ class ActiveSettings:
     near_champion: float = 1.0
     near_step: float = 1.0
     # per question, this many candidates each cut one of the champion's changes, a feature
-    # drawn per question, to at most cut_to of it (ActiveHareSession._cuts): the cheapest such
-    # particle by posterior expected cost
+    # drawn per question, to at most cut_to of it: the cheapest such particle by posterior
+    # expected cost (ActiveHareSession._cuts). With one, people who accept each change only up
+    # to a limit ended at 0.82 of Multi-HARE's cost at B 30 instead of 0.84 (the GS and
+    # Wachter cells, 150 people × 5 seeds), worst cell 0.981 instead of 1.0005
     cuts: int = 1
     cut_to: float = 0.7
 
