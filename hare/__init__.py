@@ -28,4 +28,5 @@ __version__ = "0.1.0"
 # near the factual on every feature, the base settled against it in the first round
 # .14: active HARE's candidates include the favourite particles of a few cost hypotheses drawn
 # from the posterior, and refreshes propose particles around the champion for cost kinds
+# .15: one of active HARE's candidates cuts one of the champion's changes
 ENGINE_REVISION = "2026.12.15"

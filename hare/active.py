@@ -579,10 +579,10 @@ class ActiveHareSession:
         found is taken out of ``score`` (in place), so that no other candidate repeats it.
 
         A person who accepts each change only up to a limit, and whom the champion takes past
-        one, wants such an option whatever their other limits are; the limit hypotheses, a
-        few dozen random limits per person, rarely make it the cheapest where the limit is
-        tight (traced, COMPAS ANN with Growing Spheres: an option within every limit held
-        through a whole session and never shown)."""
+        one, may take such an option where it keeps within their other limits; the limit
+        hypotheses, a few dozen random limits per person, rarely make it the cheapest where the
+        limit is tight (traced, COMPAS ANN with Growing Spheres: an option within every limit
+        held through a whole session and never shown)."""
         if not count:
             return torch.zeros(len(users), 0, dtype=torch.long), \
                 torch.zeros(len(users), 0, dtype=torch.bool)
@@ -591,8 +591,9 @@ class ActiveHareSession:
         changed = self.space.mutable & (champion > self.settings.min_separation)
         draw = keyed_uniform(keys, _kinds_stream(_CUT), (count, x.shape[-1])).to(x.dtype)
         feature = (draw * changed.unsqueeze(1)).argmax(-1)  # (M, count)
-        moved = (theta - x.unsqueeze(1)).abs().gather(
-            2, feature.unsqueeze(1).expand(-1, theta.shape[1], -1))  # (M, P, count)
+        # (only the drawn features' changes: the rest are never read)
+        moved = (theta.gather(2, feature.unsqueeze(1).expand(-1, theta.shape[1], -1))
+                 - x.gather(1, feature).unsqueeze(1)).abs()  # (M, P, count)
         below = (moved <= (self.settings.cut_to * champion.gather(1, feature)).unsqueeze(1)) \
             & changed.gather(1, feature).unsqueeze(1)
         picks, found = [], []
