@@ -29,4 +29,5 @@ __version__ = "0.1.0"
 # .14: active HARE's candidates include the favourite particles of a few cost hypotheses drawn
 # from the posterior, and refreshes propose particles around the champion for cost kinds
 # .15: one of active HARE's candidates cuts one of the champion's changes
-ENGINE_REVISION = "2026.12.15"
+# .16: active HARE's posterior has a hardest-change kind of person (the largest single change)
+ENGINE_REVISION = "2026.12.16"

@@ -7,14 +7,15 @@ P particles that are themselves valid, BPS-calibrated recourses on the actionabl
 "which of these two?" answer is a half-space constraint on θ (Jamieson & Nowak, NeurIPS 2011,
 active ranking from pairwise comparisons), folded in with a logistic (Bradley–Terry) likelihood
 with a lapse rate, so a wrong answer lowers a particle's weight but never kills it. The posterior
-also ranges over other kinds of person (a weighted cost, fewest changes: hare.active_model), and
-the lapse is marginalised per person over a few values. Each question is the pair of options with
-the largest expected information gain (Canal et al., ICML 2019, "Active embedding search via
-noisy paired comparisons", the pairsearch idea) among candidate particles, the champion (the
-best option the person has chosen) and their rivals (below), a pair with the champion counting
-up to three times (by the odds that the person is of a cost kind), so a question can teach and
-improve what is returned at once; the estimate is the posterior's Bayes choice for the person's
-own cost (De Toni et al., TMLR 2024, PEAR, for asking recourse questions by expected utility).
+also ranges over other kinds of person (a weighted cost, limits, fewest changes, the hardest
+change: hare.active_model), and the lapse is marginalised per person over a few values. Each
+question is the pair of options with the largest expected information gain (Canal et al., ICML
+2019, "Active embedding search via noisy paired comparisons", the pairsearch idea) among
+candidate particles, the champion (the best option the person has chosen) and their rivals
+(below), a pair with the champion counting up to three times (by the odds that the person is of
+a cost kind), so a question can teach and improve what is returned at once; the estimate is the
+posterior's Bayes choice for the person's own cost (De Toni et al., TMLR 2024, PEAR, for asking
+recourse questions by expected utility).
 
 A *rival* is an option the person picked in a pair without the champion and never turned down
 since. Within each round every rival is settled against the champion or another rival before
@@ -272,7 +273,7 @@ class ActiveHareSession:
 
     def _log_posterior(self, users: torch.Tensor) -> torch.Tensor:
         """(M, P + H) unnormalised log posterior of every hypothesis: the ideal-point particles
-        (dead ones −inf), then the weighted-cost ones, then fewest changes. A kind's prior mass
+        (dead ones −inf), then the cost hypotheses (hare.active_model). A kind's prior mass
         is spread evenly over its hypotheses; each hypothesis's lapse is marginalised."""
         s = self.settings
         ideal = s.lapses.marginal(self.loglik[users]) + math.log(s.kind_prior[0] / s.particles)

@@ -9,7 +9,10 @@ keeps the ideal-point particles). This module holds the other kinds, per user:
 - ``W`` limit hypotheses: each change acceptable up to a personal per-feature limit (drawn
   uniform in ``LIMIT_RANGE``), the number of changes beyond their limits first, then the cost
   under the twin weighted hypothesis's weights;
-- one fewest-changes hypothesis: the number of changed features first, then the L2 change.
+- one fewest-changes hypothesis: the number of changed features first, then the L2 change;
+- one hardest-change hypothesis: the largest single change (encoded units) first, then the L2
+  change: a person for whom one large change is harder than several small ones, who takes an
+  option that spreads a change over more features.
 
 Their costs are put on the ideal point's scale: a hypothesis's cost of r is its cost relative
 to the base recourse's, times the base recourse's L2 change, so that "as costly as the base"
@@ -75,8 +78,8 @@ class LapseMixture:
 
 @dataclass
 class CostHypotheses:
-    """Per user, the weighted-cost, limit and fewest-changes hypotheses of the posterior, in
-    that order (H = 2W + 1)."""
+    """Per user, the weighted-cost, limit, fewest-changes and hardest-change hypotheses of the
+    posterior, in that order (H = 2W + 2)."""
 
     x: torch.Tensor  # (N, d) factuals
     weights: torch.Tensor  # (N, W, d) per-feature weights of the weighted-cost hypotheses
@@ -101,7 +104,8 @@ class CostHypotheses:
         weights = torch.where(one.unsqueeze(-1), torch.where(mutable, spike, 0.0), weights)
         low, high = LIMIT_RANGE
         limits = low + (high - low) * keyed_uniform(keys, stream + 3, (count, d)).to(x.dtype)
-        empty = cls(x, weights, limits, mutable, torch.ones(x.shape[0], 2 * count + 1, dtype=x.dtype),
+        empty = cls(x, weights, limits, mutable,
+                    torch.ones(x.shape[0], 2 * count + 2, dtype=x.dtype),
                     (r0 - x).norm(dim=-1, keepdim=True).clamp_min(1e-6))
         base = empty.raw(torch.arange(x.shape[0]), r0.unsqueeze(1))[:, 0]
         empty.base_cost = base.clamp_min(1e-9)
@@ -109,12 +113,13 @@ class CostHypotheses:
 
     @property
     def count(self) -> int:
-        return 2 * self.weights.shape[1] + 1
+        return 2 * self.weights.shape[1] + 2
 
-    def log_prior(self, weighted: float, limit: float, fewest: float) -> torch.Tensor:
+    def log_prior(self, weighted: float, limit: float, fewest: float,
+                  hardest: float) -> torch.Tensor:
         """(H,) log prior of each hypothesis: each kind's mass spread evenly over its own."""
         w = self.weights.shape[1]
-        return torch.tensor([weighted / w] * w + [limit / w] * w + [fewest],
+        return torch.tensor([weighted / w] * w + [limit / w] * w + [fewest, hardest],
                             dtype=self.x.dtype).log()
 
     def _beyond(self, moved: torch.Tensor, limits: torch.Tensor,
@@ -126,6 +131,14 @@ class CostHypotheses:
         over = (moved[..., cols].float().unsqueeze(2)
                 > (limits[..., cols] + CHANGE_TOL).float().unsqueeze(1)).sum(-1)
         return over.to(moved.dtype) + weighted / (1 + weighted)
+
+    @staticmethod
+    def _hardest(moved: torch.Tensor) -> torch.Tensor:
+        """(M, K) the hardest-change hypothesis's raw cost of changes moved (M, K, d): the
+        largest single change, then (a thousandth of it: between options whose largest
+        changes tie) the squashed L2 change."""
+        norm = moved.norm(dim=-1)
+        return moved.amax(-1) + 1e-3 * norm / (1 + norm)
 
     @staticmethod
     def _fewest(moved: torch.Tensor) -> torch.Tensor:
@@ -140,7 +153,8 @@ class CostHypotheses:
         moved = (options - self.x[users].unsqueeze(1)).abs()
         weighted = moved @ self.weights[users].transpose(1, 2)  # (M, K, W)
         return torch.cat([weighted, self._beyond(moved, self.limits[users], weighted),
-                          self._fewest(moved).unsqueeze(-1)], dim=-1)
+                          self._fewest(moved).unsqueeze(-1),
+                          self._hardest(moved).unsqueeze(-1)], dim=-1)
 
     def chosen(self, users: torch.Tensor, options: torch.Tensor,
                index: torch.Tensor) -> torch.Tensor:
@@ -153,8 +167,9 @@ class CostHypotheses:
         weighted = moved @ pick(self.weights[users]).transpose(1, 2)  # (M, K, J)
         beyond = self._beyond(moved, pick(self.limits[users]), weighted)
         kind = index.unsqueeze(1)
-        raw = torch.where(kind < n_w, weighted,
-                          torch.where(kind < 2 * n_w, beyond, self._fewest(moved).unsqueeze(-1)))
+        single = torch.where(kind == 2 * n_w, self._fewest(moved).unsqueeze(-1),
+                             self._hardest(moved).unsqueeze(-1))  # the two one-off kinds
+        raw = torch.where(kind < n_w, weighted, torch.where(kind < 2 * n_w, beyond, single))
         return raw / self.base_cost[users].gather(1, index).unsqueeze(1) \
             * self.scale[users].unsqueeze(1)
 
@@ -174,9 +189,10 @@ class CostHypotheses:
         weights = self.weights[users]
         mixed = (share[:, :n_w].unsqueeze(-1) * weights).sum(1)  # (M, d)
         moved = (options - self.x[users].unsqueeze(1)).abs()
-        top = w[:, n_w:-1].topk(min(LIMIT_TOP, n_w), dim=1).indices  # (M, L)
+        top = w[:, n_w:-2].topk(min(LIMIT_TOP, n_w), dim=1).indices  # (M, L)
         pick = lambda t: t.gather(1, top.unsqueeze(-1).expand(-1, -1, t.shape[-1]))  # noqa: E731
         beyond = self._beyond(moved, pick(self.limits[users]),
                               moved @ pick(weights).transpose(1, 2))  # (M, K, L)
-        limit = (beyond @ share[:, n_w:-1].gather(1, top).unsqueeze(-1))[..., 0]
-        return (moved @ mixed.unsqueeze(-1))[..., 0] + limit + share[:, -1:] * self._fewest(moved)
+        limit = (beyond @ share[:, n_w:-2].gather(1, top).unsqueeze(-1))[..., 0]
+        return (moved @ mixed.unsqueeze(-1))[..., 0] + limit \
+            + share[:, -2:-1] * self._fewest(moved) + share[:, -1:] * self._hardest(moved)

@@ -39,8 +39,9 @@ class ActiveSettings:
     sampling: SamplingSettings = field(default_factory=SamplingSettings)
     weight_particles: int = 64  # weighted-cost hypotheses per user, and as many limit ones
     # (hare.active_model)
-    # prior mass of the kinds of person: ideal point, weighted cost, limits, fewest changes
-    kind_prior: tuple[float, float, float, float] = (0.4, 0.2, 0.2, 0.2)
+    # prior mass of the kinds of person: ideal point, weighted cost, limits, fewest changes,
+    # hardest change
+    kind_prior: tuple[float, float, float, float, float] = (0.4, 0.2, 0.2, 0.1, 0.1)
     lapses: LapseMixture = field(default_factory=LapseMixture)
     sparse_share: float = 0.5  # share of prior rays over one or two features only
     # how much more a pair with the champion's information gain counts for a person of a cost
@@ -111,6 +112,11 @@ class ActiveSettings:
             raise ConfigError(f"settle_weight must be 0 or more (got {self.settle_weight})")
         if self.kind_favourites < 0:
             raise ConfigError(f"kind_favourites must be 0 or more (got {self.kind_favourites})")
+        if len(self.kind_prior) != 5 or min(self.kind_prior) < 0 \
+                or abs(sum(self.kind_prior) - 1) > 1e-9:
+            raise ConfigError("kind_prior must be 5 masses, ideal point, weighted cost, limits, "
+                              f"fewest changes and hardest change, summing to 1 (got "
+                              f"{self.kind_prior})")
         if self.cuts < 0 or not 0 < self.cut_to < 1:
             raise ConfigError(f"cuts must be 0 or more and cut_to in (0, 1) (got {self.cuts}, "
                               f"{self.cut_to})")

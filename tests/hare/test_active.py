@@ -244,7 +244,9 @@ def test_one_good_enough_question_per_ten_by_default():
     (dict(ig_particles=1), "ig_particles"), (dict(champion_weight=0), "champion_weight"),
     (dict(settle_weight=-0.1), "settle_weight"), (dict(kind_favourites=-1), "kind_favourites"),
     (dict(near_champion=1.5), "near_champion"), (dict(near_step=0), "near_step"),
-    (dict(cuts=-1), "cuts"), (dict(cut_to=1.0), "cut_to")])
+    (dict(cuts=-1), "cuts"), (dict(cut_to=1.0), "cut_to"),
+    (dict(kind_prior=(0.4, 0.2, 0.2, 0.2)), "kind_prior"),
+    (dict(kind_prior=(0.5, 0.2, 0.2, 0.1, 0.1)), "kind_prior")])
 def test_invalid_settings_are_refused(kwargs, message):
     with pytest.raises(ConfigError, match=message):
         ActiveSettings(**kwargs)
@@ -267,7 +269,7 @@ def test_the_champion_weight_acts_only_where_the_person_may_be_of_a_cost_kind():
     """A pair with the champion counts up to ``champion_weight`` times, by the posterior's odds
     of a cost kind: with only ideal points in the prior the weight changes no question, with
     the cost kinds in it, it does."""
-    ideal_only = (1.0, 0.0, 0.0, 0.0)
+    ideal_only = (1.0, 0.0, 0.0, 0.0, 0.0)
     assert _same_questions(_pairs_asked(1.0, ideal_only), _pairs_asked(5.0, ideal_only))
     mixed = ActiveSettings().kind_prior
     assert not _same_questions(_pairs_asked(1.0, mixed), _pairs_asked(5.0, mixed))
@@ -286,7 +288,7 @@ def test_cost_hypotheses_the_prior_rules_out_offer_no_option():
         return [torch.cat([q.current, q.challenger]) for q in user.questions
                 if q.kind == "compare"]
 
-    ideal_only = (1.0, 0.0, 0.0, 0.0)
+    ideal_only = (1.0, 0.0, 0.0, 0.0, 0.0)
     assert _same_questions(asked(kind_prior=ideal_only, kind_favourites=0),
                            asked(kind_prior=ideal_only, kind_favourites=4))
     assert not _same_questions(asked(kind_favourites=0), asked(kind_favourites=4))
@@ -452,7 +454,8 @@ def test_a_group_of_active_runs_shares_work_and_gets_what_each_gets_alone():
         for metric in ("gtp", "gtd", "success_rate", "queries_mean", "accepted_rate",
                        "invalid_candidates_mean"):
             assert summary[metric] == alone[metric], (c.budget, c.iterations, metric)
-    assert together[1]["queries_mean"] == 10 and together[2]["queries_mean"] == 20
+    # (a comparison a person has no distinguishable pair for is skipped, uncharged: at most B)
+    assert 9 <= together[1]["queries_mean"] <= 10 < together[2]["queries_mean"] <= 20
 
 
 def test_answer_noise_is_marginalised_over_every_lapse_and_sharpness():

@@ -8,6 +8,7 @@ from torch import nn
 
 from hare.actions import ActionSpace
 from hare.active import ActiveHareSession, ActiveSettings
+from hare.active_model import LIMIT_TOP
 from hare.models import Classifier
 from hare.rng import user_keys
 from hare.session import run_to_end
@@ -222,6 +223,35 @@ def test_a_few_cost_hypotheses_price_options_as_they_do_among_all():
     every = session.costs.costs(users, options)
     wanted = every.gather(2, index.unsqueeze(1).expand(-1, options.shape[1], -1))
     assert torch.allclose(session.costs.chosen(users, options, index), wanted, rtol=1e-12)
+
+
+def test_the_posterior_expected_cost_mixes_every_kinds_cost():
+    """``CostHypotheses.expected`` (what the estimate and the cheapest candidates rank by) is
+    Σ_h w_h·cost_h over the weighted, limit, fewest-changes and hardest-change hypotheses,
+    where the limit hypotheses' mass lies on at most LIMIT_TOP of them."""
+    model, space, x, r0, ideal, keys = _toy()
+    session = ActiveHareSession(model, x, r0, space, ActiveSettings(particles=64), keys)
+    users, costs = torch.arange(len(x)), session.costs
+    options = session.theta[:, :10]
+    n_w = costs.weights.shape[1]
+    w = torch.rand(len(x), costs.count, generator=torch.Generator().manual_seed(2),
+                   dtype=torch.float64)
+    w[:, n_w + LIMIT_TOP:2 * n_w] = 0.0  # the limit hypotheses beyond the likeliest weigh nothing
+    every = costs.costs(users, options)  # (N, K, H)
+    assert torch.allclose(costs.expected(users, options, w), (every * w.unsqueeze(1)).sum(-1),
+                          rtol=1e-10)
+
+
+def test_the_hardest_change_kind_prefers_a_change_spread_over_features():
+    """Of one change of 0.3 and two of 0.2, the fewest-changes hypothesis is cheaper with the
+    one, the hardest-change hypothesis with the two."""
+    model, space, x, r0, ideal, keys = _toy(n=2)
+    session = ActiveHareSession(model, x, r0, space, ActiveSettings(particles=64), keys)
+    one = x + torch.tensor([0.3, 0.0, 0.0, 0.0], dtype=x.dtype)
+    two = x + torch.tensor([0.2, 0.2, 0.0, 0.0], dtype=x.dtype)
+    raw = session.costs.raw(torch.arange(2), torch.stack([one, two], dim=1))  # (N, 2, H)
+    fewest, hardest = raw[..., -2], raw[..., -1]
+    assert bool((fewest[:, 0] < fewest[:, 1]).all()) and bool((hardest[:, 1] < hardest[:, 0]).all())
 
 
 def test_a_cut_offers_a_particle_that_changes_one_of_the_champions_features_less():
