@@ -10,9 +10,9 @@ keeps the ideal-point particles). This module holds the other kinds, per user:
   uniform in ``LIMIT_RANGE``), the number of changes beyond their limits first, then the cost
   under the twin weighted hypothesis's weights;
 - one fewest-changes hypothesis: the number of changed features first, then the L2 change;
-- one hardest-change hypothesis: the largest single change (encoded units) first, then the L2
-  change: a person for whom one large change is harder than several small ones, who takes an
-  option that spreads a change over more features.
+- one hardest-change hypothesis: the largest single change (encoded units), plus a thousandth
+  of the squashed L2 change: a person for whom one large change is harder than several small
+  ones, who takes an option that spreads a change over more features.
 
 Their costs are put on the ideal point's scale: a hypothesis's cost of r is its cost relative
 to the base recourse's, times the base recourse's L2 change, so that "as costly as the base"
@@ -135,8 +135,8 @@ class CostHypotheses:
     @staticmethod
     def _hardest(moved: torch.Tensor) -> torch.Tensor:
         """(M, K) the hardest-change hypothesis's raw cost of changes moved (M, K, d): the
-        largest single change, then (a thousandth of it: between options whose largest
-        changes tie) the squashed L2 change."""
+        largest single change plus a thousandth of the squashed L2 change (which tells apart
+        options whose largest changes tie)."""
         norm = moved.norm(dim=-1)
         return moved.amax(-1) + 1e-3 * norm / (1 + norm)
 

@@ -112,11 +112,11 @@ class ActiveSettings:
             raise ConfigError(f"settle_weight must be 0 or more (got {self.settle_weight})")
         if self.kind_favourites < 0:
             raise ConfigError(f"kind_favourites must be 0 or more (got {self.kind_favourites})")
-        if len(self.kind_prior) != 5 or min(self.kind_prior) < 0 \
+        if len(self.kind_prior) != 5 or self.kind_prior[0] <= 0 or min(self.kind_prior) < 0 \
                 or abs(sum(self.kind_prior) - 1) > 1e-9:
-            raise ConfigError("kind_prior must be 5 masses, ideal point, weighted cost, limits, "
-                              f"fewest changes and hardest change, summing to 1 (got "
-                              f"{self.kind_prior})")
+            raise ConfigError("kind_prior must be 5 masses, ideal point (positive), weighted "
+                              "cost, limits, fewest changes and hardest change, summing to 1 "
+                              f"(got {self.kind_prior})")
         if self.cuts < 0 or not 0 < self.cut_to < 1:
             raise ConfigError(f"cuts must be 0 or more and cut_to in (0, 1) (got {self.cuts}, "
                               f"{self.cut_to})")

@@ -246,7 +246,8 @@ def test_one_good_enough_question_per_ten_by_default():
     (dict(near_champion=1.5), "near_champion"), (dict(near_step=0), "near_step"),
     (dict(cuts=-1), "cuts"), (dict(cut_to=1.0), "cut_to"),
     (dict(kind_prior=(0.4, 0.2, 0.2, 0.2)), "kind_prior"),
-    (dict(kind_prior=(0.5, 0.2, 0.2, 0.1, 0.1)), "kind_prior")])
+    (dict(kind_prior=(0.5, 0.2, 0.2, 0.1, 0.1)), "kind_prior"),
+    (dict(kind_prior=(0.0, 0.4, 0.2, 0.2, 0.2)), "kind_prior")])
 def test_invalid_settings_are_refused(kwargs, message):
     with pytest.raises(ConfigError, match=message):
         ActiveSettings(**kwargs)

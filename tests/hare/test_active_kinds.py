@@ -211,7 +211,8 @@ def test_where_the_base_and_its_calibrated_particle_read_the_same_the_base_is_ke
 
 def test_a_few_cost_hypotheses_price_options_as_they_do_among_all():
     """``CostHypotheses.chosen`` (the hypotheses whose favourite particles a question offers)
-    gives each chosen hypothesis's cost, weighted, limit or fewest changes, as ``costs`` does."""
+    gives each chosen hypothesis's cost, weighted, limit, fewest changes or hardest change, as
+    ``costs`` does."""
     model, space, x, r0, ideal, keys = _toy()
     session = ActiveHareSession(model, x, r0, space, ActiveSettings(particles=64), keys)
     users = torch.arange(len(x))
@@ -240,6 +241,18 @@ def test_the_posterior_expected_cost_mixes_every_kinds_cost():
     every = costs.costs(users, options)  # (N, K, H)
     assert torch.allclose(costs.expected(users, options, w), (every * w.unsqueeze(1)).sum(-1),
                           rtol=1e-10)
+
+
+def test_each_kinds_prior_mass_goes_to_its_own_hypotheses():
+    """``kind_prior``'s masses (after the ideal point's) reach the weighted, limit, fewest-changes
+    and hardest-change hypotheses, in that order, each kind's spread evenly over its own."""
+    model, space, x, r0, ideal, keys = _toy(n=2)
+    costs = ActiveHareSession(model, x, r0, space, ActiveSettings(particles=64), keys).costs
+    n_w = costs.weights.shape[1]
+    prior = costs.log_prior(0.1, 0.2, 0.3, 0.4).exp()
+    assert torch.allclose(prior[:n_w], torch.full((n_w,), 0.1 / n_w, dtype=prior.dtype))
+    assert torch.allclose(prior[n_w:2 * n_w], torch.full((n_w,), 0.2 / n_w, dtype=prior.dtype))
+    assert torch.allclose(prior[-2:], torch.tensor([0.3, 0.4], dtype=prior.dtype))
 
 
 def test_the_hardest_change_kind_prefers_a_change_spread_over_features():
