@@ -29,7 +29,7 @@ from dataclasses import dataclass
 import torch
 
 from hare.rng import keyed_normal, keyed_uniform
-from hare.user_models import CHANGE_TOL
+from hare.user_models import CHANGE_TOL, _squash
 
 WEIGHT_SIGMA = 1.0  # spread of the prior log weights around their centre
 LIMIT_RANGE = (0.02, 0.7)  # a limit hypothesis's per-feature limits (encoded units)
@@ -130,23 +130,21 @@ class CostHypotheses:
         cols = self.columns  # only a mutable feature can go beyond its limit
         over = (moved[..., cols].float().unsqueeze(2)
                 > (limits[..., cols] + CHANGE_TOL).float().unsqueeze(1)).sum(-1)
-        return over.to(moved.dtype) + weighted / (1 + weighted)
+        return over.to(moved.dtype) + _squash(weighted)
 
     @staticmethod
     def _hardest(moved: torch.Tensor) -> torch.Tensor:
         """(M, K) the hardest-change hypothesis's raw cost of changes moved (M, K, d): the
         largest single change plus a thousandth of the squashed L2 change (which tells apart
         options whose largest changes tie)."""
-        norm = moved.norm(dim=-1)
-        return moved.amax(-1) + 1e-3 * norm / (1 + norm)
+        return moved.amax(-1) + 1e-3 * _squash(moved.norm(dim=-1))
 
     @staticmethod
     def _fewest(moved: torch.Tensor) -> torch.Tensor:
         """(M, K) the fewest-changes hypothesis's raw cost of changes moved (M, K, d): the
         number of changed features, then the squashed L2 change."""
         changed = (moved > CHANGE_TOL).sum(-1).to(moved.dtype)
-        norm = moved.norm(dim=-1)
-        return changed + norm / (1 + norm)
+        return changed + _squash(moved.norm(dim=-1))
 
     def raw(self, users: torch.Tensor, options: torch.Tensor) -> torch.Tensor:
         """(M, K, H) each hypothesis's own cost of options (M, K, d)."""
